@@ -1,0 +1,101 @@
+import { resolve } from 'node:path';
+import { parseBucketUri } from './bucket/bucket-uri.js';
+import { createBucketAccess, type BucketAccess } from './bucket/s3-client.js';
+import { BucketpipeError } from './errors.js';
+import { resolveEngineCredentials, type ImportContext } from './importer/import-context.js';
+import { formatProblem, loadProject } from './project/load-project.js';
+import type { ConnectionSpec, DatasourceSpec, ImportSpec, Project, ProjectProblem } from './project/types.js';
+import { createStore, storeSettingsFromEnv, type Store } from './store/create-store.js';
+import { ensureInternalTables } from './store/internal-tables.js';
+
+/**
+ * The composition root: a validated project, plus the store and bucket clients built from settings
+ * on first use. The CLI and the worker build one App and pass it on.
+ */
+export interface App {
+  projectDir: string;
+  project: Project;
+  warnings: ProjectProblem[];
+  env: NodeJS.ProcessEnv;
+  store(): Promise<Store>;
+  bucketAccess(connectionName: string): BucketAccess;
+  datasource(name: string): DatasourceSpec;
+  importContext(datasourceName: string): Promise<ImportContext>;
+  /** The same for a datasource that is not (yet) a file of the project, e.g. for `datasource generate`. */
+  importContextFor(spec: DatasourceSpec): Promise<ImportContext>;
+  close(): Promise<void>;
+}
+
+export interface AppOptions {
+  projectDir: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Loads and validates the project; every problem of every file is reported at once. */
+export async function openApp(options: AppOptions): Promise<App> {
+  const projectDir = resolve(options.projectDir);
+  const env = options.env ?? process.env;
+  const loaded = await loadProject(projectDir);
+  if (loaded.errors.length > 0) {
+    const lines = loaded.errors.map(formatProblem);
+    throw new BucketpipeError('PROJECT_INVALID', `The project has ${lines.length} problem${lines.length === 1 ? '' : 's'}:\n${lines.join('\n')}`);
+  }
+  const project = loaded.project;
+  let store: Promise<Store> | undefined;
+  const accesses = new Map<string, BucketAccess>();
+
+  const app: App = {
+    projectDir,
+    project,
+    warnings: loaded.warnings,
+    env,
+    store() {
+      store ??= createStore(storeSettingsFromEnv(projectDir, env)).then(async (opened) => {
+        await ensureInternalTables(opened.client);
+        return opened;
+      });
+      return store;
+    },
+    bucketAccess(connectionName) {
+      let access = accesses.get(connectionName);
+      if (!access) {
+        access = createBucketAccess(connection(project, connectionName), env);
+        accesses.set(connectionName, access);
+      }
+      return access;
+    },
+    datasource(name) {
+      const spec = project.datasources.get(name);
+      if (!spec) {
+        const known = [...project.datasources.keys()].join(', ') || 'none';
+        throw new BucketpipeError('DATASOURCE_NOT_FOUND', `There is no datasource ${name} in ${projectDir}/datasources (known: ${known}).`, { context: { datasource: name } });
+      }
+      return spec;
+    },
+    importContext(name) {
+      return app.importContextFor(app.datasource(name));
+    },
+    async importContextFor(spec) {
+      const name = spec.name;
+      if (!spec.import) {
+        throw new BucketpipeError('NO_IMPORT', `datasource ${name} has no IMPORT_* settings in ${spec.location.file}; there is nothing to sync.`, { context: { datasource: name } });
+      }
+      const access = app.bucketAccess(spec.import.connectionName);
+      const credentials = await resolveEngineCredentials(access, parseBucketUri(spec.import.bucketUri).bucket);
+      return { store: await app.store(), datasource: spec as DatasourceSpec & { import: ImportSpec }, access, credentials };
+    },
+    async close() {
+      for (const access of accesses.values()) access.client.destroy();
+      if (store) await (await store.catch(() => undefined))?.close();
+    },
+  };
+  return app;
+}
+
+function connection(project: Project, name: string): ConnectionSpec {
+  const spec = project.connections.get(name);
+  if (!spec) {
+    throw new BucketpipeError('CONNECTION_NOT_FOUND', `There is no connection ${name} in connections/.`, { context: { connection: name } });
+  }
+  return spec;
+}

@@ -1,0 +1,167 @@
+import { existsSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { objectUri, parseBucketUri } from '../bucket/bucket-uri.js';
+import { BucketpipeError } from '../errors.js';
+import { discoverObjects } from '../importer/discover.js';
+import { inferColumns } from '../importer/infer-columns.js';
+import { readLedger } from '../importer/ledger.js';
+import { probeObject } from '../importer/probe-object.js';
+import { syncDatasource } from '../importer/sync-datasource.js';
+import { referenceObject } from '../importer/datasource-tables.js';
+import type { DatasourceSpec } from '../project/types.js';
+import { ensureInternalTables } from '../store/internal-tables.js';
+import { loadableColumns, readTableColumns } from '../store/table-ddl.js';
+import { renderDatasourceFile, suggestDatasourceName } from './render-datasource.js';
+import { textTable } from './output.js';
+import { withApp } from './main.js';
+
+export function registerDatasourceCommands(program: Command): void {
+  const datasource = program.command('datasource').description('list, preview, generate and sync datasources');
+
+  datasource
+    .command('ls')
+    .description('the datasources of the project and their tables')
+    .action(() =>
+      withApp(program, async (app, output) => {
+        const client = (await app.store()).client;
+        const rows = [];
+        for (const spec of app.project.datasources.values()) {
+          const columns = await readTableColumns(client, spec.name);
+          const count = columns ? Number((await (await client.query({ query: `SELECT count() AS n FROM \`${spec.name}\``, format: 'JSONEachRow' })).json<{ n: string }>())[0]?.n ?? 0) : null;
+          rows.push({
+            name: spec.name,
+            file: spec.location.file,
+            schedule: spec.import?.schedule ?? '',
+            bucket_uri: spec.import?.bucketUri ?? '',
+            table: columns ? 'created' : 'not pushed',
+            rows: count,
+          });
+        }
+        output.result(rows);
+        output.line(textTable(['name', 'schedule', 'bucket uri', 'table', 'rows'], rows.map((r) => [r.name, r.schedule, r.bucket_uri, r.table, r.rows ?? '-'])));
+      }),
+    );
+
+  datasource
+    .command('preview')
+    .description('the objects that match a datasource (new or imported) and the schema of its reference object')
+    .argument('<name>', 'the datasource')
+    .option('--limit <n>', 'how many objects to list', '20')
+    .action((name: string, options: { limit: string }) =>
+      withApp(program, async (app, output) => {
+        const ctx = await app.importContext(name);
+        await ensureInternalTables(ctx.store.client);
+        const uri = parseBucketUri(ctx.datasource.import.bucketUri);
+        const ledger = await readLedger(ctx.store.client, name);
+        const discovery = await discoverObjects(ctx.access, uri, ledger);
+        const table = await readTableColumns(ctx.store.client, name);
+        let schema: Array<{ name: string; type: string }>;
+        let schemaSource: string;
+        if (table) {
+          schema = loadableColumns(table).map((c) => ({ name: c.name, type: c.type }));
+          schemaSource = `table ${name}` + ((await referenceObject(ctx.store.client, name)) ? ` (inferred from ${await referenceObject(ctx.store.client, name)})` : '');
+        } else if (ctx.datasource.schema) {
+          schema = ctx.datasource.schema.map((c) => ({ name: c.name, type: c.type }));
+          schemaSource = `SCHEMA of ${ctx.datasource.location.file}`;
+        } else if (discovery.toImport[0]) {
+          const reference = discovery.toImport[0];
+          schema = await inferColumns(ctx, await probeObject(ctx, reference));
+          schemaSource = `inferred from ${objectUri(reference.bucket, reference.key)}`;
+        } else {
+          schema = [];
+          schemaSource = 'no object to infer from yet';
+        }
+        const limit = Number(options.limit);
+        const result = {
+          datasource: name,
+          bucketUri: ctx.datasource.import.bucketUri,
+          matched: discovery.matched,
+          imported: discovery.imported,
+          new: discovery.toImport.map((o) => ({ uri: objectUri(o.bucket, o.key), size: o.size, lastModified: o.lastModified.toISOString() })),
+          changed: discovery.changed.map((o) => objectUri(o.bucket, o.key)),
+          failed: discovery.failed.map((o) => objectUri(o.bucket, o.key)),
+          schemaSource,
+          schema,
+        };
+        output.result(result);
+        output.line(`${name}: ${discovery.matched} objects match ${ctx.datasource.import.bucketUri}: ${discovery.toImport.length} new, ${discovery.imported} imported, ${discovery.changed.length} changed, ${discovery.failed.length} failed`);
+        if (result.new.length > 0) {
+          output.line();
+          output.line(textTable(['new object', 'bytes', 'last modified'], result.new.slice(0, limit).map((o) => [o.uri, o.size, o.lastModified])));
+          if (result.new.length > limit) output.line(`… and ${result.new.length - limit} more`);
+        }
+        output.line();
+        output.line(`Schema (${schemaSource}):`);
+        output.line(textTable(['column', 'type'], schema.map((c) => [c.name, c.type])));
+      }),
+    );
+
+  datasource
+    .command('generate')
+    .description('write a .datasource file with the schema inferred from the objects of a bucket URI')
+    .argument('<bucket_uri>', 's3://bucket/prefix/*.csv')
+    .requiredOption('--connection <name>', 'the connection to read the bucket with')
+    .option('--name <name>', 'the datasource name (default: from the URI)')
+    .option('--schedule <schedule>', '@auto or @on-demand', '@auto')
+    .option('--force', 'overwrite an existing file')
+    .action((bucketUri: string, options: { connection: string; name?: string; schedule: string; force?: boolean }) =>
+      withApp(program, async (app, output) => {
+        const uri = parseBucketUri(bucketUri);
+        const name = options.name ?? suggestDatasourceName(uri);
+        const file = join(app.projectDir, 'datasources', `${name}.datasource`);
+        if (existsSync(file) && !options.force) {
+          throw new BucketpipeError('PROJECT_INVALID', `datasources/${name}.datasource exists; use --force to overwrite it or --name to choose another name.`);
+        }
+        const spec: DatasourceSpec = {
+          name,
+          location: { file: `datasources/${name}.datasource`, line: 1 },
+          engine: { engine: 'MergeTree', engineArgs: [], location: { file: `datasources/${name}.datasource`, line: 1 } },
+          import: {
+            service: 's3', connectionName: options.connection, bucketUri, schedule: options.schedule === '@on-demand' ? '@on-demand' : '@auto',
+            strategy: 'APPEND', maxFilesPerRun: 5, location: { file: `datasources/${name}.datasource`, line: 1 },
+          },
+        };
+        const ctx = await app.importContextFor(spec);
+        const discovery = await discoverObjects(ctx.access, uri, new Map());
+        const reference = discovery.toImport[0];
+        if (!reference) throw new BucketpipeError('SCHEMA_INFERENCE_FAILED', `No object matches ${bucketUri}; upload one first or write the SCHEMA by hand.`);
+        const layout = await probeObject(ctx, reference);
+        const columns = await inferColumns(ctx, layout);
+        const text = renderDatasourceFile({ spec, columns, format: layout.format, reference: objectUri(reference.bucket, reference.key) });
+        mkdirSync(join(app.projectDir, 'datasources'), { recursive: true });
+        writeFileSync(file, text);
+        output.result({ file: `datasources/${name}.datasource`, reference: objectUri(reference.bucket, reference.key), columns });
+        output.line(`wrote datasources/${name}.datasource (${columns.length} columns inferred from ${objectUri(reference.bucket, reference.key)})`);
+      }),
+    );
+
+  datasource
+    .command('sync')
+    .description('import the new objects of a datasource now')
+    .argument('<name>', 'the datasource')
+    .option('--wait', 'wait for the import to finish (imports run in this process, so sync always waits)')
+    .option('--retry-failed', 'also import objects whose import failed before')
+    .option('--limit <n>', 'at most this many objects')
+    .action((name: string, options: { wait?: boolean; retryFailed?: boolean; limit?: string }) =>
+      withApp(program, async (app, output) => {
+        const ctx = await app.importContext(name);
+        const report = await syncDatasource(ctx, {
+          trigger: 'on-demand',
+          retryFailed: Boolean(options.retryFailed),
+          limit: options.limit ? Number(options.limit) : undefined,
+          onProgress: (p) => output.progress(`${name}: ${p.done}/${p.total} objects, ${p.rows} rows, ${p.quarantined} quarantined${p.current ? ` — ${p.current}` : ''}`),
+        });
+        output.endProgress();
+        output.result(report);
+        output.line(`job ${report.jobId}: ${report.status}: ${report.objects.length} objects, ${report.rows} rows imported, ${report.quarantined} quarantined`);
+        if (report.recovered > 0) output.line(`${report.recovered} interrupted imports were undone and imported again`);
+        for (const o of report.objects.filter((x) => x.status === 'failed')) output.line(`failed: ${o.error?.message}`);
+        for (const uri of report.changed) output.line(`changed since imported (not imported again): ${uri}`);
+        if (report.skippedFailed > 0) output.line(`${report.skippedFailed} objects failed in earlier runs and were skipped; use --retry-failed to try them again`);
+        if (report.deferred > 0) output.line(`${report.deferred} more new objects are left for the next runs`);
+        if (report.status === 'error' && report.objects.length === 0 && report.error) process.stderr.write(`error: ${report.error.message}\n`);
+        return report.status === 'ok' ? 0 : 1;
+      }),
+    );
+}

@@ -1,0 +1,55 @@
+import type { Command } from 'commander';
+import { listEvents, listJobs } from '../ops/ops-log.js';
+import { textTable } from './output.js';
+import { withApp } from './main.js';
+
+const SQL_FORMATS = ['JSONEachRow', 'CSV', 'CSVWithNames', 'TSV', 'TSVWithNames', 'Pretty', 'PrettyCompact'];
+
+export function registerSqlCommands(program: Command): void {
+  program
+    .command('sql')
+    .description('run a query on the store and print the result')
+    .argument('<query>', 'the SQL query')
+    .option('--format <format>', `output format: ${SQL_FORMATS.join(', ')}`, 'PrettyCompact')
+    .action((query: string, options: { format: string }) =>
+      withApp(program, async (app) => {
+        const store = await app.store();
+        const result = await store.client.exec({ query: `${query.replace(/;\s*$/, '')}\nFORMAT ${formatName(options.format)}` });
+        for await (const chunk of result.stream) process.stdout.write(chunk as Buffer);
+      }),
+    );
+
+  program
+    .command('jobs')
+    .description('the ops log: recent jobs, or the events of one job')
+    .argument('[datasource]', 'only this datasource')
+    .option('--limit <n>', 'how many jobs', '20')
+    .option('--events <job_id>', 'the events of one job')
+    .action((datasource: string | undefined, options: { limit: string; events?: string }) =>
+      withApp(program, async (app, output) => {
+        const client = (await app.store()).client;
+        if (options.events) {
+          const events = await listEvents(client, { jobId: options.events, datasource });
+          output.result(events);
+          output.line(textTable(['time', 'level', 'event', 'message'], events.map((e) => [e.time, e.level, e.event, e.message])));
+          return;
+        }
+        const jobs = await listJobs(client, datasource, Number(options.limit));
+        output.result(jobs);
+        if (jobs.length === 0) output.line('No jobs yet.');
+        else
+          output.line(
+            textTable(
+              ['job', 'datasource', 'trigger', 'status', 'started', 'objects', 'failed', 'rows', 'quarantined', 'error'],
+              jobs.map((j) => [j.job_id, j.datasource, j.trigger, j.status, j.started_at, j.objects, j.failed_objects, j.rows, j.quarantined, j.error.split('\n')[0]!.slice(0, 80)]),
+            ),
+          );
+      }),
+    );
+}
+
+function formatName(format: string): string {
+  const known = SQL_FORMATS.find((f) => f.toLowerCase() === format.toLowerCase());
+  if (!known) throw new Error(`--format ${format} is not supported: use one of ${SQL_FORMATS.join(', ')}`);
+  return known;
+}

@@ -1,0 +1,47 @@
+/** Small facts about ClickHouse type names, read from their text. */
+
+/** `Nullable(X)` → X, `LowCardinality(X)` → X, recursively; anything else as is. */
+export function baseType(type: string): string {
+  const t = type.trim();
+  const inner = /^(Nullable|LowCardinality)\((.*)\)$/s.exec(t);
+  return inner ? baseType(inner[2]!) : t;
+}
+
+export function isNullableType(type: string): boolean {
+  const t = type.trim();
+  if (t.startsWith('Nullable(')) return true;
+  const lc = /^LowCardinality\((.*)\)$/s.exec(t);
+  return lc ? isNullableType(lc[1]!) : false;
+}
+
+/** Types whose values are text as read: no parsing can fail. */
+export function isStringType(type: string): boolean {
+  return baseType(type) === 'String';
+}
+
+/** Types that cannot be wrapped in Nullable, so a failed parse cannot be told by a NULL. */
+export function isCompositeType(type: string): boolean {
+  return /^(Array|Map|Tuple|Nested|JSON|Object|Variant|Dynamic)\b/.test(baseType(type));
+}
+
+export function isDateTimeType(type: string): boolean {
+  return /^(Date|Date32|DateTime|DateTime64)\b/.test(baseType(type));
+}
+
+export function isNumericType(type: string): boolean {
+  return /^(U?Int\d+|Float\d+|Decimal\d*|BFloat16)\b/.test(baseType(type));
+}
+
+/** `Nullable(X)` for a type that may be wrapped; composite types stay as they are. */
+export function makeNullable(type: string): string {
+  if (isNullableType(type) || isCompositeType(type)) return type;
+  const lc = /^LowCardinality\((.*)\)$/s.exec(type.trim());
+  if (lc) return `LowCardinality(Nullable(${lc[1]}))`;
+  return `Nullable(${type.trim()})`;
+}
+
+/** The precision of DateTime64(p, ...) or 0 for other date types. */
+export function dateTimePrecision(type: string): number {
+  const m = /^DateTime64\(\s*(\d+)/.exec(baseType(type));
+  return m ? Number(m[1]) : 0;
+}

@@ -1,0 +1,46 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import { objectUri } from '../bucket/bucket-uri.js';
+import type { ObjectRef } from '../bucket/list-objects.js';
+import type { DatasourceSpec } from '../project/types.js';
+import { INTERNAL_TABLES, nextVersion, toDateTime64 } from '../store/internal-tables.js';
+import { insertRows, runStatement, selectRows } from '../store/queries.js';
+import { dataTableSql, quarantineTableSql, readTableColumns, type ColumnDefinition } from '../store/table-ddl.js';
+import { quarantineTableName } from './table-names.js';
+
+/** Creates the data and quarantine tables of a datasource with these columns (no-op where they exist). */
+export async function createDatasourceTables(
+  client: ClickHouseClient,
+  spec: DatasourceSpec,
+  columns: readonly ColumnDefinition[],
+  reference?: ObjectRef,
+): Promise<void> {
+  await runStatement(client, dataTableSql(spec.name, columns, spec.engine));
+  await runStatement(client, quarantineTableSql(spec.name, columns));
+  await insertRows(client, INTERNAL_TABLES.datasources, [
+    {
+      name: spec.name,
+      inferred: spec.schema ? 0 : 1,
+      reference_object: reference ? objectUri(reference.bucket, reference.key) : '',
+      updated_at: toDateTime64(new Date()),
+      version: nextVersion(),
+    },
+  ]);
+}
+
+/** Creates a missing quarantine table for an existing data table (e.g. dropped by hand). */
+export async function ensureQuarantineTable(client: ClickHouseClient, datasource: string, columns: readonly ColumnDefinition[]): Promise<boolean> {
+  if (await readTableColumns(client, quarantineTableName(datasource))) return false;
+  await runStatement(client, quarantineTableSql(datasource, columns));
+  return true;
+}
+
+/** The object a datasource's schema was inferred from, if it was. */
+export async function referenceObject(client: ClickHouseClient, datasource: string): Promise<string | undefined> {
+  const rows = await selectRows<{ reference_object: string }>(
+    client,
+    `SELECT argMax(reference_object, version) AS reference_object FROM ${INTERNAL_TABLES.datasources}
+     WHERE name = {name:String} GROUP BY name`,
+    { name: datasource },
+  );
+  return rows[0]?.reference_object || undefined;
+}

@@ -1,0 +1,72 @@
+import type { BucketUri } from '../bucket/bucket-uri.js';
+import { keyMatcher } from '../bucket/bucket-uri.js';
+import { listObjects, type ObjectRef } from '../bucket/list-objects.js';
+import type { BucketAccess } from '../bucket/s3-client.js';
+import type { LedgerState } from './ledger.js';
+
+/** What a run will do with the objects under a datasource's URI. */
+export interface Discovery {
+  /** Objects to import in this run, oldest first (LastModified, then key). */
+  toImport: ObjectRef[];
+  /** New objects beyond this run's limit, left for the next runs. */
+  deferred: number;
+  /** Objects imported before, unchanged. */
+  imported: number;
+  /** Imported keys that came back with another ETag, seen for the first time: reported, not imported. */
+  changed: ObjectRef[];
+  /** Objects whose import failed before, with the same ETag (not tried again unless asked). */
+  failed: ObjectRef[];
+  /** All objects that match the URI. */
+  matched: number;
+}
+
+export interface DiscoverOptions {
+  /** At most this many objects per run; undefined = all. */
+  limit?: number;
+  /** Take objects that failed before, too. */
+  retryFailed?: boolean;
+}
+
+/** Lists the URI's prefix once and sorts every matching object against the ledger, as sets. */
+export async function discoverObjects(
+  access: BucketAccess,
+  uri: BucketUri,
+  ledger: LedgerState,
+  options: DiscoverOptions = {},
+): Promise<Discovery> {
+  const matches = keyMatcher(uri);
+  const fresh: ObjectRef[] = [];
+  const changed: ObjectRef[] = [];
+  const failed: ObjectRef[] = [];
+  let imported = 0;
+  let matched = 0;
+  for await (const page of listObjects(access, uri.bucket, uri.listPrefix)) {
+    for (const object of page) {
+      if (!matches(object.key)) continue;
+      matched++;
+      const versions = ledger.get(object.key);
+      const same = versions?.get(object.etag);
+      if (same?.status === 'done') imported++;
+      else if (same?.status === 'changed') continue;
+      else if (same?.status === 'failed' && !options.retryFailed) failed.push(object);
+      else if (versions && [...versions.values()].some((v) => v.status === 'done')) changed.push(object);
+      else fresh.push(object);
+    }
+  }
+  fresh.sort(oldestFirst);
+  const limit = options.limit ?? fresh.length;
+  return {
+    toImport: fresh.slice(0, limit),
+    deferred: Math.max(0, fresh.length - limit),
+    imported,
+    changed,
+    failed,
+    matched,
+  };
+}
+
+function oldestFirst(a: ObjectRef, b: ObjectRef): number {
+  const byTime = a.lastModified.getTime() - b.lastModified.getTime();
+  if (byTime !== 0) return byTime;
+  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+}

@@ -1,0 +1,38 @@
+import type { AwsCredentialIdentity } from '@aws-sdk/types';
+import type { ObjectRef } from '../bucket/list-objects.js';
+import type { BucketAccess } from '../bucket/s3-client.js';
+import { engineObjectUrl } from '../bucket/engine-url.js';
+import { explainS3Error } from '../bucket/s3-errors.js';
+import type { DatasourceSpec, ImportSpec } from '../project/types.js';
+import type { Store } from '../store/create-store.js';
+import type { Compression } from './formats.js';
+import type { ObjectSource } from './engine-source.js';
+
+/** Everything one datasource's import needs, built once per run. */
+export interface ImportContext {
+  store: Store;
+  datasource: DatasourceSpec & { import: ImportSpec };
+  access: BucketAccess;
+  /** Credentials handed to the engine's s3() reads; absent = anonymous. */
+  credentials?: AwsCredentialIdentity;
+}
+
+/** Resolves the connection's credentials once, through the same chain the S3 client uses. */
+export async function resolveEngineCredentials(access: BucketAccess, bucket: string): Promise<AwsCredentialIdentity> {
+  try {
+    return await access.credentials();
+  } catch (error) {
+    throw explainS3Error(Object.assign(error as object, { name: 'CredentialsProviderError' }), {
+      bucket,
+      connection: access.connection.name,
+    });
+  }
+}
+
+export function objectSource(ctx: ImportContext, object: ObjectRef, compression: Compression): ObjectSource {
+  return {
+    url: engineObjectUrl(ctx.access.connection, object.bucket, object.key),
+    credentials: ctx.credentials,
+    compression,
+  };
+}

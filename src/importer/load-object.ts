@@ -1,0 +1,236 @@
+import { rmSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { objectUri } from '../bucket/bucket-uri.js';
+import { runStatement, selectRows, type QuerySettings } from '../store/queries.js';
+import { quoteIdentifier } from '../store/sql.js';
+import type { TargetColumn } from './cast-expressions.js';
+import { isCompositeType, isStringType } from './column-types.js';
+import { s3TableFunction } from './engine-source.js';
+import type { ImportContext } from './import-context.js';
+import { defaultJsonPath, parseJsonPath } from './json-path.js';
+import { mapColumns } from './map-columns.js';
+import { intakeColumnList, intakeTableName } from './pipeline.js';
+import { withEngineErrors, type ObjectLayout } from './probe-object.js';
+import { IMPORT_TAG_COLUMN, quarantineTableName } from './table-names.js';
+
+export interface LoadResult {
+  rows: number;
+  quarantined: number;
+}
+
+/** More rejected rows than any file has: rejected rows are kept aside, never a reason to stop. */
+const UNLIMITED_ERRORS = 1_000_000_000_000;
+
+/**
+ * Loads one object through the split pipeline. Rows written to the data table carry the import id
+ * in the hidden tag column, so an interrupted load can be undone exactly.
+ */
+export async function loadObject(
+  ctx: ImportContext,
+  layout: ObjectLayout,
+  columns: readonly TargetColumn[],
+  importId: string,
+): Promise<LoadResult> {
+  if (layout.empty || (layout.format !== 'ndjson' && layout.columns.length === 0)) return { rows: 0, quarantined: 0 };
+  const client = ctx.store.client;
+  const table = ctx.datasource.name;
+  const source = objectUri(layout.object.bucket, layout.object.key);
+  const errorsFile = join(ctx.store.scratchDir, `${importId}.rejected.csv`);
+  rmSync(errorsFile, { force: true });
+  const read = readQuery(ctx, layout, columns);
+  const firstNewBlock = (await lastBlockNumber(client, table)) + 1;
+  await setImportTag(client, table, importId);
+  try {
+    await withEngineErrors(ctx, layout.object, layout.source, async () => {
+      await runStatement(
+        client,
+        `INSERT INTO ${quoteIdentifier(intakeTableName(table))} (${intakeColumnList(columns)}) ${read.sql}`,
+        { ...read.params, bp_import_id: importId, bp_source: source },
+        layout.format === 'csv' ? { ...read.settings, input_format_record_errors_file_path: errorsFile } : read.settings,
+      );
+      if (existsSync(errorsFile)) await quarantineMalformedRows(client, table, errorsFile, importId, source);
+    });
+  } finally {
+    await setImportTag(client, table, '');
+    rmSync(errorsFile, { force: true });
+  }
+  return {
+    rows: await countTaggedRows(client, table, importId, firstNewBlock),
+    quarantined: await countQuarantined(client, table, importId),
+  };
+}
+
+interface ReadQuery {
+  sql: string;
+  params: Record<string, string>;
+  settings: QuerySettings;
+}
+
+function readQuery(ctx: ImportContext, layout: ObjectLayout, columns: readonly TargetColumn[]): ReadQuery {
+  const tail = `{bp_import_id:String}, {bp_source:String}`;
+  if (layout.format === 'ndjson') return ndjsonReadQuery(ctx, layout, columns, tail);
+  const mapping = mapColumns(columns.map((c) => c.name), layout.columns.map((c) => c.name));
+  const sourceTypes = new Map(layout.columns.map((c) => [c.name, c.type]));
+  if (layout.format === 'parquet') {
+    const values = columns.map((c) => {
+      const from = mapping.get(c.name);
+      if (from === undefined) return 'NULL';
+      const type = sourceTypes.get(from) ?? 'String';
+      if (isStringType(type)) return quoteIdentifier(from);
+      return isCompositeType(type) ? `toJSONString(${quoteIdentifier(from)})` : `toString(${quoteIdentifier(from)})`;
+    });
+    const fn = s3TableFunction(layout.source, 'Parquet');
+    return {
+      sql: `SELECT ${[...values, '_row_number + 1', 'NULL', "''", tail].join(', ')} FROM ${fn.sql}`,
+      params: fn.params,
+      settings: {},
+    };
+  }
+  const csv = layout.csv!;
+  const structure = layout.columns.map((c) => `${quoteIdentifier(c.name)} Nullable(String)`).join(', ');
+  const fn = s3TableFunction(layout.source, csv.hasHeader ? 'CSVWithNames' : 'CSV', structure);
+  const values = columns.map((c) => {
+    const from = mapping.get(c.name);
+    return from === undefined ? 'NULL' : quoteIdentifier(from);
+  });
+  return {
+    sql: `SELECT ${[...values, '_row_number + 1', 'NULL', "''", tail].join(', ')} FROM ${fn.sql}`,
+    params: fn.params,
+    settings: {
+      format_csv_delimiter: csv.delimiter,
+      input_format_with_names_use_header: 1,
+      input_format_skip_unknown_fields: 1,
+      input_format_csv_detect_header: 0,
+      input_format_allow_errors_num: UNLIMITED_ERRORS,
+      input_format_allow_errors_ratio: 1,
+    },
+  };
+}
+
+function ndjsonReadQuery(
+  ctx: ImportContext,
+  layout: ObjectLayout,
+  columns: readonly TargetColumn[],
+  tail: string,
+): ReadQuery {
+  const declared = new Map((ctx.datasource.schema ?? []).map((c) => [c.name, c.jsonPath]));
+  const params: Record<string, string> = {};
+  const values = columns.map((c, i) => {
+    const path = parseJsonPath(declared.get(c.name) ?? defaultJsonPath(c.name)) ?? [c.name];
+    const args = path.map((segment, j) => {
+      if (typeof segment === 'number') return String(segment + 1);
+      params[`jp_${i}_${j}`] = segment;
+      return `{jp_${i}_${j}:String}`;
+    });
+    const at = ['line', ...args].join(', ');
+    // The raw JSON text of the value: strings are unescaped, objects and arrays stay JSON.
+    return `multiIf(JSONExtractRaw(${at}) IN ('', 'null'), NULL, startsWith(JSONExtractRaw(${at}), '"'), JSONExtractString(${at}), JSONExtractRaw(${at}))`;
+  });
+  const fn = s3TableFunction(layout.source, 'LineAsString', 'line String');
+  const sql =
+    `SELECT ${[...values, 'n + 1', "if(valid, NULL, line)", "if(valid, '', 'the line is not a JSON object')", tail].join(', ')} ` +
+    `FROM (SELECT line, _row_number AS n, isValidJSON(line) AND JSONType(line) = 'Object' AS valid FROM ${fn.sql} ` +
+    `WHERE NOT match(line, '^\\\\s*$'))`;
+  return { sql, params: { ...fn.params, ...params }, settings: {} };
+}
+
+/** Rows the CSV parser could not split into fields, with their raw text and the parser's reason. */
+async function quarantineMalformedRows(
+  client: ClickHouseClient,
+  table: string,
+  errorsFile: string,
+  importId: string,
+  source: string,
+): Promise<void> {
+  await runStatement(
+    client,
+    `INSERT INTO ${quoteIdentifier(quarantineTableName(table))} (c__error_column, c__error, c__import_id, c__source, c__row, c__raw)
+     SELECT [], [concat('malformed row: ', ifNull(nullIf(extract(reason, 'ERROR: ([^\\n]*)'), ''), reason))],
+            {id:String}, {source:String}, ifNull(offset, 0), raw_data
+     FROM file({path:String}, 'CSV', 'time DateTime, database Nullable(String), table Nullable(String), offset Nullable(UInt64), reason String, raw_data String')`,
+    { id: importId, source, path: errorsFile },
+  );
+  await renumberAroundMalformedRows(client, table, importId);
+}
+
+/**
+ * The engine numbers the rows it parsed; rows it skipped as malformed are not counted. Shift the
+ * numbers of rejected-but-parsed rows so every `c__row` is the row's place in the file.
+ */
+async function renumberAroundMalformedRows(client: ClickHouseClient, table: string, importId: string): Promise<void> {
+  const quarantine = quoteIdentifier(quarantineTableName(table));
+  const rows = await selectRows<{ c__row: string; malformed: number }>(
+    client,
+    `SELECT c__row, c__raw IS NOT NULL AS malformed FROM ${quarantine} WHERE c__import_id = {id:String} ORDER BY c__row`,
+    { id: importId },
+  );
+  const skipped = rows.filter((r) => r.malformed).map((r) => Number(r.c__row));
+  const parsed = rows.filter((r) => !r.malformed).map((r) => Number(r.c__row));
+  if (skipped.length === 0 || parsed.length === 0) return;
+  const from: number[] = [];
+  const to: number[] = [];
+  for (const n of parsed) {
+    let actual = n;
+    for (const s of skipped) if (s <= actual) actual++;
+    if (actual !== n) {
+      from.push(n);
+      to.push(actual);
+    }
+  }
+  if (from.length === 0) return;
+  await runStatement(
+    client,
+    `ALTER TABLE ${quarantine} UPDATE c__row = transform(c__row, {from:Array(UInt64)}, {to:Array(UInt64)}, c__row)
+     WHERE c__import_id = {id:String} AND c__raw IS NULL`,
+    { from, to, id: importId },
+    { mutations_sync: 2 },
+  );
+}
+
+/** Every insert into the data table is tagged with this value until it is set again. */
+export async function setImportTag(client: ClickHouseClient, table: string, importId: string): Promise<void> {
+  await runStatement(
+    client,
+    `ALTER TABLE ${quoteIdentifier(table)} MODIFY COLUMN ${quoteIdentifier(IMPORT_TAG_COLUMN)} LowCardinality(String) MATERIALIZED {tag:String}`,
+    { tag: importId },
+  );
+}
+
+async function lastBlockNumber(client: ClickHouseClient, table: string): Promise<number> {
+  const rows = await selectRows<{ n: string | null }>(
+    client,
+    `SELECT max(max_block_number) AS n FROM system.parts WHERE database = currentDatabase() AND table = {table:String}`,
+    { table },
+  );
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** Counts the tagged rows in the parts written since `firstBlock`, without scanning older parts. */
+async function countTaggedRows(client: ClickHouseClient, table: string, importId: string, firstBlock: number): Promise<number> {
+  const rows = await selectRows<{ n: string }>(
+    client,
+    `SELECT count() AS n FROM ${quoteIdentifier(table)}
+     WHERE ${quoteIdentifier(IMPORT_TAG_COLUMN)} = {id:String}
+       AND _part IN (SELECT name FROM system.parts WHERE database = currentDatabase() AND table = {table:String}
+                     AND active AND max_block_number >= {first:UInt64})`,
+    { id: importId, table, first: firstBlock },
+  );
+  return Number(rows[0]?.n ?? 0);
+}
+
+export async function countQuarantined(client: ClickHouseClient, table: string, importId: string): Promise<number> {
+  const rows = await selectRows<{ n: string }>(
+    client,
+    `SELECT count() AS n FROM ${quoteIdentifier(quarantineTableName(table))} WHERE c__import_id = {id:String}`,
+    { id: importId },
+  );
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** Removes every row an import wrote, from the data and the quarantine table. Safe to repeat. */
+export async function undoImport(client: ClickHouseClient, table: string, importId: string): Promise<void> {
+  const settings = { mutations_sync: 2 };
+  await runStatement(client, `ALTER TABLE ${quoteIdentifier(table)} DELETE WHERE ${quoteIdentifier(IMPORT_TAG_COLUMN)} = {id:String}`, { id: importId }, settings);
+  await runStatement(client, `ALTER TABLE ${quoteIdentifier(quarantineTableName(table))} DELETE WHERE c__import_id = {id:String}`, { id: importId }, settings);
+}

@@ -1,0 +1,102 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import { runStatement } from '../store/queries.js';
+import { identifierList, quoteIdentifier, quoteString } from '../store/sql.js';
+import { castExpressions, type TargetColumn } from './cast-expressions.js';
+import { quarantineTableName } from './table-names.js';
+
+/**
+ * Columns of the intake table besides the raw values. Reserved: project columns may not start with `_bp_`.
+ */
+export const INTAKE = {
+  row: '_bp_row',
+  raw: '_bp_raw',
+  rawProblem: '_bp_raw_problem',
+  importId: '_bp_import',
+  source: '_bp_source',
+} as const;
+
+/**
+ * Raw values travel in positional columns: were they named like the data columns, the views'
+ * output aliases would shadow them in WHERE.
+ */
+function rawColumn(index: number): string {
+  return `_bp_v${index}`;
+}
+
+export function intakeTableName(datasource: string): string {
+  return `_bp_in_${datasource}`;
+}
+function fitViewName(datasource: string): string {
+  return `_bp_fit_${datasource}`;
+}
+function rejectViewName(datasource: string): string {
+  return `_bp_reject_${datasource}`;
+}
+
+/**
+ * Builds the split that runs inside the engine: rows are inserted once, as text, into a Null-engine
+ * intake table; one materialized view casts the rows that fit into the data table, the other writes
+ * the rows that do not, with their reasons, into the quarantine table. One read of each object.
+ */
+export async function createSplitPipeline(
+  client: ClickHouseClient,
+  datasource: string,
+  columns: readonly TargetColumn[],
+): Promise<void> {
+  await dropSplitPipeline(client, datasource);
+  const intake = quoteIdentifier(intakeTableName(datasource));
+  const rawColumns = columns.map((_, i) => `${rawColumn(i)} Nullable(String)`);
+  await runStatement(
+    client,
+    `CREATE TABLE ${intake} (${[
+      ...rawColumns,
+      `${INTAKE.row} UInt64`,
+      `${INTAKE.raw} Nullable(String)`,
+      `${INTAKE.rawProblem} String`,
+      `${INTAKE.importId} String`,
+      `${INTAKE.source} String`,
+    ].join(', ')}) ENGINE = Null`,
+  );
+  const casts = columns.map((c, i) => ({ column: c, ...castExpressions(c, rawColumn(i)) }));
+  const allFit = casts.length === 0 ? '1' : casts.map((c) => c.fits).join(' AND ');
+  const fitSelect = casts.map((c) => `${c.value} AS ${quoteIdentifier(c.column.name)}`).join(', ');
+  await runStatement(
+    client,
+    `CREATE MATERIALIZED VIEW ${quoteIdentifier(fitViewName(datasource))} TO ${quoteIdentifier(datasource)} ` +
+      `AS SELECT ${fitSelect || '*'} FROM ${intake} WHERE ${INTAKE.raw} IS NULL AND ${allFit}`,
+  );
+  const misfitColumns = casts.map((c) => `if(${c.fits}, '', ${quoteString(c.column.name)})`);
+  const misfitProblems = casts.map((c) => `if(${c.fits}, '', concat(${quoteString(c.column.name)}, ': ', ${c.problem}))`);
+  const rejectSelect = [
+    ...columns.map((c, i) => `${rawColumn(i)} AS ${quoteIdentifier(c.name)}`),
+    `if(${INTAKE.raw} IS NULL, arrayFilter(x -> x != '', [${misfitColumns.join(', ')}]), []) AS c__error_column`,
+    `if(${INTAKE.raw} IS NULL, arrayFilter(x -> x != '', [${misfitProblems.join(', ')}]), [${INTAKE.rawProblem}]) AS c__error`,
+    `${INTAKE.importId} AS c__import_id`,
+    `${INTAKE.source} AS c__source`,
+    `${INTAKE.row} AS c__row`,
+    `${INTAKE.raw} AS c__raw`,
+  ];
+  await runStatement(
+    client,
+    `CREATE MATERIALIZED VIEW ${quoteIdentifier(rejectViewName(datasource))} TO ${quoteIdentifier(quarantineTableName(datasource))} ` +
+      `AS SELECT ${rejectSelect.join(', ')} FROM ${intake} WHERE ${INTAKE.raw} IS NOT NULL OR NOT (${allFit})`,
+  );
+}
+
+export async function dropSplitPipeline(client: ClickHouseClient, datasource: string): Promise<void> {
+  await runStatement(client, `DROP VIEW IF EXISTS ${quoteIdentifier(fitViewName(datasource))}`);
+  await runStatement(client, `DROP VIEW IF EXISTS ${quoteIdentifier(rejectViewName(datasource))}`);
+  await runStatement(client, `DROP TABLE IF EXISTS ${quoteIdentifier(intakeTableName(datasource))}`);
+}
+
+/** The intake column list in insert order, for `INSERT INTO intake (...) SELECT ...`. */
+export function intakeColumnList(columns: readonly TargetColumn[]): string {
+  return identifierList([
+    ...columns.map((_, i) => rawColumn(i)),
+    INTAKE.row,
+    INTAKE.raw,
+    INTAKE.rawProblem,
+    INTAKE.importId,
+    INTAKE.source,
+  ]);
+}

@@ -1,0 +1,163 @@
+import type { ObjectRef } from '../bucket/list-objects.js';
+import { objectUri } from '../bucket/bucket-uri.js';
+import { readObjectHead } from '../bucket/read-object-head.js';
+import { BucketpipeError } from '../errors.js';
+import type { ImportFormat } from '../project/types.js';
+import { selectRows, type QuerySettings } from '../store/queries.js';
+import { identifierList, quoteIdentifier } from '../store/sql.js';
+import { isGenericColumnNames, looksLikeHeader, sniffDelimiter } from './csv-dialect.js';
+import { redact, s3TableFunction, sourceSecrets, type ObjectSource } from './engine-source.js';
+import { compressionOf, formatOfKey } from './formats.js';
+import { objectSource, type ImportContext } from './import-context.js';
+
+/** A column an object carries, with the type the engine infers for it. */
+export interface SourceColumn {
+  name: string;
+  type: string;
+}
+
+/** How to read one object: everything the engine needs besides the target table. */
+export interface ObjectLayout {
+  object: ObjectRef;
+  format: ImportFormat;
+  source: ObjectSource;
+  /** The object's columns in file order. Empty for an empty object. */
+  columns: SourceColumn[];
+  /** CSV only. */
+  csv?: { delimiter: string; hasHeader: boolean };
+  /** The object has no bytes at all. */
+  empty: boolean;
+}
+
+/** Rows the engine reads to infer types, as its own default. */
+export const INFERENCE_ROWS = 25000;
+
+/**
+ * Reads an object's head and, through the engine, its columns. NDJSON columns are only inferred when
+ * `describeJson` is set (datasources without a SCHEMA); declared json paths need no inference.
+ */
+export async function probeObject(ctx: ImportContext, object: ObjectRef, describeJson = true): Promise<ObjectLayout> {
+  const uri = objectUri(object.bucket, object.key);
+  const format = formatOfKey(object.key, ctx.datasource.import.format);
+  if (!format) {
+    throw new BucketpipeError(
+      'OBJECT_UNREADABLE',
+      `${uri}: cannot tell its format from the key; set IMPORT_FORMAT csv, ndjson or parquet in ${ctx.datasource.location.file}.`,
+      { context: { datasource: ctx.datasource.name, bucket: object.bucket, key: object.key } },
+    );
+  }
+  const head = await readObjectHead(ctx.access, object.bucket, object.key);
+  const source = objectSource(ctx, object, format === 'parquet' ? 'none' : compressionOf(object.key, head.bytes, head.contentEncoding));
+  if (head.bytes.length === 0) return { object, format, source, columns: [], empty: true };
+  return withEngineErrors(ctx, object, source, async () => {
+    if (format === 'csv') return probeCsv(ctx, object, source);
+    const columns =
+      format === 'parquet' ? await describe(ctx, source, 'Parquet', {}) : describeJson ? await describeNdjson(ctx, source) : [];
+    return { object, format, source, columns, empty: false };
+  });
+}
+
+async function probeCsv(ctx: ImportContext, object: ObjectRef, source: ObjectSource): Promise<ObjectLayout> {
+  const firstLine = await firstLineOf(ctx, source);
+  const delimiter = sniffDelimiter(firstLine);
+  const settings: QuerySettings = { format_csv_delimiter: delimiter, input_format_csv_detect_header: 1 };
+  let columns = await describe(ctx, source, 'CSV', settings);
+  let hasHeader = !isGenericColumnNames(columns.map((c) => c.name));
+  if (!hasHeader) {
+    // The engine detects a header only when the first row's types differ from the rest; an all-text
+    // file needs a second look at the first row.
+    const generic = columns.map((c) => `${quoteIdentifier(c.name)} Nullable(String)`).join(', ');
+    const fn = s3TableFunction(source, 'CSV', generic);
+    const rows = await selectRows<Record<string, string | null>>(
+      ctx.store.client,
+      `SELECT ${identifierList(columns.map((c) => c.name))} FROM ${fn.sql} LIMIT 1`,
+      fn.params,
+      { format_csv_delimiter: delimiter, input_format_csv_detect_header: 0 },
+    );
+    const firstRow = rows[0] ? columns.map((c) => rows[0]![c.name] ?? null) : [];
+    if (looksLikeHeader(firstRow)) {
+      hasHeader = true;
+      columns = await describe(ctx, source, 'CSVWithNames', { format_csv_delimiter: delimiter });
+    }
+  }
+  return { object, format: 'csv', source, columns, csv: { delimiter, hasHeader }, empty: false };
+}
+
+async function firstLineOf(ctx: ImportContext, source: ObjectSource): Promise<string> {
+  const fn = s3TableFunction(source, 'LineAsString', 'line String');
+  const rows = await selectRows<{ line: string }>(ctx.store.client, `SELECT line FROM ${fn.sql} LIMIT 1`, fn.params);
+  return rows[0]?.line ?? '';
+}
+
+/** The engine's schema inference over one object. Names keep every character but a leading BOM. */
+export async function describe(
+  ctx: ImportContext,
+  source: ObjectSource,
+  format: string,
+  settings: QuerySettings,
+): Promise<SourceColumn[]> {
+  const fn = s3TableFunction(source, format);
+  const rows = await selectRows<{ name: string; type: string }>(ctx.store.client, `DESCRIBE TABLE ${fn.sql}`, fn.params, {
+    schema_inference_make_columns_nullable: 'auto',
+    input_format_max_rows_to_read_for_schema_inference: INFERENCE_ROWS,
+    input_format_json_read_objects_as_strings: 1,
+    // A malformed row must not stop inference; the import quarantines it later.
+    input_format_csv_allow_variable_number_of_columns: 1,
+    ...settings,
+  });
+  return rows.map((r, i) => ({ name: i === 0 ? r.name.replace(/^\uFEFF/, '') : r.name, type: r.type }));
+}
+
+/**
+ * NDJSON inference; a broken line makes the engine give up, so on failure the types are inferred
+ * from the object's first valid lines instead.
+ */
+async function describeNdjson(ctx: ImportContext, source: ObjectSource): Promise<SourceColumn[]> {
+  try {
+    return await describe(ctx, source, 'JSONEachRow', {});
+  } catch {
+    const fn = s3TableFunction(source, 'LineAsString', 'line String');
+    const lines = await selectRows<{ line: string }>(
+      ctx.store.client,
+      `SELECT line FROM ${fn.sql} WHERE isValidJSON(line) AND JSONType(line) = 'Object' LIMIT 1000`,
+      fn.params,
+    );
+    if (lines.length === 0) return [];
+    const rows = await selectRows<{ name: string; type: string }>(
+      ctx.store.client,
+      `DESCRIBE TABLE format(JSONEachRow, {sample:String})`,
+      { sample: lines.map((l) => l.line).join('\n') },
+      { schema_inference_make_columns_nullable: 'auto', input_format_json_read_objects_as_strings: 1 },
+    );
+    return rows.map((r) => ({ name: r.name, type: r.type }));
+  }
+}
+
+/** Engine failures while reading an object become errors that name it, with secrets scrubbed. */
+export async function withEngineErrors<T>(
+  ctx: ImportContext,
+  object: ObjectRef,
+  source: ObjectSource,
+  work: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof BucketpipeError) throw error;
+    throw explainEngineReadError(ctx, object, source, error);
+  }
+}
+
+export function explainEngineReadError(ctx: ImportContext, object: ObjectRef, source: ObjectSource, error: unknown): BucketpipeError {
+  const uri = objectUri(object.bucket, object.key);
+  const raw = redact(error instanceof Error ? error.message : String(error), sourceSecrets(source));
+  const firstLine = raw.split('\n')[0]!.replace(/: In scope .*$/s, '').slice(0, 600);
+  const context = { datasource: ctx.datasource.name, bucket: object.bucket, key: object.key };
+  if (/Access Denied|InvalidAccessKeyId|SignatureDoesNotMatch|HTTP response code: 403/i.test(raw)) {
+    return new BucketpipeError('S3_CREDENTIALS', `${uri}: the engine was refused access (${firstLine}). Check the connection's credentials.`, { context });
+  }
+  if (/Timeout|Connection refused|Connection reset|HTTP response code: 5\d\d|SlowDown|NETWORK_ERROR|Poco::Exception/i.test(raw)) {
+    return new BucketpipeError('S3_TRANSIENT', `${uri}: reading the object failed for now (${firstLine}); it will be retried.`, { context });
+  }
+  return new BucketpipeError('OBJECT_UNREADABLE', `${uri}: the object cannot be read: ${firstLine}`, { context });
+}

@@ -1,0 +1,263 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { objectUri, parseBucketUri } from '../bucket/bucket-uri.js';
+import type { ObjectRef } from '../bucket/list-objects.js';
+import { BucketpipeError, toErrorReport, type ErrorReport } from '../errors.js';
+import { recordEvents, recordJob, type JobRecord, type JobStatus, type OpsEvent } from '../ops/ops-log.js';
+import { ensureInternalTables } from '../store/internal-tables.js';
+import { addColumns, loadableColumns, readTableColumns } from '../store/table-ddl.js';
+import { createDatasourceTables } from './datasource-tables.js';
+import { discoverObjects } from './discover.js';
+import type { ImportContext } from './import-context.js';
+import { evolvedColumns, inferColumns } from './infer-columns.js';
+import { readLedger, recordObject, unfinishedImports, type ObjectStatus } from './ledger.js';
+import { loadObject, setImportTag, undoImport } from './load-object.js';
+import { mapColumns, unmappedColumns } from './map-columns.js';
+import { createSplitPipeline, dropSplitPipeline } from './pipeline.js';
+import { probeObject } from './probe-object.js';
+import type { TargetColumn } from './cast-expressions.js';
+
+export interface SyncOptions {
+  trigger: 'auto' | 'on-demand';
+  /** At most this many objects; default IMPORT_MAX_FILES_PER_RUN for `auto`, all for `on-demand`. */
+  limit?: number;
+  /** Import objects that failed before with the same ETag. */
+  retryFailed?: boolean;
+  jobId?: string;
+  onProgress?: (progress: SyncProgress) => void;
+}
+
+export interface SyncProgress {
+  done: number;
+  total: number;
+  rows: number;
+  quarantined: number;
+  current?: string;
+}
+
+/** What happened to one object in a run. */
+export interface ObjectReport {
+  uri: string;
+  etag: string;
+  status: 'imported' | 'failed';
+  rows: number;
+  quarantined: number;
+  bytes: number;
+  addedColumns: string[];
+  error?: ErrorReport;
+}
+
+/** The outcome of one import run. */
+export interface ImportReport {
+  jobId: string;
+  datasource: string;
+  trigger: 'auto' | 'on-demand';
+  status: JobStatus;
+  objects: ObjectReport[];
+  rows: number;
+  quarantined: number;
+  bytes: number;
+  /** New objects left for later runs by the per-run limit. */
+  deferred: number;
+  /** Imported keys that came back with another ETag (reported, not imported). */
+  changed: string[];
+  /** Objects that failed in an earlier run and were not tried again. */
+  skippedFailed: number;
+  /** Interrupted imports undone before this run. */
+  recovered: number;
+  startedAt: string;
+  finishedAt: string;
+  error?: ErrorReport;
+}
+
+const running = new Set<string>();
+
+/**
+ * Imports the new objects of a datasource. Every object goes through: claim in the ledger → probe →
+ * evolve the schema → load through the split → mark done. A crash anywhere leaves the object
+ * `loading`, and the next run undoes its rows before anything else, so each object lands once.
+ */
+export async function syncDatasource(ctx: ImportContext, options: SyncOptions): Promise<ImportReport> {
+  const name = ctx.datasource.name;
+  if (running.has(name)) {
+    throw new BucketpipeError('BUSY', `datasource ${name}: an import is already running in this process.`, { context: { datasource: name } });
+  }
+  running.add(name);
+  try {
+    return await runSync(ctx, options);
+  } finally {
+    running.delete(name);
+  }
+}
+
+async function runSync(ctx: ImportContext, options: SyncOptions): Promise<ImportReport> {
+  const client = ctx.store.client;
+  const spec = ctx.datasource;
+  const jobId = options.jobId ?? newJobId(spec.name);
+  const startedAt = new Date();
+  const job: JobRecord = {
+    jobId, datasource: spec.name, kind: 'import', trigger: options.trigger, status: 'running', startedAt,
+    objects: 0, failedObjects: 0, rows: 0, quarantined: 0, bytes: 0,
+  };
+  const report: ImportReport = {
+    jobId, datasource: spec.name, trigger: options.trigger, status: 'running', objects: [], rows: 0, quarantined: 0,
+    bytes: 0, deferred: 0, changed: [], skippedFailed: 0, recovered: 0, startedAt: startedAt.toISOString(), finishedAt: '',
+  };
+  const events: OpsEvent[] = [];
+  const event = (object: string, level: OpsEvent['level'], name: string, message: string) =>
+    events.push({ jobId, datasource: spec.name, object, level, event: name, message });
+
+  await ensureInternalTables(client);
+  await recordJob(client, job);
+  let pipelineBuilt = false;
+  try {
+    report.recovered = await recoverUnfinished(ctx, jobId, event);
+    const uri = parseBucketUri(spec.import.bucketUri);
+    const limit = options.limit ?? (options.trigger === 'auto' ? spec.import.maxFilesPerRun : undefined);
+    const discovery = await discoverObjects(ctx.access, uri, await readLedger(client, spec.name), { limit, retryFailed: options.retryFailed });
+    report.deferred = discovery.deferred;
+    report.skippedFailed = discovery.failed.length;
+    for (const object of discovery.changed) {
+      const where = objectUri(object.bucket, object.key);
+      report.changed.push(where);
+      await recordObject(client, { object, datasource: spec.name, importId: '', jobId, status: 'changed' });
+      event(where, 'warn', 'etag_changed', `${where} was imported before and has changed since (ETag ${object.etag}); the new content is not imported again.`);
+    }
+
+    let columns = await targetColumns(ctx, discovery.toImport[0]);
+    const total = discovery.toImport.length;
+    if (columns && total > 0) {
+      await createSplitPipeline(client, spec.name, columns);
+      pipelineBuilt = true;
+    }
+    for (const object of discovery.toImport) {
+      options.onProgress?.({ done: report.objects.length, total, rows: report.rows, quarantined: report.quarantined, current: objectUri(object.bucket, object.key) });
+      const outcome = await importOne(ctx, object, jobId, columns!, event);
+      columns = outcome.columns;
+      report.objects.push(outcome.report);
+      report.rows += outcome.report.rows;
+      report.quarantined += outcome.report.quarantined;
+      report.bytes += outcome.report.bytes;
+      if (outcome.report.error?.retryable) break;
+    }
+    options.onProgress?.({ done: report.objects.length, total, rows: report.rows, quarantined: report.quarantined });
+    const failed = report.objects.filter((o) => o.status === 'failed');
+    report.status = failed.length === 0 ? 'ok' : failed.length === report.objects.length ? 'error' : 'partial';
+    if (failed.length > 0) report.error = failed[0]!.error;
+  } catch (error) {
+    report.status = 'error';
+    report.error = toErrorReport(error);
+    event('', 'error', 'job_failed', report.error.message);
+  } finally {
+    if (pipelineBuilt) await dropSplitPipeline(client, spec.name).catch(() => undefined);
+  }
+  const finishedAt = new Date();
+  report.finishedAt = finishedAt.toISOString();
+  await recordEvents(client, events);
+  await recordJob(client, {
+    ...job,
+    status: report.status,
+    finishedAt,
+    objects: report.objects.length,
+    failedObjects: report.objects.filter((o) => o.status === 'failed').length,
+    rows: report.rows,
+    quarantined: report.quarantined,
+    bytes: report.bytes,
+    error: report.error?.message,
+  });
+  return report;
+}
+
+/** The columns rows are loaded into; creates the tables first when they do not exist yet. */
+async function targetColumns(ctx: ImportContext, firstObject: ObjectRef | undefined): Promise<TargetColumn[] | undefined> {
+  const client = ctx.store.client;
+  const existing = await readTableColumns(client, ctx.datasource.name);
+  if (existing) {
+    await setImportTag(client, ctx.datasource.name, '');
+    return loadableColumns(existing);
+  }
+  if (ctx.datasource.schema) {
+    await createDatasourceTables(client, ctx.datasource, ctx.datasource.schema);
+  } else {
+    if (!firstObject) return undefined;
+    const layout = await probeObject(ctx, firstObject);
+    if (layout.columns.length === 0) {
+      throw new BucketpipeError('SCHEMA_INFERENCE_FAILED', `datasource ${ctx.datasource.name}: cannot infer a schema from ${objectUri(firstObject.bucket, firstObject.key)} (it has no columns); add a SCHEMA to ${ctx.datasource.location.file}.`, { context: { datasource: ctx.datasource.name } });
+    }
+    await createDatasourceTables(client, ctx.datasource, await inferColumns(ctx, layout), firstObject);
+  }
+  return loadableColumns((await readTableColumns(client, ctx.datasource.name))!);
+}
+
+async function importOne(
+  ctx: ImportContext,
+  object: ObjectRef,
+  jobId: string,
+  columns: TargetColumn[],
+  event: (object: string, level: OpsEvent['level'], name: string, message: string) => void,
+): Promise<{ report: ObjectReport; columns: TargetColumn[] }> {
+  const client = ctx.store.client;
+  const spec = ctx.datasource;
+  const uri = objectUri(object.bucket, object.key);
+  const importId = deriveImportId(spec.name, object);
+  const entry = { object, datasource: spec.name, importId, jobId };
+  const report: ObjectReport = { uri, etag: object.etag, status: 'imported', rows: 0, quarantined: 0, bytes: object.size, addedColumns: [] };
+  await recordObject(client, { ...entry, status: 'loading' });
+  try {
+    const layout = await probeObject(ctx, object, !spec.schema);
+    const extra = unmappedColumns(mapColumns(columns.map((c) => c.name), layout.columns.map((c) => c.name)), layout.columns.map((c) => c.name));
+    if (extra.length > 0 && !spec.schema) {
+      const added = evolvedColumns(await inferColumns(ctx, layout, layout.columns.filter((c) => extra.includes(c.name))));
+      await addColumns(client, spec.name, added);
+      columns = loadableColumns((await readTableColumns(client, spec.name))!);
+      await createSplitPipeline(client, spec.name, columns);
+      report.addedColumns = added.map((c) => c.name);
+      event(uri, 'info', 'columns_added', `${uri} brought new columns; added to ${spec.name}: ${added.map((c) => `${c.name} ${c.type}`).join(', ')}`);
+    } else if (extra.length > 0 && layout.format !== 'ndjson') {
+      event(uri, 'info', 'columns_ignored', `${uri} has columns the SCHEMA of ${spec.name} does not declare; they were not imported: ${extra.join(', ')}`);
+    }
+    const result = await loadObject(ctx, layout, columns, importId);
+    report.rows = result.rows;
+    report.quarantined = result.quarantined;
+    await recordObject(client, { ...entry, status: 'done', rows: result.rows, quarantined: result.quarantined });
+    event(uri, result.quarantined > 0 ? 'warn' : 'info', 'object_imported', `${uri}: ${result.rows} rows imported, ${result.quarantined} quarantined`);
+  } catch (error) {
+    const failure = toErrorReport(error);
+    report.status = 'failed';
+    report.error = failure;
+    await undoImport(client, spec.name, importId);
+    const status: ObjectStatus = failure.retryable ? 'retry' : 'failed';
+    await recordObject(client, { ...entry, status, error: failure.message });
+    event(uri, 'error', 'object_failed', failure.message);
+  }
+  return { report, columns };
+}
+
+/** Undoes the rows of imports a crashed run left `loading`, so their objects can be imported again. */
+async function recoverUnfinished(
+  ctx: ImportContext,
+  jobId: string,
+  event: (object: string, level: OpsEvent['level'], name: string, message: string) => void,
+): Promise<number> {
+  const client = ctx.store.client;
+  const unfinished = await unfinishedImports(client, ctx.datasource.name);
+  if (unfinished.length === 0) return 0;
+  const bucket = parseBucketUri(ctx.datasource.import.bucketUri).bucket;
+  if (await readTableColumns(client, ctx.datasource.name)) await setImportTag(client, ctx.datasource.name, '');
+  for (const u of unfinished) {
+    if (await readTableColumns(client, ctx.datasource.name)) await undoImport(client, ctx.datasource.name, u.importId);
+    const object: ObjectRef = { bucket, key: u.key, etag: u.etag, size: 0, lastModified: new Date(0) };
+    await recordObject(client, { object, datasource: ctx.datasource.name, importId: u.importId, jobId, status: 'retry' });
+    event(objectUri(bucket, u.key), 'warn', 'import_undone', `an interrupted import of ${objectUri(bucket, u.key)} was undone; the object is imported again.`);
+  }
+  return unfinished.length;
+}
+
+/** The same object version always gets the same import id, so undoing and redoing it is idempotent. */
+export function deriveImportId(datasource: string, object: ObjectRef): string {
+  const hash = createHash('sha256').update(`${datasource}\n${object.bucket}\n${object.key}\n${object.etag}`).digest('hex');
+  return `imp_${hash.slice(0, 24)}`;
+}
+
+function newJobId(datasource: string): string {
+  return `${datasource}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+}

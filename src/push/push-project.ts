@@ -1,0 +1,166 @@
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import type { App } from '../app.js';
+import { objectUri, parseBucketUri, keyMatcher } from '../bucket/bucket-uri.js';
+import { listObjects, type ObjectRef } from '../bucket/list-objects.js';
+import { explainS3Error } from '../bucket/s3-errors.js';
+import { BucketpipeError, toErrorReport } from '../errors.js';
+import { createDatasourceTables, ensureQuarantineTable } from '../importer/datasource-tables.js';
+import { inferColumns } from '../importer/infer-columns.js';
+import { probeObject } from '../importer/probe-object.js';
+import { formatProblem } from '../project/load-project.js';
+import type { DatasourceSpec, ProjectProblem } from '../project/types.js';
+import { ensureInternalTables } from '../store/internal-tables.js';
+import { addColumns, loadableColumns, readTableColumns, type ColumnDefinition } from '../store/table-ddl.js';
+import { validateColumnTypes } from './validate-types.js';
+
+/** One step push takes (or would take, with --dry-run). */
+export interface PushStep {
+  datasource: string;
+  action: 'create_tables' | 'add_columns' | 'create_quarantine' | 'wait_for_object' | 'unchanged';
+  description: string;
+  columns?: ColumnDefinition[];
+  reference?: ObjectRef;
+}
+
+export interface PushResult {
+  dryRun: boolean;
+  steps: PushStep[];
+  warnings: string[];
+}
+
+const RESERVED_COLUMN = /^(_bp_|c__)/;
+
+/**
+ * Validates every datasource against the store and its bucket, then applies the plan. Nothing is
+ * applied while any datasource has a problem, so a failed push changes nothing.
+ */
+export async function pushProject(app: App, options: { dryRun: boolean }): Promise<PushResult> {
+  const store = await app.store();
+  const problems: ProjectProblem[] = [];
+  const warnings = app.warnings.map(formatProblem);
+  const steps: PushStep[] = [];
+  for (const spec of app.project.datasources.values()) {
+    const planned = await planDatasource(app, spec, problems, warnings);
+    steps.push(...planned);
+  }
+  if (problems.length > 0) {
+    const lines = problems.map(formatProblem);
+    throw new BucketpipeError('PROJECT_INVALID', `push found ${lines.length} problem${lines.length === 1 ? '' : 's'}; nothing was changed:\n${lines.join('\n')}`);
+  }
+  if (options.dryRun) return { dryRun: true, steps, warnings };
+  await ensureInternalTables(store.client);
+  for (const step of steps) {
+    const spec = app.datasource(step.datasource);
+    if (step.action === 'create_tables') await createDatasourceTables(store.client, spec, step.columns!, step.reference);
+    else if (step.action === 'add_columns') await addColumns(store.client, spec.name, step.columns!);
+    else if (step.action === 'create_quarantine') await ensureQuarantineTable(store.client, spec.name, step.columns!);
+  }
+  return { dryRun: false, steps, warnings };
+}
+
+async function planDatasource(app: App, spec: DatasourceSpec, problems: ProjectProblem[], warnings: string[]): Promise<PushStep[]> {
+  const client = (await app.store()).client;
+  const name = spec.name;
+  for (const column of spec.schema ?? []) {
+    if (RESERVED_COLUMN.test(column.name)) {
+      problems.push({ location: column.location, message: `column ${column.name}: names starting with _bp_ or c__ are reserved for bucketpipe; rename the column.` });
+    }
+  }
+  const types = await validateColumnTypes(client, spec.schema ?? []);
+  problems.push(...types.problems);
+  if (spec.import) {
+    const problem = await checkBucketAccess(app, spec);
+    if (problem) problems.push(problem);
+  }
+  const existing = await readTableColumns(client, name);
+  if (!existing) {
+    if (spec.schema) {
+      return [{ datasource: name, action: 'create_tables', description: `create tables ${name} and ${name}_quarantine (${spec.schema.length} columns)`, columns: spec.schema }];
+    }
+    if (!spec.import) {
+      problems.push({ location: spec.location, message: `datasource ${name} has neither a SCHEMA nor IMPORT_* settings to infer one from; add a SCHEMA.` });
+      return [];
+    }
+    return inferFromReference(app, spec, problems);
+  }
+  const steps: PushStep[] = [];
+  const quarantineColumns = loadableColumns(existing).map((c) => ({ name: c.name, type: c.type }));
+  if (!(await readTableColumns(client, `${name}_quarantine`))) {
+    steps.push({ datasource: name, action: 'create_quarantine', description: `create table ${name}_quarantine`, columns: quarantineColumns });
+  }
+  if (spec.schema) {
+    const byName = new Map(existing.map((c) => [c.name, c]));
+    const missing: ColumnDefinition[] = [];
+    for (const column of spec.schema) {
+      const current = byName.get(column.name);
+      if (!current) missing.push(column);
+      else if (types.canonical.has(column.name) && normalizeType(current.type) !== normalizeType(types.canonical.get(column.name)!)) {
+        problems.push({ location: column.location, message: `column ${column.name} is ${current.type} in table ${name} but ${column.type} in the file; push does not change column types (create a new datasource, or change the file back).` });
+      }
+    }
+    const declared = new Set(spec.schema.map((c) => c.name));
+    const undeclared = loadableColumns(existing).filter((c) => !declared.has(c.name)).map((c) => c.name);
+    if (undeclared.length > 0) warnings.push(`${spec.location.file}: table ${name} has columns the SCHEMA does not declare; they are kept: ${undeclared.join(', ')}`);
+    if (missing.length > 0) {
+      steps.push({ datasource: name, action: 'add_columns', description: `add columns to ${name}: ${missing.map((c) => `${c.name} ${c.type}`).join(', ')}`, columns: missing });
+    }
+  }
+  if (steps.length === 0) steps.push({ datasource: name, action: 'unchanged', description: `${name}: no changes` });
+  return steps;
+}
+
+/** Without a SCHEMA the oldest matching object is the reference the columns are inferred from. */
+async function inferFromReference(app: App, spec: DatasourceSpec, problems: ProjectProblem[]): Promise<PushStep[]> {
+  const name = spec.name;
+  const uri = parseBucketUri(spec.import!.bucketUri);
+  const access = app.bucketAccess(spec.import!.connectionName);
+  const matches = keyMatcher(uri);
+  let oldest: ObjectRef | undefined;
+  try {
+    for await (const page of listObjects(access, uri.bucket, uri.listPrefix)) {
+      for (const object of page) {
+        if (!matches(object.key)) continue;
+        if (!oldest || object.lastModified < oldest.lastModified || (object.lastModified.getTime() === oldest.lastModified.getTime() && object.key < oldest.key)) oldest = object;
+      }
+    }
+  } catch {
+    return []; // checkBucketAccess has reported it
+  }
+  if (!oldest) {
+    return [{ datasource: name, action: 'wait_for_object', description: `${name}: no object matches ${spec.import!.bucketUri} yet; the tables are created from the first object a sync imports` }];
+  }
+  try {
+    const ctx = await app.importContext(name);
+    const layout = await probeObject(ctx, oldest);
+    const columns = await inferColumns(ctx, layout);
+    if (columns.length === 0) throw new Error('it has no columns');
+    const reserved = columns.filter((c) => RESERVED_COLUMN.test(c.name));
+    if (reserved.length > 0) throw new Error(`its columns ${reserved.map((c) => c.name).join(', ')} use a reserved prefix (_bp_, c__)`);
+    return [{
+      datasource: name,
+      action: 'create_tables',
+      description: `create tables ${name} and ${name}_quarantine with ${columns.length} columns inferred from ${objectUri(oldest.bucket, oldest.key)}: ${columns.map((c) => `${c.name} ${c.type}`).join(', ')}`,
+      columns,
+      reference: oldest,
+    }];
+  } catch (error) {
+    problems.push({ location: spec.import!.location, message: `cannot infer the schema of ${name} from ${objectUri(oldest.bucket, oldest.key)}: ${toErrorReport(error).message}. Add a SCHEMA, or fix the object.` });
+    return [];
+  }
+}
+
+async function checkBucketAccess(app: App, spec: DatasourceSpec): Promise<ProjectProblem | undefined> {
+  const uri = parseBucketUri(spec.import!.bucketUri);
+  const access = app.bucketAccess(spec.import!.connectionName);
+  try {
+    await access.client.send(new ListObjectsV2Command({ Bucket: uri.bucket, Prefix: uri.listPrefix || undefined, MaxKeys: 1 }));
+    return undefined;
+  } catch (error) {
+    const explained = error instanceof BucketpipeError ? error : explainS3Error(error, { bucket: uri.bucket, connection: access.connection.name });
+    return { location: spec.import!.location, message: explained.message };
+  }
+}
+
+function normalizeType(type: string): string {
+  return type.replace(/\s+/g, '').replace(/"/g, "'");
+}

@@ -1,0 +1,97 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { EngineSpec } from '../project/types.js';
+import { IMPORT_TAG_COLUMN, quarantineTableName } from '../importer/table-names.js';
+import { selectRows, runStatement } from './queries.js';
+import { quoteIdentifier } from './sql.js';
+
+/** A column to create. */
+export interface ColumnDefinition {
+  name: string;
+  type: string;
+  defaultExpression?: string;
+}
+
+export interface ExistingColumn {
+  name: string;
+  type: string;
+  /** `''`, `DEFAULT`, `MATERIALIZED`, `ALIAS`, `EPHEMERAL`. */
+  defaultKind: string;
+}
+
+/** The columns of a table in position order, or undefined when there is no such table. */
+export async function readTableColumns(client: ClickHouseClient, table: string): Promise<ExistingColumn[] | undefined> {
+  const rows = await selectRows<{ name: string; type: string; default_kind: string }>(
+    client,
+    `SELECT name, type, default_kind FROM system.columns
+     WHERE database = currentDatabase() AND table = {table:String} ORDER BY position`,
+    { table },
+  );
+  if (rows.length > 0) return rows.map((r) => ({ name: r.name, type: r.type, defaultKind: r.default_kind }));
+  const exists = await selectRows<{ n: string }>(
+    client,
+    `SELECT count() AS n FROM system.tables WHERE database = currentDatabase() AND name = {table:String}`,
+    { table },
+  );
+  return Number(exists[0]?.n ?? 0) > 0 ? [] : undefined;
+}
+
+/** The columns rows are loaded into: all but the import tag and computed ones. */
+export function loadableColumns(columns: readonly ExistingColumn[]): ExistingColumn[] {
+  return columns.filter((c) => c.name !== IMPORT_TAG_COLUMN && (c.defaultKind === '' || c.defaultKind === 'DEFAULT'));
+}
+
+function columnSql(c: ColumnDefinition): string {
+  return `${quoteIdentifier(c.name)} ${c.type}${c.defaultExpression ? ` DEFAULT ${c.defaultExpression}` : ''}`;
+}
+
+/**
+ * The data table. Engine clauses are the datasource's own SQL expressions, as in its file. The hidden
+ * import tag column says which import wrote each row; it is not part of `SELECT *`.
+ */
+export function dataTableSql(name: string, columns: readonly ColumnDefinition[], engine: EngineSpec): string {
+  const engineCall = `${engine.engine}(${engine.engineArgs.join(', ')})`;
+  const parts = [
+    `CREATE TABLE IF NOT EXISTS ${quoteIdentifier(name)} (`,
+    [...columns.map(columnSql), `${quoteIdentifier(IMPORT_TAG_COLUMN)} LowCardinality(String) MATERIALIZED ''`].join(',\n  '),
+    `) ENGINE = ${engineCall}`,
+    engine.partitionKey ? `PARTITION BY ${engine.partitionKey}` : '',
+    `ORDER BY ${engine.sortingKey ? `(${engine.sortingKey})` : 'tuple()'}`,
+    engine.primaryKey ? `PRIMARY KEY (${engine.primaryKey})` : '',
+    engine.ttl ? `TTL ${engine.ttl}` : '',
+    engine.settings ? `SETTINGS ${engine.settings}` : '',
+  ];
+  return parts.filter(Boolean).join('\n');
+}
+
+/** The quarantine table: every column as text, plus why the row was set aside and where it came from. */
+export function quarantineTableSql(datasource: string, columns: readonly ColumnDefinition[]): string {
+  const cols = [
+    ...columns.map((c) => `${quoteIdentifier(c.name)} Nullable(String)`),
+    'c__error_column Array(String)',
+    'c__error Array(String)',
+    'c__import_id String',
+    'c__source String',
+    'c__row UInt64',
+    'c__raw Nullable(String)',
+    'insertion_date DateTime DEFAULT now()',
+  ];
+  return (
+    `CREATE TABLE IF NOT EXISTS ${quoteIdentifier(quarantineTableName(datasource))} (\n  ${cols.join(',\n  ')}\n) ` +
+    'ENGINE = MergeTree PARTITION BY toYYYYMM(insertion_date) ORDER BY (c__import_id, c__row)'
+  );
+}
+
+/** Adds columns to the data table and, as text, to its quarantine table. */
+export async function addColumns(
+  client: ClickHouseClient,
+  datasource: string,
+  columns: readonly ColumnDefinition[],
+): Promise<void> {
+  if (columns.length === 0) return;
+  const dataAdds = columns.map((c) => `ADD COLUMN IF NOT EXISTS ${columnSql(c)} BEFORE ${quoteIdentifier(IMPORT_TAG_COLUMN)}`);
+  await runStatement(client, `ALTER TABLE ${quoteIdentifier(datasource)} ${dataAdds.join(', ')}`);
+  const quarantineAdds = columns.map(
+    (c) => `ADD COLUMN IF NOT EXISTS ${quoteIdentifier(c.name)} Nullable(String) BEFORE c__error_column`,
+  );
+  await runStatement(client, `ALTER TABLE ${quoteIdentifier(quarantineTableName(datasource))} ${quarantineAdds.join(', ')}`);
+}
