@@ -35,3 +35,31 @@ export function looksLikeHeader(firstRow: readonly (string | null)[]): boolean {
   }
   return firstRow.length > 0;
 }
+
+/** The engine format and settings that read a delimited file. */
+export interface DelimitedFormat {
+  format: string;
+  settings: Record<string, string | number>;
+}
+
+/**
+ * The engine's CSV reader refuses a tab delimiter, so tab-separated files go through its custom
+ * format with CSV quoting rules (quoted fields may still hold tabs and newlines).
+ */
+export function delimitedFormat(delimiter: string, hasHeader: boolean): DelimitedFormat {
+  if (delimiter === '\t') {
+    return {
+      format: hasHeader ? 'CustomSeparatedWithNames' : 'CustomSeparated',
+      settings: {
+        format_custom_escaping_rule: 'CSV',
+        format_custom_field_delimiter: '\t',
+        format_custom_row_before_delimiter: '',
+        format_custom_row_after_delimiter: '\n',
+        format_custom_row_between_delimiter: '',
+        format_custom_result_before_delimiter: '',
+        format_custom_result_after_delimiter: '',
+      },
+    };
+  }
+  return { format: hasHeader ? 'CSVWithNames' : 'CSV', settings: { format_csv_delimiter: delimiter } };
+}

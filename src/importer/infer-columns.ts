@@ -1,45 +1,67 @@
 import { selectRows } from '../store/queries.js';
 import { quoteIdentifier } from '../store/sql.js';
 import type { ColumnDefinition } from '../store/table-ddl.js';
-import { isNullableType, isNumericType, makeNullable } from './column-types.js';
+import { isNullableType, isNumericType, isStringType, makeNullable } from './column-types.js';
+import { delimitedFormat } from './csv-dialect.js';
 import { s3TableFunction } from './engine-source.js';
 import type { ImportContext } from './import-context.js';
 import { INFERENCE_ROWS, type ObjectLayout, type SourceColumn } from './probe-object.js';
 
 /**
- * Table columns for an object's columns, as inferred by the engine, corrected where inference is
- * wrong for data work: numbers written with leading zeros (zip codes, ids) stay text.
+ * Table columns for an object's columns, as inferred by the engine, corrected where CSV inference is
+ * wrong for data work: numbers written with leading zeros (zip codes, ids) stay text, and a column
+ * with empty fields is Nullable (the engine reads an empty CSV field as a default, not a null).
  */
 export async function inferColumns(
   ctx: ImportContext,
   layout: ObjectLayout,
   columns: readonly SourceColumn[] = layout.columns,
 ): Promise<ColumnDefinition[]> {
-  const zeroPadded = layout.format === 'csv' ? await columnsWithLeadingZeros(ctx, layout, columns) : new Set<string>();
-  return columns.map((c) => ({
-    name: c.name,
-    type: zeroPadded.has(c.name) ? (isNullableType(c.type) ? 'Nullable(String)' : 'String') : c.type,
-  }));
+  const facts = layout.format === 'csv' ? await csvValueFacts(ctx, layout, columns) : new Map<string, ValueFacts>();
+  return columns.map((c) => {
+    const fact = facts.get(c.name);
+    let type = c.type;
+    if (fact?.leadingZeros) type = isNullableType(type) ? 'Nullable(String)' : 'String';
+    if (fact?.empty && !isStringType(type)) type = makeNullable(type);
+    return { name: c.name, type };
+  });
 }
 
-async function columnsWithLeadingZeros(
+interface ValueFacts {
+  leadingZeros: boolean;
+  empty: boolean;
+}
+
+async function csvValueFacts(
   ctx: ImportContext,
   layout: ObjectLayout,
   columns: readonly SourceColumn[],
-): Promise<Set<string>> {
-  const numeric = columns.filter((c) => isNumericType(c.type));
-  if (numeric.length === 0 || !layout.csv) return new Set();
+): Promise<Map<string, ValueFacts>> {
+  const typed = columns.filter((c) => !isStringType(c.type));
+  if (typed.length === 0 || !layout.csv) return new Map();
   const structure = layout.columns.map((c) => `${quoteIdentifier(c.name)} Nullable(String)`).join(', ');
-  const fn = s3TableFunction(layout.source, layout.csv.hasHeader ? 'CSVWithNames' : 'CSV', structure);
-  const checks = numeric.map((c) => `countIf(match(ifNull(${quoteIdentifier(c.name)}, ''), '^[+-]?0[0-9]'))`);
-  const rows = await selectRows<{ counts: Array<string | number> }>(
+  const delimited = delimitedFormat(layout.csv.delimiter, layout.csv.hasHeader);
+  const fn = s3TableFunction(layout.source, delimited.format, structure);
+  const checks = typed.map((c) => {
+    const v = `ifNull(${quoteIdentifier(c.name)}, '')`;
+    return `[countIf(match(${v}, '^[+-]?0[0-9]')), countIf(trimBoth(${v}) = '' OR lowerUTF8(${v}) = 'null')]`;
+  });
+  const rows = await selectRows<{ facts: Array<Array<string | number>> }>(
     ctx.store.client,
-    `SELECT [${checks.join(', ')}] AS counts FROM (SELECT * FROM ${fn.sql} LIMIT ${INFERENCE_ROWS})`,
+    `SELECT [${checks.join(', ')}] AS facts FROM (SELECT * FROM ${fn.sql} LIMIT ${INFERENCE_ROWS})`,
     fn.params,
-    { format_csv_delimiter: layout.csv.delimiter, input_format_allow_errors_ratio: 1, input_format_allow_errors_num: 1000000000 },
+    { ...delimited.settings, input_format_allow_errors_ratio: 1, input_format_allow_errors_num: 1000000000 },
   );
-  const counts = rows[0]?.counts ?? [];
-  return new Set(numeric.filter((_, i) => Number(counts[i] ?? 0) > 0).map((c) => c.name));
+  const facts = rows[0]?.facts ?? [];
+  return new Map(
+    typed.map((c, i) => [
+      c.name,
+      {
+        leadingZeros: isNumericType(c.type) && Number(facts[i]?.[0] ?? 0) > 0,
+        empty: Number(facts[i]?.[1] ?? 0) > 0,
+      },
+    ]),
+  );
 }
 
 /** Columns that later objects bring: always Nullable, since earlier rows have no value for them. */

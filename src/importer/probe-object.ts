@@ -5,7 +5,7 @@ import { BucketpipeError } from '../errors.js';
 import type { ImportFormat } from '../project/types.js';
 import { selectRows, type QuerySettings } from '../store/queries.js';
 import { identifierList, quoteIdentifier } from '../store/sql.js';
-import { isGenericColumnNames, looksLikeHeader, sniffDelimiter } from './csv-dialect.js';
+import { delimitedFormat, isGenericColumnNames, looksLikeHeader, sniffDelimiter } from './csv-dialect.js';
 import { redact, s3TableFunction, sourceSecrets, type ObjectSource } from './engine-source.js';
 import { compressionOf, formatOfKey } from './formats.js';
 import { objectSource, type ImportContext } from './import-context.js';
@@ -60,24 +60,25 @@ export async function probeObject(ctx: ImportContext, object: ObjectRef, describ
 async function probeCsv(ctx: ImportContext, object: ObjectRef, source: ObjectSource): Promise<ObjectLayout> {
   const firstLine = await firstLineOf(ctx, source);
   const delimiter = sniffDelimiter(firstLine);
-  const settings: QuerySettings = { format_csv_delimiter: delimiter, input_format_csv_detect_header: 1 };
-  let columns = await describe(ctx, source, 'CSV', settings);
+  const detecting = delimitedFormat(delimiter, false);
+  let columns = await describe(ctx, source, detecting.format, { ...detecting.settings, input_format_csv_detect_header: 1, input_format_custom_detect_header: 1 });
   let hasHeader = !isGenericColumnNames(columns.map((c) => c.name));
   if (!hasHeader) {
     // The engine detects a header only when the first row's types differ from the rest; an all-text
     // file needs a second look at the first row.
     const generic = columns.map((c) => `${quoteIdentifier(c.name)} Nullable(String)`).join(', ');
-    const fn = s3TableFunction(source, 'CSV', generic);
+    const fn = s3TableFunction(source, detecting.format, generic);
     const rows = await selectRows<Record<string, string | null>>(
       ctx.store.client,
       `SELECT ${identifierList(columns.map((c) => c.name))} FROM ${fn.sql} LIMIT 1`,
       fn.params,
-      { format_csv_delimiter: delimiter, input_format_csv_detect_header: 0 },
+      { ...detecting.settings, input_format_csv_detect_header: 0, input_format_custom_detect_header: 0 },
     );
     const firstRow = rows[0] ? columns.map((c) => rows[0]![c.name] ?? null) : [];
     if (looksLikeHeader(firstRow)) {
       hasHeader = true;
-      columns = await describe(ctx, source, 'CSVWithNames', { format_csv_delimiter: delimiter });
+      const named = delimitedFormat(delimiter, true);
+      columns = await describe(ctx, source, named.format, named.settings);
     }
   }
   return { object, format: 'csv', source, columns, csv: { delimiter, hasHeader }, empty: false };

@@ -77,7 +77,7 @@ export function quarantineTableSql(datasource: string, columns: readonly ColumnD
   ];
   return (
     `CREATE TABLE IF NOT EXISTS ${quoteIdentifier(quarantineTableName(datasource))} (\n  ${cols.join(',\n  ')}\n) ` +
-    'ENGINE = MergeTree PARTITION BY toYYYYMM(insertion_date) ORDER BY (c__import_id, c__row)'
+    'ENGINE = MergeTree PARTITION BY toYYYYMM(insertion_date) ORDER BY c__import_id'
   );
 }
 

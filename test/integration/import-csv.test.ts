@@ -1,0 +1,114 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pushProject } from '../../src/push/push-project.js';
+import { syncDatasource } from '../../src/importer/sync-datasource.js';
+import { createBucket, putObjects, s3Client } from '../helpers/bucket.js';
+import { closeTestApp, openTestApp, query, s3Endpoint } from '../helpers/embedded.js';
+import { createProjectDir, importDatasource, type TestProjectDir } from '../helpers/project.js';
+
+describe('CSV import', () => {
+  const s3 = s3Client(s3Endpoint());
+  let bucket: string;
+  let project: TestProjectDir;
+
+  beforeAll(async () => {
+    bucket = await createBucket(s3);
+    project = createProjectDir(s3Endpoint());
+  });
+  afterAll(async () => {
+    await closeTestApp();
+    project.remove();
+  });
+
+  it('infers the schema at push from the oldest object, keeps leading zeros as text and loads every dialect', async () => {
+    await putObjects(
+      s3,
+      bucket,
+      {
+        'dialects/a.csv': 'id,zip,city,score\n1,00501,Holtsville,1.5\n2,02134,Boston,\n',
+        'dialects/b.csv': '\uFEFFid;zip;city;score\r\n3;10001;"New York; NY";2.25\r\n',
+        'dialects/c.csv': 'id\tzip\tcity\tscore\n4\t94105\t"San\nFrancisco"\t3\n',
+        'dialects/d.csv': 'id|zip|city|score\n5|60601|Chicago|4\n',
+      },
+      { spaced: true },
+    );
+    project.writeDatasource('dialects', importDatasource(`s3://${bucket}/dialects/*.csv`));
+    const app = await openTestApp(project.dir);
+    const pushed = await pushProject(app, { dryRun: false });
+    const create = pushed.steps.find((s) => s.datasource === 'dialects');
+    expect(create?.action).toBe('create_tables');
+    expect(create?.reference?.key).toBe('dialects/a.csv');
+    const columns = await query<{ name: string; type: string }>(
+      app,
+      `SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = 'dialects' AND name != '_bp_import_id' ORDER BY position`,
+    );
+    expect(columns).toEqual([
+      { name: 'id', type: 'Int64' },
+      { name: 'zip', type: 'String' },
+      { name: 'city', type: 'String' },
+      { name: 'score', type: 'Nullable(Float64)' },
+    ]);
+
+    const report = await syncDatasource(await app.importContext('dialects'), { trigger: 'on-demand' });
+    expect(report.objects.map((o) => o.error?.message)).toEqual([undefined, undefined, undefined, undefined]);
+    expect(report.status).toBe('ok');
+    expect(report.objects.map((o) => o.rows)).toEqual([2, 1, 1, 1]);
+    const rows = await query(app, 'SELECT id, zip, city, score FROM dialects ORDER BY id');
+    expect(rows).toEqual([
+      { id: 1, zip: '00501', city: 'Holtsville', score: 1.5 },
+      { id: 2, zip: '02134', city: 'Boston', score: null },
+      { id: 3, zip: '10001', city: 'New York; NY', score: 2.25 },
+      { id: 4, zip: '94105', city: 'San\nFrancisco', score: 3 },
+      { id: 5, zip: '60601', city: 'Chicago', score: 4 },
+    ]);
+
+    const again = await pushProject(app, { dryRun: false });
+    expect(again.steps.filter((s) => s.datasource === 'dialects').map((s) => s.action)).toEqual(['unchanged']);
+  });
+
+  it('quarantines rows that do not fit, with the column, the reason and the row number, and loads the rest', async () => {
+    await putObjects(s3, bucket, {
+      'bad/rows.csv': ['n,amount,day', '1,10,2024-01-01', '2,ten,2024-01-02', '3,30', '4,40,2024-13-45', '5,50,2024-01-05', ''].join('\n'),
+    });
+    project.writeDatasource(
+      'bad_rows',
+      importDatasource(`s3://${bucket}/bad/*.csv`, { schema: '    `n` Int32,\n    `amount` Int64,\n    `day` Date' }),
+    );
+    const app = await openTestApp(project.dir);
+    await pushProject(app, { dryRun: false });
+    const report = await syncDatasource(await app.importContext('bad_rows'), { trigger: 'on-demand' });
+    expect(report.error?.message).toBeUndefined();
+    expect(report.status).toBe('ok');
+    expect(report.rows).toBe(2);
+    expect(report.quarantined).toBe(3);
+    expect(await query(app, 'SELECT n, amount, day FROM bad_rows ORDER BY n')).toEqual([
+      { n: 1, amount: 10, day: '2024-01-01' },
+      { n: 5, amount: 50, day: '2024-01-05' },
+    ]);
+    const quarantined = await query<{ n: string | null; c__error_column: string[]; c__error: string[]; c__row: string; c__raw: string | null; c__source: string }>(
+      app,
+      'SELECT n, c__error_column, c__error, c__row, c__raw, c__source FROM bad_rows_quarantine ORDER BY c__row',
+    );
+    expect(quarantined.map((q) => Number(q.c__row))).toEqual([2, 3, 4]);
+    expect(quarantined[0]).toMatchObject({ n: '2', c__error_column: ['amount'], c__raw: null, c__source: `s3://${bucket}/bad/rows.csv` });
+    expect(quarantined[0]!.c__error[0]).toContain('"ten" is not a valid Int64');
+    expect(quarantined[1]).toMatchObject({ n: null, c__error_column: [], c__raw: '3,30' });
+    expect(quarantined[1]!.c__error[0]).toMatch(/^malformed row/);
+    expect(quarantined[2]).toMatchObject({ n: '4', c__error_column: ['day'] });
+  });
+
+  it('keeps odd column names exactly and quotes them everywhere', async () => {
+    const names = ['order id', 'price $', 'say "hi"', 'back`tick', 'naïve ünïcode', 'semi;colon', 'dash--dash', 'select'];
+    const header = names.map((n) => `"${n.replace(/"/g, '""')}"`).join(',');
+    await putObjects(s3, bucket, { 'odd/names.csv': `${header}\n1,2.5,a,b,c,d,e,f\n` });
+    project.writeDatasource('odd_names', importDatasource(`s3://${bucket}/odd/*.csv`));
+    const app = await openTestApp(project.dir);
+    await pushProject(app, { dryRun: false });
+    const report = await syncDatasource(await app.importContext('odd_names'), { trigger: 'on-demand' });
+    expect(report.status).toBe('ok');
+    const rows = await query<Record<string, unknown>>(app, 'SELECT * FROM odd_names');
+    expect(Object.keys(rows[0]!)).toEqual(names);
+    expect(rows[0]!['order id']).toBe(1);
+    expect(rows[0]!['back`tick']).toBe('b');
+    expect(rows[0]!['select']).toBe('f');
+  });
+});
