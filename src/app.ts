@@ -7,6 +7,7 @@ import { formatProblem, loadProject } from './project/load-project.js';
 import type { ConnectionSpec, DatasourceSpec, ImportSpec, Project, ProjectProblem } from './project/types.js';
 import { createStore, storeSettingsFromEnv, type Store } from './store/create-store.js';
 import { ensureInternalTables } from './store/internal-tables.js';
+import { silentLogger, type Logger } from './log.js';
 
 /**
  * The composition root: a validated project, plus the store and bucket clients built from settings
@@ -17,6 +18,7 @@ export interface App {
   project: Project;
   warnings: ProjectProblem[];
   env: NodeJS.ProcessEnv;
+  log: Logger;
   store(): Promise<Store>;
   bucketAccess(connectionName: string): BucketAccess;
   datasource(name: string): DatasourceSpec;
@@ -29,6 +31,7 @@ export interface App {
 export interface AppOptions {
   projectDir: string;
   env?: NodeJS.ProcessEnv;
+  log?: Logger;
 }
 
 /** Loads and validates the project; every problem of every file is reported at once. */
@@ -49,6 +52,7 @@ export async function openApp(options: AppOptions): Promise<App> {
     project,
     warnings: loaded.warnings,
     env,
+    log: options.log ?? silentLogger,
     store() {
       store ??= createStore(storeSettingsFromEnv(projectDir, env)).then(async (opened) => {
         await ensureInternalTables(opened.client);
@@ -82,7 +86,7 @@ export async function openApp(options: AppOptions): Promise<App> {
       }
       const access = app.bucketAccess(spec.import.connectionName);
       const credentials = await resolveEngineCredentials(access, parseBucketUri(spec.import.bucketUri).bucket);
-      return { store: await app.store(), datasource: spec as DatasourceSpec & { import: ImportSpec }, access, credentials };
+      return { store: await app.store(), datasource: spec as DatasourceSpec & { import: ImportSpec }, access, credentials, log: app.log.child({ datasource: name }) };
     },
     async close() {
       for (const access of accesses.values()) access.client.destroy();

@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { openApp, type App } from '../app.js';
 import { createOutput, reportError, type Output } from './output.js';
+import { createLogger } from '../log.js';
 import { registerDatasourceCommands } from './datasource-commands.js';
 import { registerPushCommand } from './push-command.js';
 import { registerSqlCommands } from './sql-commands.js';
@@ -18,7 +19,7 @@ export async function withApp(program: Command, body: (app: App, output: Output)
   const output = createOutput(options);
   let app: App | undefined;
   try {
-    app = await openApp({ projectDir: options.project });
+    app = await openApp({ projectDir: options.project, log: createLogger() });
     process.exitCode = (await body(app, output)) ?? 0;
   } catch (error) {
     process.exitCode = reportError(output, error);

@@ -5,6 +5,7 @@ import { engineObjectUrl } from '../bucket/engine-url.js';
 import { explainS3Error } from '../bucket/s3-errors.js';
 import type { DatasourceSpec, ImportSpec } from '../project/types.js';
 import type { Store } from '../store/create-store.js';
+import type { Logger } from '../log.js';
 import type { Compression } from './formats.js';
 import type { ObjectSource } from './engine-source.js';
 
@@ -15,6 +16,8 @@ export interface ImportContext {
   access: BucketAccess;
   /** Credentials handed to the engine's s3() reads; absent = anonymous. */
   credentials?: AwsCredentialIdentity;
+  /** Stage-by-stage progress at debug level (`stage` records). */
+  log: Logger;
 }
 
 /** Resolves the connection's credentials once, through the same chain the S3 client uses. */

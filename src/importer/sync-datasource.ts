@@ -202,6 +202,7 @@ async function importOne(
   const entry = { object, datasource: spec.name, importId, jobId };
   const report: ObjectReport = { uri, etag: object.etag, status: 'imported', rows: 0, quarantined: 0, bytes: object.size, addedColumns: [] };
   await recordObject(client, { ...entry, status: 'loading' });
+  ctx.log.debug({ stage: 'claimed', object: uri, importId }, 'stage');
   try {
     const layout = await probeObject(ctx, object, !spec.schema);
     const extra = unmappedColumns(mapColumns(columns.map((c) => c.name), layout.columns.map((c) => c.name)), layout.columns.map((c) => c.name));
@@ -215,13 +216,17 @@ async function importOne(
     } else if (extra.length > 0 && layout.format !== 'ndjson') {
       event(uri, 'info', 'columns_ignored', `${uri} has columns the SCHEMA of ${spec.name} does not declare; they were not imported: ${extra.join(', ')}`);
     }
+    ctx.log.debug({ stage: 'loading', object: uri, importId }, 'stage');
     const result = await loadObject(ctx, layout, columns, importId);
+    ctx.log.debug({ stage: 'loaded', object: uri, importId, rows: result.rows }, 'stage');
     report.rows = result.rows;
     report.quarantined = result.quarantined;
     await recordObject(client, { ...entry, status: 'done', rows: result.rows, quarantined: result.quarantined });
+    ctx.log.debug({ stage: 'done', object: uri, importId }, 'stage');
     event(uri, result.quarantined > 0 ? 'warn' : 'info', 'object_imported', `${uri}: ${result.rows} rows imported, ${result.quarantined} quarantined`);
   } catch (error) {
     const failure = toErrorReport(error);
+    ctx.log.warn({ stage: 'failed', object: uri, importId, code: failure.code }, failure.message);
     report.status = 'failed';
     report.error = failure;
     await undoImport(client, spec.name, importId);
