@@ -2,7 +2,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { BucketpipeError } from '../errors.js';
-import { resolveSecret } from '../project/secret-ref.js';
+import { parseSecretRef, resolveSecret } from '../project/secret-ref.js';
 import type { ConnectionSpec, SecretRef } from '../project/types.js';
 
 /** A ready S3 client for one connection, plus the credentials the engine needs to read the same objects. */
@@ -13,7 +13,8 @@ export interface BucketAccess {
   credentials: AwsCredentialIdentityProvider;
 }
 
-export function createBucketAccess(connection: ConnectionSpec, env: NodeJS.ProcessEnv = process.env): BucketAccess {
+export function createBucketAccess(declared: ConnectionSpec, env: NodeJS.ProcessEnv = process.env): BucketAccess {
+  const connection = { ...declared, endpoint: resolveEndpoint(declared, env) };
   const credentials = credentialProvider(connection, env);
   const client = new S3Client({
     region: connection.region,
@@ -28,6 +29,21 @@ export function createBucketAccess(connection: ConnectionSpec, env: NodeJS.Proce
     maxAttempts: 4,
   });
   return { connection, client, credentials };
+}
+
+function resolveEndpoint(connection: ConnectionSpec, env: NodeJS.ProcessEnv): string | undefined {
+  if (!connection.endpoint?.includes('{{')) return connection.endpoint;
+  const parsed = parseSecretRef(connection.endpoint);
+  const value = parsed.ok ? resolveSecret(parsed.ref, env) : undefined;
+  if (!value || !/^https?:\/\/[^/]+/.test(value)) {
+    const variable = parsed.ok && parsed.ref.kind === 'env' ? parsed.ref.variable : 'its variable';
+    throw new BucketpipeError(
+      'S3_ERROR',
+      `connection ${connection.name}: S3_ENDPOINT reads ${variable}, which is ${value ? 'not an http(s) URL' : 'not set'}.`,
+      { context: { connection: connection.name, file: connection.location.file } },
+    );
+  }
+  return value;
 }
 
 function credentialProvider(connection: ConnectionSpec, env: NodeJS.ProcessEnv): AwsCredentialIdentityProvider {

@@ -33,7 +33,7 @@ export function explainS3Error(error: unknown, context: ErrorContext & { bucket:
   if (name === 'AccessDenied' || status === 403) {
     return new BucketpipeError('S3_ACCESS_DENIED', `${where}${via}: access denied. Check that the credentials may list and read this bucket.`, { context, cause: error });
   }
-  if (NETWORK_CODES.has(name) || name === 'SlowDown' || name === 'ServiceUnavailable' || name === 'InternalError' || (status !== undefined && status >= 500) || e.$retryable) {
+  if (NETWORK_CODES.has(name) || (e.code !== undefined && NETWORK_CODES.has(e.code)) || name === 'SlowDown' || name === 'ServiceUnavailable' || name === 'InternalError' || (status !== undefined && status >= 500) || e.$retryable) {
     return new BucketpipeError('S3_TRANSIENT', `${where}${via}: the S3 service failed for now (${name}); the import will be retried.`, { context, cause: error });
   }
   return new BucketpipeError('S3_ERROR', `${where}${via}: ${name}${e.message ? `: ${e.message}` : ''}`, { context, cause: error });

@@ -12,7 +12,7 @@ export function suggestDatasourceName(uri: BucketUri): string {
 }
 
 function columnName(name: string): string {
-  return '`' + name.replace(/`/g, '``') + '`';
+  return '`' + name.replace(/\\/g, '\\\\').replace(/`/g, '``') + '`';
 }
 
 export function renderDatasourceFile(input: {

@@ -29,9 +29,9 @@ export function parseJsonPath(path: string): Array<string | number> | undefined 
         i = j + 2;
       } else {
         const close = path.indexOf(']', i);
-        const index = Number(path.slice(i + 1, close));
-        if (close === -1 || !Number.isInteger(index) || index < 0) return undefined;
-        segments.push(index);
+        const digits = close === -1 ? '' : path.slice(i + 1, close);
+        if (!/^\d+$/.test(digits)) return undefined;
+        segments.push(Number(digits));
         i = close + 1;
       }
     } else {
@@ -43,5 +43,5 @@ export function parseJsonPath(path: string): Array<string | number> | undefined 
 
 /** The default path of a column read from NDJSON: its name as a top-level key. */
 export function defaultJsonPath(column: string): string {
-  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(column) ? `$.${column}` : `$['${column.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}']`;
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(column) ? `$.${column}` : `$['${column.replace(/[\\'`]/g, (c) => '\\' + c)}']`;
 }

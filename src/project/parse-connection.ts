@@ -77,12 +77,18 @@ export function parseConnection(text: string, file: string, name: string): Parse
 
   const plain: Record<string, string> = {};
   const secrets: Partial<Record<SecretDirective, SecretRef>> = {};
+  let endpointTemplate: string | undefined;
   for (const d of byName.values()) {
     if (d.block !== undefined) {
       problems.push({ location: at(d.line), message: `${d.name} takes a value on the same line, not a ">" block` });
     } else if (isSecretDirective(d.name)) {
       const ref = parseSecretDirective(d, d.name, file, problems, warnings);
       if (ref !== undefined) secrets[d.name] = ref;
+    } else if (d.name === 'S3_ENDPOINT' && d.value.includes('{{')) {
+      // An endpoint may differ per environment; it is read like a secret, at run time.
+      const ref = parseSecretRef(d.value);
+      if (!ref.ok || ref.ref.kind !== 'env') problems.push({ location: at(d.line), message: ref.ok ? 'S3_ENDPOINT: write a URL or {{ env("VARIABLE") }}' : `S3_ENDPOINT: ${ref.message}` });
+      else endpointTemplate = d.value;
     } else if (d.value.includes('{{')) {
       problems.push({
         location: at(d.line),
@@ -130,12 +136,13 @@ export function parseConnection(text: string, file: string, name: string): Parse
     location: at(1),
     type: 's3',
     region: values.S3_REGION ?? 'us-east-1',
-    forcePathStyle: values.S3_FORCE_PATH_STYLE ?? values.S3_ENDPOINT !== undefined,
+    forcePathStyle: values.S3_FORCE_PATH_STYLE ?? (values.S3_ENDPOINT ?? endpointTemplate) !== undefined,
   };
   if (secrets.S3_ACCESS_KEY !== undefined) spec.accessKey = secrets.S3_ACCESS_KEY;
   if (secrets.S3_SECRET !== undefined) spec.secret = secrets.S3_SECRET;
   if (secrets.S3_SESSION_TOKEN !== undefined) spec.sessionToken = secrets.S3_SESSION_TOKEN;
   if (values.S3_ENDPOINT !== undefined) spec.endpoint = values.S3_ENDPOINT;
+  if (endpointTemplate !== undefined) spec.endpoint = endpointTemplate;
   if (values.S3_ARN !== undefined) spec.roleArn = values.S3_ARN;
   if (values.S3_EXTERNAL_ID !== undefined) spec.externalId = values.S3_EXTERNAL_ID;
   return { spec, problems, warnings };

@@ -179,8 +179,10 @@ function parseColumn(definition: string): ParsedColumn {
 
   let jsonPath: string | undefined;
   if (definition.startsWith('`json:', pos)) {
-    const close = definition.indexOf('`', pos + 1);
-    if (close === -1) return { name, error: `${label}: the json path has no closing backtick: close it` };
+    // A backtick inside the path (a key that holds one) is written escaped: \`.
+    let close = pos + 1;
+    while (close < definition.length && definition[close] !== '`') close += definition[close] === '\\' ? 2 : 1;
+    if (close >= definition.length) return { name, error: `${label}: the json path has no closing backtick: close it` };
     jsonPath = definition.slice(pos + '`json:'.length, close);
     pos = close + 1;
   } else if (definition.startsWith('json:', pos)) {

@@ -30,7 +30,10 @@ export interface ConnectionSpec {
   secret?: SecretRef;
   /** `S3_SESSION_TOKEN`; optional, for temporary credentials. */
   sessionToken?: SecretRef;
-  /** `S3_ENDPOINT`; any S3-compatible store (MinIO, R2, ...). Absent = AWS. */
+  /**
+   * `S3_ENDPOINT`; any S3-compatible store (MinIO, R2, ...). Absent = AWS. May be a
+   * `{{ env("X") }}` template, resolved when the connection is opened.
+   */
   endpoint?: string;
   /** `S3_FORCE_PATH_STYLE`; default true when an endpoint is set, false otherwise. */
   forcePathStyle: boolean;

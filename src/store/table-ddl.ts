@@ -81,17 +81,37 @@ export function quarantineTableSql(datasource: string, columns: readonly ColumnD
   );
 }
 
-/** Adds columns to the data table and, as text, to its quarantine table. */
+/**
+ * Adds columns to the data table (after its last loaded column, before the hidden tag) and, as
+ * text, to its quarantine table (before the c__ columns).
+ */
 export async function addColumns(
   client: ClickHouseClient,
   datasource: string,
   columns: readonly ColumnDefinition[],
 ): Promise<void> {
   if (columns.length === 0) return;
-  const dataAdds = columns.map((c) => `ADD COLUMN IF NOT EXISTS ${columnSql(c)} BEFORE ${quoteIdentifier(IMPORT_TAG_COLUMN)}`);
-  await runStatement(client, `ALTER TABLE ${quoteIdentifier(datasource)} ${dataAdds.join(', ')}`);
-  const quarantineAdds = columns.map(
-    (c) => `ADD COLUMN IF NOT EXISTS ${quoteIdentifier(c.name)} Nullable(String) BEFORE c__error_column`,
+  await addColumnsAfter(client, datasource, columns.map((c) => ({ name: c.name, sql: columnSql(c) })), (c) => c.name !== IMPORT_TAG_COLUMN);
+  await addColumnsAfter(
+    client,
+    quarantineTableName(datasource),
+    columns.map((c) => ({ name: c.name, sql: `${quoteIdentifier(c.name)} Nullable(String)` })),
+    (c) => !c.name.startsWith('c__') && c.name !== 'insertion_date',
   );
-  await runStatement(client, `ALTER TABLE ${quoteIdentifier(quarantineTableName(datasource))} ${quarantineAdds.join(', ')}`);
+}
+
+async function addColumnsAfter(
+  client: ClickHouseClient,
+  table: string,
+  additions: ReadonlyArray<{ name: string; sql: string }>,
+  isDataColumn: (c: ExistingColumn) => boolean,
+): Promise<void> {
+  const existing = (await readTableColumns(client, table)) ?? [];
+  let last = existing.filter(isDataColumn).at(-1)?.name;
+  const clauses: string[] = [];
+  for (const addition of additions) {
+    clauses.push(`ADD COLUMN IF NOT EXISTS ${addition.sql} ${last === undefined ? 'FIRST' : `AFTER ${quoteIdentifier(last)}`}`);
+    last = addition.name;
+  }
+  await runStatement(client, `ALTER TABLE ${quoteIdentifier(table)} ${clauses.join(', ')}`);
 }

@@ -3,12 +3,12 @@
  * need Node 22). bucketpipe supports Node 20, so the notice is noise in every command's output;
  * all other warnings pass through.
  */
-export function quietNodeVersionNotice() {
+export function quietNodeVersionNotice(): void {
   const emit = process.emitWarning.bind(process);
-  process.emitWarning = (warning, ...rest) => {
-    const type = typeof rest[0] === 'string' ? rest[0] : rest[0]?.type;
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    const type = typeof rest[0] === 'string' ? rest[0] : (rest[0] as { type?: string } | undefined)?.type;
     const text = typeof warning === 'string' ? warning : `${warning?.name}: ${warning?.message}`;
     if (type === 'NodeVersionSupportWarning' || String(text).startsWith('NodeVersionSupportWarning')) return;
-    emit(warning, ...rest);
-  };
+    (emit as (...args: unknown[]) => void)(warning, ...rest);
+  }) as typeof process.emitWarning;
 }

@@ -1,0 +1,144 @@
+import { describe, it, expect } from 'vitest';
+import {
+  baseType,
+  dateTimePrecision,
+  isCompositeType,
+  isDateTimeType,
+  isNullableType,
+  isNumericType,
+  isStringType,
+  makeNullable,
+} from '../../src/importer/column-types.js';
+
+describe('baseType', () => {
+  it('unwraps Nullable and LowCardinality recursively', () => {
+    expect(baseType('Nullable(Int64)')).toBe('Int64');
+    expect(baseType('LowCardinality(String)')).toBe('String');
+    expect(baseType('LowCardinality(Nullable(String))')).toBe('String');
+    expect(baseType(' Nullable(DateTime64(3, \'UTC\')) ')).toBe("DateTime64(3, 'UTC')");
+  });
+
+  it('leaves other types as they are, trimmed', () => {
+    expect(baseType('Array(Nullable(String))')).toBe('Array(Nullable(String))');
+    expect(baseType('  UInt8 ')).toBe('UInt8');
+    expect(baseType('Map(String, Nullable(Int32))')).toBe('Map(String, Nullable(Int32))');
+  });
+});
+
+describe('isNullableType', () => {
+  it('is true for Nullable, also inside LowCardinality', () => {
+    expect(isNullableType('Nullable(String)')).toBe(true);
+    expect(isNullableType('LowCardinality(Nullable(String))')).toBe(true);
+    expect(isNullableType('  Nullable(Int8)')).toBe(true);
+  });
+
+  it('is false for other types, including containers of Nullable', () => {
+    expect(isNullableType('String')).toBe(false);
+    expect(isNullableType('LowCardinality(String)')).toBe(false);
+    expect(isNullableType('Array(Nullable(String))')).toBe(false);
+  });
+});
+
+describe('isStringType', () => {
+  it('recognizes String through wrappers', () => {
+    expect(isStringType('String')).toBe(true);
+    expect(isStringType('Nullable(String)')).toBe(true);
+    expect(isStringType('LowCardinality(Nullable(String))')).toBe(true);
+  });
+
+  it('rejects other text-like types', () => {
+    expect(isStringType('FixedString(3)')).toBe(false);
+    expect(isStringType('Array(String)')).toBe(false);
+    expect(isStringType('UUID')).toBe(false);
+  });
+});
+
+describe('isCompositeType', () => {
+  it('recognizes containers and dynamic types', () => {
+    for (const type of ['Array(String)', 'Map(String, UInt64)', 'Tuple(a Int8, b String)', 'Nested(x Int8)', 'JSON', "Object('json')", 'Variant(String, UInt64)', 'Dynamic']) {
+      expect(isCompositeType(type), type).toBe(true);
+    }
+    expect(isCompositeType('Nullable(Array(String))')).toBe(true);
+  });
+
+  it('rejects scalar types', () => {
+    for (const type of ['String', 'Int64', 'Nullable(Float64)', 'DateTime', 'LowCardinality(String)', 'Enum8(\'a\' = 1)']) {
+      expect(isCompositeType(type), type).toBe(false);
+    }
+  });
+});
+
+describe('isDateTimeType', () => {
+  it('recognizes date and time types', () => {
+    for (const type of ['Date', 'Date32', 'DateTime', "DateTime('UTC')", 'DateTime64(3)', "Nullable(DateTime64(6, 'Europe/Paris'))"]) {
+      expect(isDateTimeType(type), type).toBe(true);
+    }
+  });
+
+  it('rejects other types', () => {
+    for (const type of ['String', 'Int64', 'DateTimeX', 'Array(DateTime)', 'Time']) {
+      expect(isDateTimeType(type), type).toBe(false);
+    }
+  });
+});
+
+describe('isNumericType', () => {
+  it('recognizes integers, floats and decimals', () => {
+    for (const type of ['Int8', 'UInt64', 'Int256', 'Float32', 'Float64', 'BFloat16', 'Decimal(10, 2)', 'Decimal64(4)', 'Nullable(UInt32)', 'LowCardinality(Nullable(Int16))']) {
+      expect(isNumericType(type), type).toBe(true);
+    }
+  });
+
+  it('rejects other types', () => {
+    for (const type of ['String', 'Bool', 'Int', 'IntervalDay', 'Array(Int64)', 'DateTime', 'UUID']) {
+      expect(isNumericType(type), type).toBe(false);
+    }
+  });
+});
+
+describe('makeNullable', () => {
+  it('wraps plain types', () => {
+    expect(makeNullable('Int64')).toBe('Nullable(Int64)');
+    expect(makeNullable(' String ')).toBe('Nullable(String)');
+    expect(makeNullable("DateTime64(3, 'UTC')")).toBe("Nullable(DateTime64(3, 'UTC'))");
+  });
+
+  it('puts Nullable inside LowCardinality', () => {
+    expect(makeNullable('LowCardinality(String)')).toBe('LowCardinality(Nullable(String))');
+  });
+
+  it('leaves nullable types as they are', () => {
+    expect(makeNullable('Nullable(Int64)')).toBe('Nullable(Int64)');
+    expect(makeNullable('LowCardinality(Nullable(String))')).toBe('LowCardinality(Nullable(String))');
+  });
+
+  it('leaves composite types as they are', () => {
+    expect(makeNullable('Array(String)')).toBe('Array(String)');
+    expect(makeNullable('Map(String, Int64)')).toBe('Map(String, Int64)');
+    expect(makeNullable('Tuple(Int8, String)')).toBe('Tuple(Int8, String)');
+    expect(makeNullable('JSON')).toBe('JSON');
+  });
+
+  it('is idempotent', () => {
+    for (const type of ['Int8', 'LowCardinality(String)', 'Array(Int8)', 'Nullable(String)']) {
+      expect(makeNullable(makeNullable(type))).toBe(makeNullable(type));
+    }
+  });
+});
+
+describe('dateTimePrecision', () => {
+  it('reads the precision of DateTime64, through wrappers', () => {
+    expect(dateTimePrecision('DateTime64(3)')).toBe(3);
+    expect(dateTimePrecision("DateTime64(6, 'UTC')")).toBe(6);
+    expect(dateTimePrecision('DateTime64( 9 )')).toBe(9);
+    expect(dateTimePrecision('Nullable(DateTime64(6))')).toBe(6);
+    expect(dateTimePrecision('DateTime64(0)')).toBe(0);
+  });
+
+  it('is 0 for other types', () => {
+    expect(dateTimePrecision('DateTime')).toBe(0);
+    expect(dateTimePrecision('Date32')).toBe(0);
+    expect(dateTimePrecision("DateTime('UTC')")).toBe(0);
+    expect(dateTimePrecision('String')).toBe(0);
+  });
+});

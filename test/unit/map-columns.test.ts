@@ -1,0 +1,78 @@
+import { describe, it, expect } from 'vitest';
+import { mapColumns, unmappedColumns } from '../../src/importer/map-columns.js';
+
+function entries(mapping: Map<string, string>): Array<[string, string]> {
+  return [...mapping.entries()];
+}
+
+describe('mapColumns', () => {
+  it('maps columns with the same name', () => {
+    expect(entries(mapColumns(['id', 'name'], ['name', 'id', 'extra']))).toEqual([
+      ['id', 'id'],
+      ['name', 'name'],
+    ]);
+  });
+
+  it('maps unique matches that differ only in case and surrounding spaces', () => {
+    expect(entries(mapColumns(['user_id', 'Created At'], [' USER_ID ', 'created at']))).toEqual([
+      ['user_id', ' USER_ID '],
+      ['Created At', 'created at'],
+    ]);
+  });
+
+  it('does not ignore inner spaces or other differences', () => {
+    expect(mapColumns(['user id'], ['user  id']).size).toBe(0);
+    expect(mapColumns(['user_id'], ['userid']).size).toBe(0);
+    expect(mapColumns(['user_id'], ['user-id']).size).toBe(0);
+  });
+
+  it('leaves a table column unmapped when several object columns match loosely', () => {
+    const mapping = mapColumns(['name', 'id'], ['Name', 'NAME', 'id']);
+    expect(entries(mapping)).toEqual([['id', 'id']]);
+  });
+
+  it('leaves table columns unmapped when several of them match one object column loosely', () => {
+    const mapping = mapColumns(['Name', 'NAME'], ['name']);
+    expect(mapping.size).toBe(0);
+  });
+
+  it('prefers exact matches and loosely maps what remains', () => {
+    // `id` takes `id` exactly; `ID` is then the only loose candidate left for `Id`.
+    expect(entries(mapColumns(['id', 'Id'], ['ID', 'id']))).toEqual([
+      ['id', 'id'],
+      ['Id', 'ID'],
+    ]);
+  });
+
+  it('does not loosely reuse an object column taken by an exact match', () => {
+    expect(entries(mapColumns(['a', 'A'], ['a']))).toEqual([['a', 'a']]);
+  });
+
+  it('returns an empty map when nothing matches', () => {
+    expect(mapColumns(['x'], ['y']).size).toBe(0);
+    expect(mapColumns([], ['y']).size).toBe(0);
+    expect(mapColumns(['x'], []).size).toBe(0);
+  });
+});
+
+describe('unmappedColumns', () => {
+  it('lists object columns no table column takes, in object order', () => {
+    const objectColumns = ['z', 'ID', 'name', 'y'];
+    const mapping = mapColumns(['id', 'name'], objectColumns);
+    expect(unmappedColumns(mapping, objectColumns)).toEqual(['z', 'y']);
+  });
+
+  it('lists every column of an empty mapping', () => {
+    expect(unmappedColumns(new Map(), ['a', 'b'])).toEqual(['a', 'b']);
+  });
+
+  it('lists ambiguous object columns as unmapped', () => {
+    const objectColumns = ['Name', 'NAME'];
+    expect(unmappedColumns(mapColumns(['name'], objectColumns), objectColumns)).toEqual(['Name', 'NAME']);
+  });
+
+  it('lists nothing when every object column is taken', () => {
+    const objectColumns = ['a', ' B '];
+    expect(unmappedColumns(mapColumns(['a', 'b', 'c'], objectColumns), objectColumns)).toEqual([]);
+  });
+});
