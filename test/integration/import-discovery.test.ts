@@ -123,27 +123,33 @@ describe('object discovery', () => {
     expect(events).toEqual([{ object: `s3://${bucket}/ch/one.csv`, level: 'warn', job_id: second.jobId }]);
   });
 
-  it('imports an empty object and a header-only CSV as 0 rows', async () => {
-    await putObjects(s3, bucket, { 'e/empty.csv': '', 'e/header.csv': 'src,n\n', 'e/rows.csv': csvOf('e/rows.csv', 2) });
-    project.writeDatasource('empties', importDatasource(`s3://${bucket}/e/*.csv`, { schema: SCHEMA }));
-    const app = await openTestApp(project.dir);
-    await pushProject(app, { dryRun: false });
-    const report = await syncDatasource(await app.importContext('empties'), { trigger: 'on-demand' });
-    expect(report.objects.map((o) => o.error?.message)).toEqual([undefined, undefined, undefined]);
-    expect(report.status).toBe('ok');
-    expect(Object.fromEntries(report.objects.map((o) => [o.uri.replace(`s3://${bucket}/`, ''), [o.status, o.rows, o.quarantined]]))).toEqual({
-      'e/empty.csv': ['imported', 0, 0],
-      'e/header.csv': ['imported', 0, 0],
-      'e/rows.csv': ['imported', 2, 0],
+  for (const [label, key, body] of [
+    ['an empty object', 'e1/empty.csv', ''],
+    ['a header-only CSV', 'e2/header.csv', 'src,n\n'],
+  ] as const) {
+    it(`imports ${label} as 0 rows, status ok`, async () => {
+      const prefix = key.split('/')[0]!;
+      const name = `empty_${prefix}`;
+      await putObjects(s3, bucket, { [key]: body, [`${prefix}/rows.csv`]: csvOf(`${prefix}/rows.csv`, 2) });
+      project.writeDatasource(name, importDatasource(`s3://${bucket}/${prefix}/*.csv`, { schema: SCHEMA }));
+      const app = await openTestApp(project.dir);
+      await pushProject(app, { dryRun: false });
+      const report = await syncDatasource(await app.importContext(name), { trigger: 'on-demand' });
+      const byKey = Object.fromEntries(report.objects.map((o) => [o.uri.replace(`s3://${bucket}/`, ''), o]));
+      expect(byKey[key]?.error?.message).toBeUndefined();
+      expect(report.status).toBe('ok');
+      expect(Object.fromEntries(Object.entries(byKey).map(([k, o]) => [k, [o.status, o.rows, o.quarantined]]))).toEqual({
+        [key]: ['imported', 0, 0],
+        [`${prefix}/rows.csv`]: ['imported', 2, 0],
+      });
+      expect(await srcCounts(app, name)).toEqual({ [`${prefix}/rows.csv`]: 2 });
+      expect(await query(app, `SELECT count() AS n FROM ${name}_quarantine`)).toEqual([{ n: 0 }]);
+      expect(await ledger(app, name)).toEqual([
+        { key, status: 'done' },
+        { key: `${prefix}/rows.csv`, status: 'done' },
+      ].sort((a, b) => (a.key < b.key ? -1 : 1)));
     });
-    expect(await srcCounts(app, 'empties')).toEqual({ 'e/rows.csv': 2 });
-    expect(await query(app, 'SELECT count() AS n FROM empties_quarantine')).toEqual([{ n: 0 }]);
-    expect(await ledger(app, 'empties')).toEqual([
-      { key: 'e/empty.csv', status: 'done' },
-      { key: 'e/header.csv', status: 'done' },
-      { key: 'e/rows.csv', status: 'done' },
-    ]);
-  });
+  }
 
   it('fails a truncated .csv.gz without leaving rows, skips it next time and retries it when asked', async () => {
     const lines = ['src,n'];
