@@ -11,6 +11,8 @@ import { syncDatasource } from '../importer/sync-datasource.js';
 import { referenceObject } from '../importer/datasource-tables.js';
 import type { DatasourceSpec } from '../project/types.js';
 import { ensureInternalTables } from '../store/internal-tables.js';
+import { selectRows } from '../store/queries.js';
+import { quoteIdentifier } from '../store/sql.js';
 import { loadableColumns, readTableColumns } from '../store/table-ddl.js';
 import { renderDatasourceFile, suggestDatasourceName } from './render-datasource.js';
 import { textTable } from './output.js';
@@ -28,7 +30,9 @@ export function registerDatasourceCommands(program: Command): void {
         const rows = [];
         for (const spec of app.project.datasources.values()) {
           const columns = await readTableColumns(client, spec.name);
-          const count = columns ? Number((await (await client.query({ query: `SELECT count() AS n FROM \`${spec.name}\``, format: 'JSONEachRow' })).json<{ n: string }>())[0]?.n ?? 0) : null;
+          const count = columns
+            ? Number((await selectRows<{ n: string }>(client, `SELECT count() AS n FROM ${quoteIdentifier(spec.name)}`))[0]?.n ?? 0)
+            : null;
           rows.push({
             name: spec.name,
             file: spec.location.file,

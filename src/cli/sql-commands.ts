@@ -3,6 +3,9 @@ import { listEvents, listJobs } from '../ops/ops-log.js';
 import { textTable } from './output.js';
 import { withApp } from './main.js';
 
+/** Statements that return rows get a FORMAT; the others (DDL, INSERT, ALTER) run as commands. */
+const RETURNS_ROWS = /^\s*(\(|SELECT|WITH|SHOW|DESCRIBE|DESC|EXPLAIN|EXISTS)\b/i;
+
 const SQL_FORMATS = ['JSONEachRow', 'CSV', 'CSVWithNames', 'TSV', 'TSVWithNames', 'Pretty', 'PrettyCompact'];
 
 export function registerSqlCommands(program: Command): void {
@@ -12,9 +15,16 @@ export function registerSqlCommands(program: Command): void {
     .argument('<query>', 'the SQL query')
     .option('--format <format>', `output format: ${SQL_FORMATS.join(', ')}`, 'PrettyCompact')
     .action((query: string, options: { format: string }) =>
-      withApp(program, async (app) => {
+      withApp(program, async (app, output) => {
         const store = await app.store();
-        const result = await store.client.exec({ query: `${query.replace(/;\s*$/, '')}\nFORMAT ${formatName(options.format)}` });
+        const statement = query.trim().replace(/;\s*$/, '');
+        if (!RETURNS_ROWS.test(statement)) {
+          await store.client.command({ query: statement });
+          output.result({ ok: true });
+          output.line('ok');
+          return;
+        }
+        const result = await store.client.exec({ query: `${statement}\nFORMAT ${formatName(options.format)}` });
         for await (const chunk of result.stream) process.stdout.write(chunk as Buffer);
       }),
     );

@@ -48,7 +48,7 @@ export async function loadObject(
         client,
         `INSERT INTO ${quoteIdentifier(intakeTableName(table))} (${intakeColumnList(columns)}) ${read.sql}`,
         { ...read.params, bp_import_id: importId, bp_source: source },
-        layout.format === 'csv' ? { ...read.settings, input_format_record_errors_file_path: errorsFile } : read.settings,
+        layout.format === 'csv' && ctx.store.kind === 'embedded' ? { ...read.settings, ...malformedRowsToFile(errorsFile) } : read.settings,
       );
       if (existsSync(errorsFile)) await quarantineMalformedRows(client, table, errorsFile, importId, source);
     });
@@ -59,6 +59,19 @@ export async function loadObject(
   return {
     rows: await countTaggedRows(client, table, importId, firstNewBlock),
     quarantined: await countQuarantined(client, table, importId),
+  };
+}
+
+/**
+ * The CSV parser skips rows it cannot split and records them, with their raw text, in a file; the
+ * file must be local to read it back, so this is for the embedded engine only (elsewhere such a
+ * row fails the object rather than vanish).
+ */
+function malformedRowsToFile(path: string): QuerySettings {
+  return {
+    input_format_allow_errors_num: UNLIMITED_ERRORS,
+    input_format_allow_errors_ratio: 1,
+    input_format_record_errors_file_path: path,
   };
 }
 
@@ -105,8 +118,6 @@ function readQuery(ctx: ImportContext, layout: ObjectLayout, columns: readonly T
       input_format_skip_unknown_fields: 1,
       input_format_csv_detect_header: 0,
       input_format_custom_detect_header: 0,
-      input_format_allow_errors_num: UNLIMITED_ERRORS,
-      input_format_allow_errors_ratio: 1,
     },
   };
 }
