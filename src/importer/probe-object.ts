@@ -46,7 +46,8 @@ export async function probeObject(ctx: ImportContext, object: ObjectRef, describ
       { context: { datasource: ctx.datasource.name, bucket: object.bucket, key: object.key } },
     );
   }
-  const head = await readObjectHead(ctx.access, object.bucket, object.key);
+  // An empty object has no head to read (and some stores answer a ranged GET on it wrongly).
+  const head = object.size === 0 ? { bytes: new Uint8Array() } : await readObjectHead(ctx.access, object.bucket, object.key);
   const source = objectSource(ctx, object, format === 'parquet' ? 'none' : compressionOf(object.key, head.bytes, head.contentEncoding));
   if (head.bytes.length === 0) return { object, format, source, columns: [], empty: true };
   return withEngineErrors(ctx, object, source, async () => {
@@ -78,7 +79,17 @@ async function probeCsv(ctx: ImportContext, object: ObjectRef, source: ObjectSou
     if (looksLikeHeader(firstRow)) {
       hasHeader = true;
       const named = delimitedFormat(delimiter, true);
-      columns = await describe(ctx, source, named.format, named.settings);
+      const rowCount = await selectRows<{ n: string }>(
+        ctx.store.client,
+        `SELECT count() AS n FROM (SELECT 1 FROM ${fn.sql} LIMIT 2)`,
+        fn.params,
+        { ...detecting.settings, input_format_csv_detect_header: 0, input_format_custom_detect_header: 0 },
+      );
+      // A header-only file has nothing to infer types from: its columns are text.
+      columns =
+        Number(rowCount[0]?.n ?? 0) < 2
+          ? firstRow.map((name) => ({ name: name!, type: 'Nullable(String)' }))
+          : await describe(ctx, source, named.format, named.settings);
     }
   }
   return { object, format: 'csv', source, columns, csv: { delimiter, hasHeader }, empty: false };
@@ -102,6 +113,8 @@ export async function describe(
     schema_inference_make_columns_nullable: 'auto',
     input_format_max_rows_to_read_for_schema_inference: INFERENCE_ROWS,
     input_format_json_read_objects_as_strings: 1,
+    // Otherwise nested objects become Tuples shaped by the reference rows, and later keys are lost.
+    input_format_json_try_infer_named_tuples_from_objects: 0,
     // A malformed row must not stop inference; the import quarantines it later.
     input_format_csv_allow_variable_number_of_columns: 1,
     ...settings,
@@ -128,7 +141,7 @@ async function describeNdjson(ctx: ImportContext, source: ObjectSource): Promise
       ctx.store.client,
       `DESCRIBE TABLE format(JSONEachRow, {sample:String})`,
       { sample: lines.map((l) => l.line).join('\n') },
-      { schema_inference_make_columns_nullable: 'auto', input_format_json_read_objects_as_strings: 1 },
+      { schema_inference_make_columns_nullable: 'auto', input_format_json_read_objects_as_strings: 1, input_format_json_try_infer_named_tuples_from_objects: 0 },
     );
     return rows.map((r) => ({ name: r.name, type: r.type }));
   }

@@ -70,6 +70,7 @@ export interface ImportReport {
 }
 
 const running = new Set<string>();
+const MAX_TRANSIENT_IN_A_ROW = 3;
 
 /**
  * Imports the new objects of a datasource. Every object goes through: claim in the ledger → probe →
@@ -129,6 +130,7 @@ async function runSync(ctx: ImportContext, options: SyncOptions): Promise<Import
       await createSplitPipeline(client, spec.name, columns);
       pipelineBuilt = true;
     }
+    let transientInARow = 0;
     for (const object of discovery.toImport) {
       options.onProgress?.({ done: report.objects.length, total, rows: report.rows, quarantined: report.quarantined, current: objectUri(object.bucket, object.key) });
       const outcome = await importOne(ctx, object, jobId, columns!, event);
@@ -137,7 +139,9 @@ async function runSync(ctx: ImportContext, options: SyncOptions): Promise<Import
       report.rows += outcome.report.rows;
       report.quarantined += outcome.report.quarantined;
       report.bytes += outcome.report.bytes;
-      if (outcome.report.error?.retryable) break;
+      // S3 or the store failing for now: a few such failures in a row end the run; the next run retries.
+      transientInARow = outcome.report.error?.retryable ? transientInARow + 1 : 0;
+      if (transientInARow >= MAX_TRANSIENT_IN_A_ROW) break;
     }
     options.onProgress?.({ done: report.objects.length, total, rows: report.rows, quarantined: report.quarantined });
     const failed = report.objects.filter((o) => o.status === 'failed');

@@ -1,4 +1,5 @@
 import { gzipSync } from 'node:zlib';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { pushProject } from '../../src/push/push-project.js';
@@ -136,7 +137,7 @@ describe('object discovery', () => {
       await pushProject(app, { dryRun: false });
       const report = await syncDatasource(await app.importContext(name), { trigger: 'on-demand' });
       const byKey = Object.fromEntries(report.objects.map((o) => [o.uri.replace(`s3://${bucket}/`, ''), o]));
-      expect(byKey[key]?.error?.message).toBeUndefined();
+      expect.soft(byKey[key]?.error?.message).toBeUndefined();
       expect(report.status).toBe('ok');
       expect(Object.fromEntries(Object.entries(byKey).map(([k, o]) => [k, [o.status, o.rows, o.quarantined]]))).toEqual({
         [key]: ['imported', 0, 0],
@@ -164,7 +165,11 @@ describe('object discovery', () => {
     await pushProject(app, { dryRun: false });
     const big = `s3://${bucket}/t/big.csv.gz`;
 
-    const first = await syncDatasource(await app.importContext('truncated'), { trigger: 'on-demand' });
+    // Watch the stages, to be sure the failure came in the middle of the load (not at the probe).
+    const stages: Array<{ stage: string; object: string }> = [];
+    const log = pino({ level: 'debug' }, { write: (line: string) => void stages.push(JSON.parse(line)) });
+    const first = await syncDatasource({ ...(await app.importContext('truncated')), log }, { trigger: 'on-demand' });
+    expect(stages.filter((s) => s.object === big).map((s) => s.stage)).toEqual(['claimed', 'loading', 'failed']);
     const byUri = new Map(first.objects.map((o) => [o.uri, o]));
     expect(byUri.get(big)?.status).toBe('failed');
     expect(byUri.get(big)?.error?.message).toContain(big);
