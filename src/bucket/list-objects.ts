@@ -12,14 +12,19 @@ export interface ObjectRef {
   lastModified: Date;
 }
 
-/** Every object under `prefix`, page by page. */
-export async function* listObjects(access: BucketAccess, bucket: string, prefix: string): AsyncGenerator<ObjectRef[]> {
+/** Every object under `prefix`, page by page (`pageSize` keys a page; the store's default is 1000). */
+export async function* listObjects(
+  access: BucketAccess,
+  bucket: string,
+  prefix: string,
+  pageSize?: number,
+): AsyncGenerator<ObjectRef[]> {
   let continuationToken: string | undefined;
   do {
     let page;
     try {
       page = await access.client.send(
-        new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix || undefined, ContinuationToken: continuationToken }),
+        new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix || undefined, ContinuationToken: continuationToken, MaxKeys: pageSize }),
       );
     } catch (error) {
       throw explainS3Error(error, { bucket, connection: access.connection.name });

@@ -22,18 +22,31 @@ export function isGenericColumnNames(names: readonly string[]): boolean {
 }
 
 /**
- * Whether a first row reads as a header when the engine could not tell (all-text files): every value
- * is present, not a number, and unique.
+ * Whether a first row reads as a header when the engine could not tell (all-text files, or headers
+ * with repeated or empty names): some name is present and none is a number or a date.
  */
 export function looksLikeHeader(firstRow: readonly (string | null)[]): boolean {
-  const seen = new Set<string>();
-  for (const value of firstRow) {
-    if (value === null || value.trim() === '') return false;
-    if (/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(value.trim())) return false;
-    if (seen.has(value)) return false;
-    seen.add(value);
-  }
-  return firstRow.length > 0;
+  const present = firstRow.filter((v): v is string => v !== null && v.trim() !== '');
+  if (present.length === 0) return false;
+  return present.every((v) => !NUMBER.test(v.trim()) && !DATE.test(v.trim()));
+}
+
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+const DATE = /^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?)?/;
+
+/**
+ * Header names made usable as column names: an empty name becomes `column_N` (its 1-based place),
+ * a repeated one gets `_2`, `_3`... Other names are kept exactly.
+ */
+export function uniqueColumnNames(header: readonly (string | null)[]): string[] {
+  const taken = new Set<string>();
+  return header.map((raw, i) => {
+    const base = raw === null || raw.trim() === '' ? `column_${i + 1}` : raw;
+    let name = base;
+    for (let n = 2; taken.has(name); n++) name = `${base}_${n}`;
+    taken.add(name);
+    return name;
+  });
 }
 
 /** The engine format and settings that read a delimited file. */
@@ -62,4 +75,27 @@ export function delimitedFormat(delimiter: string, hasHeader: boolean): Delimite
     };
   }
   return { format: hasHeader ? 'CSVWithNames' : 'CSV', settings: { format_csv_delimiter: delimiter } };
+}
+
+/**
+ * How the engine reads the fields of a delimited object by position: the header row, when there is
+ * one, is skipped rather than matched by name, so repeated or empty header names cannot break a read.
+ */
+export function positionalRead(delimiter: string, hasHeader: boolean, fieldCount: number): DelimitedFormat & { structure: string } {
+  const delimited = delimitedFormat(delimiter, hasHeader);
+  return {
+    format: delimited.format,
+    structure: Array.from({ length: fieldCount }, (_, i) => `${fieldColumn(i)} Nullable(String)`).join(', '),
+    settings: {
+      ...delimited.settings,
+      input_format_with_names_use_header: 0,
+      input_format_csv_detect_header: 0,
+      input_format_custom_detect_header: 0,
+    },
+  };
+}
+
+/** The name of the i-th field (0-based) in a positional read. */
+export function fieldColumn(index: number): string {
+  return `_bp_f${index}`;
 }

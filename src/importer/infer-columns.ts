@@ -1,8 +1,7 @@
 import { selectRows } from '../store/queries.js';
-import { quoteIdentifier } from '../store/sql.js';
 import type { ColumnDefinition } from '../store/table-ddl.js';
 import { isNullableType, isNumericType, isStringType, makeNullable } from './column-types.js';
-import { delimitedFormat } from './csv-dialect.js';
+import { fieldColumn, positionalRead } from './csv-dialect.js';
 import { s3TableFunction } from './engine-source.js';
 import type { ImportContext } from './import-context.js';
 import { INFERENCE_ROWS, type ObjectLayout, type SourceColumn } from './probe-object.js';
@@ -39,18 +38,18 @@ async function csvValueFacts(
 ): Promise<Map<string, ValueFacts>> {
   const typed = columns.filter((c) => !isStringType(c.type));
   if (typed.length === 0 || !layout.csv) return new Map();
-  const structure = layout.columns.map((c) => `${quoteIdentifier(c.name)} Nullable(String)`).join(', ');
-  const delimited = delimitedFormat(layout.csv.delimiter, layout.csv.hasHeader);
-  const fn = s3TableFunction(layout.source, delimited.format, structure);
+  const read = positionalRead(layout.csv.delimiter, layout.csv.hasHeader, layout.columns.length);
+  const fn = s3TableFunction(layout.source, read.format, read.structure);
+  const position = new Map(layout.columns.map((c, i) => [c.name, i]));
   const checks = typed.map((c) => {
-    const v = `ifNull(${quoteIdentifier(c.name)}, '')`;
+    const v = `ifNull(${fieldColumn(position.get(c.name)!)}, '')`;
     return `[countIf(match(${v}, '^[+-]?0[0-9]')), countIf(trimBoth(${v}) = '' OR lowerUTF8(${v}) = 'null')]`;
   });
   const rows = await selectRows<{ facts: Array<Array<string | number>> }>(
     ctx.store.client,
     `SELECT [${checks.join(', ')}] AS facts FROM (SELECT * FROM ${fn.sql} LIMIT ${INFERENCE_ROWS})`,
     fn.params,
-    { ...delimited.settings, input_format_allow_errors_ratio: 1, input_format_allow_errors_num: 1000000000 },
+    { ...read.settings, input_format_allow_errors_ratio: 1, input_format_allow_errors_num: 1000000000 },
   );
   const facts = rows[0]?.facts ?? [];
   return new Map(

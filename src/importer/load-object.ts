@@ -6,7 +6,7 @@ import { runStatement, selectRows, type QuerySettings } from '../store/queries.j
 import { quoteIdentifier } from '../store/sql.js';
 import type { TargetColumn } from './cast-expressions.js';
 import { isCompositeType, isStringType } from './column-types.js';
-import { delimitedFormat } from './csv-dialect.js';
+import { fieldColumn, positionalRead } from './csv-dialect.js';
 import { s3TableFunction } from './engine-source.js';
 import type { ImportContext } from './import-context.js';
 import { defaultJsonPath, parseJsonPath } from './json-path.js';
@@ -102,23 +102,17 @@ function readQuery(ctx: ImportContext, layout: ObjectLayout, columns: readonly T
     };
   }
   const csv = layout.csv!;
-  const structure = layout.columns.map((c) => `${quoteIdentifier(c.name)} Nullable(String)`).join(', ');
-  const delimited = delimitedFormat(csv.delimiter, csv.hasHeader);
-  const fn = s3TableFunction(layout.source, delimited.format, structure);
+  const read = positionalRead(csv.delimiter, csv.hasHeader, layout.columns.length);
+  const fn = s3TableFunction(layout.source, read.format, read.structure);
+  const position = new Map(layout.columns.map((c, i) => [c.name, i]));
   const values = columns.map((c) => {
     const from = mapping.get(c.name);
-    return from === undefined ? 'NULL' : quoteIdentifier(from);
+    return from === undefined ? 'NULL' : fieldColumn(position.get(from)!);
   });
   return {
     sql: `SELECT ${[...values, '_row_number + 1', 'NULL', "''", tail].join(', ')} FROM ${fn.sql}`,
     params: fn.params,
-    settings: {
-      ...delimited.settings,
-      input_format_with_names_use_header: 1,
-      input_format_skip_unknown_fields: 1,
-      input_format_csv_detect_header: 0,
-      input_format_custom_detect_header: 0,
-    },
+    settings: read.settings,
   };
 }
 

@@ -4,8 +4,7 @@ import { readObjectHead } from '../bucket/read-object-head.js';
 import { BucketpipeError } from '../errors.js';
 import type { ImportFormat } from '../project/types.js';
 import { selectRows, type QuerySettings } from '../store/queries.js';
-import { identifierList, quoteIdentifier } from '../store/sql.js';
-import { delimitedFormat, isGenericColumnNames, looksLikeHeader, sniffDelimiter } from './csv-dialect.js';
+import { delimitedFormat, fieldColumn, isGenericColumnNames, looksLikeHeader, positionalRead, sniffDelimiter, uniqueColumnNames } from './csv-dialect.js';
 import { redact, s3TableFunction, sourceSecrets, type ObjectSource } from './engine-source.js';
 import { compressionOf, formatOfKey } from './formats.js';
 import { objectSource, type ImportContext } from './import-context.js';
@@ -59,40 +58,36 @@ export async function probeObject(ctx: ImportContext, object: ObjectRef, describ
 }
 
 async function probeCsv(ctx: ImportContext, object: ObjectRef, source: ObjectSource): Promise<ObjectLayout> {
-  const firstLine = await firstLineOf(ctx, source);
-  const delimiter = sniffDelimiter(firstLine);
+  const delimiter = sniffDelimiter(await firstLineOf(ctx, source));
   const detecting = delimitedFormat(delimiter, false);
-  let columns = await describe(ctx, source, detecting.format, { ...detecting.settings, input_format_csv_detect_header: 1, input_format_custom_detect_header: 1 });
-  let hasHeader = !isGenericColumnNames(columns.map((c) => c.name));
-  if (!hasHeader) {
-    // The engine detects a header only when the first row's types differ from the rest; an all-text
-    // file needs a second look at the first row.
-    const generic = columns.map((c) => `${quoteIdentifier(c.name)} Nullable(String)`).join(', ');
-    const fn = s3TableFunction(source, detecting.format, generic);
-    const rows = await selectRows<Record<string, string | null>>(
-      ctx.store.client,
-      `SELECT ${identifierList(columns.map((c) => c.name))} FROM ${fn.sql} LIMIT 1`,
-      fn.params,
-      { ...detecting.settings, input_format_csv_detect_header: 0, input_format_custom_detect_header: 0 },
-    );
-    const firstRow = rows[0] ? columns.map((c) => rows[0]![c.name] ?? null) : [];
-    if (looksLikeHeader(firstRow)) {
-      hasHeader = true;
-      const named = delimitedFormat(delimiter, true);
-      const rowCount = await selectRows<{ n: string }>(
-        ctx.store.client,
-        `SELECT count() AS n FROM (SELECT 1 FROM ${fn.sql} LIMIT 2)`,
-        fn.params,
-        { ...detecting.settings, input_format_csv_detect_header: 0, input_format_custom_detect_header: 0 },
-      );
-      // A header-only file has nothing to infer types from: its columns are text.
-      columns =
-        Number(rowCount[0]?.n ?? 0) < 2
-          ? firstRow.map((name) => ({ name: name!, type: 'Nullable(String)' }))
-          : await describe(ctx, source, named.format, named.settings);
-    }
-  }
-  return { object, format: 'csv', source, columns, csv: { delimiter, hasHeader }, empty: false };
+  const detected = await describe(ctx, source, detecting.format, { ...detecting.settings, input_format_csv_detect_header: 1, input_format_custom_detect_header: 1 });
+  const layout = (hasHeader: boolean, columns: SourceColumn[]): ObjectLayout => ({
+    object, format: 'csv', source, columns, csv: { delimiter, hasHeader }, empty: false,
+  });
+  if (!isGenericColumnNames(detected.map((c) => c.name))) return layout(true, detected);
+
+  // The engine detects a header only when the first row's types differ from the rest; an all-text
+  // file, or a header with repeated or empty names, needs a look at the first rows.
+  const read = positionalRead(delimiter, false, detected.length);
+  const fn = s3TableFunction(source, read.format, read.structure);
+  const rows = await selectRows<Record<string, string | null>>(
+    ctx.store.client,
+    `SELECT ${detected.map((_, i) => fieldColumn(i)).join(', ')} FROM ${fn.sql} LIMIT 2`,
+    fn.params,
+    read.settings,
+  );
+  const firstRow = rows[0] ? detected.map((_, i) => rows[0]![fieldColumn(i)] ?? null) : [];
+  if (!looksLikeHeader(firstRow)) return layout(false, detected);
+  const names = uniqueColumnNames(firstRow);
+  if (rows.length < 2) return layout(true, names.map((name) => ({ name, type: 'Nullable(String)' })));
+  const types = await describeAfterHeader(ctx, source, delimiter);
+  return layout(true, names.map((name, i) => ({ name, type: types[i]?.type ?? 'Nullable(String)' })));
+}
+
+/** Types by position of the rows after the header; the tab-separated reader cannot skip it, so text. */
+async function describeAfterHeader(ctx: ImportContext, source: ObjectSource, delimiter: string): Promise<SourceColumn[]> {
+  if (delimiter === '\t') return [];
+  return describe(ctx, source, 'CSV', { format_csv_delimiter: delimiter, input_format_csv_skip_first_lines: 1, input_format_csv_detect_header: 0 });
 }
 
 async function firstLineOf(ctx: ImportContext, source: ObjectSource): Promise<string> {

@@ -111,4 +111,37 @@ describe('CSV import', () => {
     expect(rows[0]!['back`tick']).toBe('b');
     expect(rows[0]!['select']).toBe('f');
   });
+
+  it('reads headers with repeated and empty names, all-text files and files without a header', async () => {
+    await putObjects(s3, bucket, {
+      'messy/a-dups.csv': 'id,name,name,,value\n1,a,b,c,10\n2,d,e,f,20\n',
+      'messy/b-dups.csv': 'id,name,name,,value,extra\n3,g,h,i,30,x\n',
+    }, { spaced: true });
+    await putObjects(s3, bucket, {
+      'text/people.csv': 'first name,city\nAda,London\nGrace,Arlington\n',
+      'nohead/values.csv': '1,alpha,2024-01-01\n2,beta,2024-01-02\n',
+    });
+    project.writeDatasource('messy', importDatasource(`s3://${bucket}/messy/*.csv`));
+    project.writeDatasource('all_text', importDatasource(`s3://${bucket}/text/*.csv`));
+    project.writeDatasource('no_header', importDatasource(`s3://${bucket}/nohead/*.csv`));
+    const app = await openTestApp(project.dir);
+    await pushProject(app, { dryRun: false });
+    for (const name of ['messy', 'all_text', 'no_header']) {
+      const report = await syncDatasource(await app.importContext(name), { trigger: 'on-demand' });
+      expect(report.objects.map((o) => o.error?.message)).toEqual(report.objects.map(() => undefined));
+    }
+    expect(await query(app, 'SELECT * FROM messy ORDER BY id')).toEqual([
+      { id: 1, name: 'a', name_2: 'b', column_4: 'c', value: 10, extra: null },
+      { id: 2, name: 'd', name_2: 'e', column_4: 'f', value: 20, extra: null },
+      { id: 3, name: 'g', name_2: 'h', column_4: 'i', value: 30, extra: 'x' },
+    ]);
+    expect(await query(app, 'SELECT * FROM all_text ORDER BY city')).toEqual([
+      { 'first name': 'Grace', city: 'Arlington' },
+      { 'first name': 'Ada', city: 'London' },
+    ]);
+    expect(await query(app, 'SELECT c1, c2, toString(c3) AS c3 FROM no_header ORDER BY c1')).toEqual([
+      { c1: 1, c2: 'alpha', c3: '2024-01-01' },
+      { c1: 2, c2: 'beta', c3: '2024-01-02' },
+    ]);
+  });
 });

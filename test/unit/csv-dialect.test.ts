@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { delimitedFormat, isGenericColumnNames, looksLikeHeader, sniffDelimiter } from '../../src/importer/csv-dialect.js';
+import { delimitedFormat, fieldColumn, isGenericColumnNames, looksLikeHeader, positionalRead, sniffDelimiter, uniqueColumnNames } from '../../src/importer/csv-dialect.js';
 
 describe('sniffDelimiter', () => {
   it('finds the most frequent candidate', () => {
@@ -56,20 +56,16 @@ describe('isGenericColumnNames', () => {
 });
 
 describe('looksLikeHeader', () => {
-  it('accepts unique, present, non-numeric values', () => {
+  it('accepts present, non-numeric, non-date values, repeated or with gaps', () => {
     expect(looksLikeHeader(['id', 'name', 'created at'])).toBe(true);
     expect(looksLikeHeader(['x'])).toBe(true);
-    expect(looksLikeHeader(['2024-01-01', 'abc'])).toBe(true);
+    expect(looksLikeHeader(['name', 'name', '', 'value'])).toBe(true);
+    expect(looksLikeHeader(['id', null])).toBe(true);
   });
 
-  it('rejects an empty row', () => {
+  it('rejects an empty row and a row of blanks', () => {
     expect(looksLikeHeader([])).toBe(false);
-  });
-
-  it('rejects rows with a missing or blank value', () => {
-    expect(looksLikeHeader(['id', null])).toBe(false);
-    expect(looksLikeHeader(['id', ''])).toBe(false);
-    expect(looksLikeHeader(['id', '   '])).toBe(false);
+    expect(looksLikeHeader(['', '  ', null])).toBe(false);
   });
 
   it('rejects rows with a number', () => {
@@ -78,12 +74,39 @@ describe('looksLikeHeader', () => {
     }
   });
 
+  it('rejects rows with a date', () => {
+    expect(looksLikeHeader(['2024-01-01', 'abc'])).toBe(false);
+    expect(looksLikeHeader(['x', '2024-01-01 10:00:00'])).toBe(false);
+  });
+
   it('accepts values that merely contain digits', () => {
     expect(looksLikeHeader(['col1', 'v2', '3rd', '1.2.3'])).toBe(true);
   });
+});
 
-  it('rejects rows with a repeated value', () => {
-    expect(looksLikeHeader(['a', 'b', 'a'])).toBe(false);
+describe('uniqueColumnNames', () => {
+  it('names empty header fields by place and numbers repeats', () => {
+    expect(uniqueColumnNames(['id', 'name', 'name', '', null, 'name'])).toEqual(['id', 'name', 'name_2', 'column_4', 'column_5', 'name_3']);
+  });
+
+  it('keeps names exactly, spaces and case included', () => {
+    expect(uniqueColumnNames([' Name ', 'name', 'NAME'])).toEqual([' Name ', 'name', 'NAME']);
+  });
+
+  it('does not collide with a name that already has the suffix', () => {
+    expect(uniqueColumnNames(['a', 'a_2', 'a'])).toEqual(['a', 'a_2', 'a_3']);
+  });
+});
+
+describe('positionalRead', () => {
+  it('skips the header by position and names fields _bp_f0..', () => {
+    expect(positionalRead(';', true, 3)).toEqual({
+      format: 'CSVWithNames',
+      structure: '_bp_f0 Nullable(String), _bp_f1 Nullable(String), _bp_f2 Nullable(String)',
+      settings: { format_csv_delimiter: ';', input_format_with_names_use_header: 0, input_format_csv_detect_header: 0, input_format_custom_detect_header: 0 },
+    });
+    expect(positionalRead('\t', false, 1).format).toBe('CustomSeparated');
+    expect(fieldColumn(7)).toBe('_bp_f7');
   });
 });
 
