@@ -27,7 +27,10 @@ export function explainS3Error(error: unknown, context: ErrorContext & { bucket:
   if (name === 'NoSuchKey' || status === 404) {
     return new BucketpipeError('S3_ERROR', `${where}${via}: the object does not exist (it may have been deleted after it was listed).`, { context, cause: error });
   }
-  if (['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'ExpiredToken', 'InvalidToken', 'CredentialsProviderError', 'TokenRefreshRequired'].includes(name)) {
+  if (name === 'CredentialsProviderError') {
+    return new BucketpipeError('S3_CREDENTIALS', `${where}${via}: no AWS credentials were found. Set S3_ACCESS_KEY and S3_SECRET in the connection (from environment variables), or configure the AWS default chain (AWS_ACCESS_KEY_ID, a profile, SSO or an instance role).`, { context, cause: error });
+  }
+  if (['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'ExpiredToken', 'InvalidToken', 'TokenRefreshRequired'].includes(name)) {
     return new BucketpipeError('S3_CREDENTIALS', `${where}${via}: the credentials were refused (${name}). Check the access key and secret the connection reads.`, { context, cause: error });
   }
   if (name === 'AccessDenied' || status === 403) {

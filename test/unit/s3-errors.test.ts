@@ -34,12 +34,20 @@ describe('explainS3Error', () => {
   });
 
   it('maps refused credentials to S3_CREDENTIALS and names the SDK error', () => {
-    for (const name of ['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'ExpiredToken', 'InvalidToken', 'CredentialsProviderError', 'TokenRefreshRequired']) {
+    for (const name of ['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'ExpiredToken', 'InvalidToken', 'TokenRefreshRequired']) {
       const error = explainS3Error(sdkError(name, 403), ctx);
       expect(error.code).toBe('S3_CREDENTIALS');
       expect(error.retryable).toBe(false);
       expect(error.message).toContain(`the credentials were refused (${name})`);
     }
+  });
+
+  it('says where credentials can come from when none were found', () => {
+    const error = explainS3Error(sdkError('CredentialsProviderError'), ctx);
+    expect(error.code).toBe('S3_CREDENTIALS');
+    expect(error.retryable).toBe(false);
+    expect(error.message).toContain('no AWS credentials were found');
+    expect(error.message).toContain('S3_ACCESS_KEY and S3_SECRET');
   });
 
   it('maps AccessDenied and any other 403 to S3_ACCESS_DENIED', () => {
