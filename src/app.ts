@@ -15,8 +15,11 @@ import { silentLogger, type Logger } from './log.js';
  */
 export interface App {
   projectDir: string;
+  /** The project as last loaded; `reload()` replaces it. */
   project: Project;
   warnings: ProjectProblem[];
+  /** Reads the project files again; on problems the previous project stays and the error is thrown. */
+  reload(): Promise<void>;
   env: NodeJS.ProcessEnv;
   log: Logger;
   store(): Promise<Store>;
@@ -32,29 +35,32 @@ export interface AppOptions {
   projectDir: string;
   env?: NodeJS.ProcessEnv;
   log?: Logger;
+  /** How long this process will hold the embedded store; see createStore. Default `cli`. */
+  role?: 'worker' | 'dev' | 'cli';
 }
 
 /** Loads and validates the project; every problem of every file is reported at once. */
 export async function openApp(options: AppOptions): Promise<App> {
   const projectDir = resolve(options.projectDir);
   const env = options.env ?? process.env;
-  const loaded = await loadProject(projectDir);
-  if (loaded.errors.length > 0) {
-    const lines = loaded.errors.map(formatProblem);
-    throw new BucketpipeError('PROJECT_INVALID', `The project has ${lines.length} problem${lines.length === 1 ? '' : 's'}:\n${lines.join('\n')}`);
-  }
-  const project = loaded.project;
+  const loaded = await loadValidProject(projectDir);
   let store: Promise<Store> | undefined;
   const accesses = new Map<string, BucketAccess>();
 
   const app: App = {
     projectDir,
-    project,
+    project: loaded.project,
     warnings: loaded.warnings,
+    async reload() {
+      const again = await loadValidProject(projectDir);
+      app.project = again.project;
+      app.warnings = again.warnings;
+      accesses.clear();
+    },
     env,
     log: options.log ?? silentLogger,
     store() {
-      store ??= createStore(storeSettingsFromEnv(projectDir, env)).then(async (opened) => {
+      store ??= createStore({ ...storeSettingsFromEnv(projectDir, env), role: options.role }).then(async (opened) => {
         await ensureInternalTables(opened.client);
         return opened;
       });
@@ -63,15 +69,15 @@ export async function openApp(options: AppOptions): Promise<App> {
     bucketAccess(connectionName) {
       let access = accesses.get(connectionName);
       if (!access) {
-        access = createBucketAccess(connection(project, connectionName), env);
+        access = createBucketAccess(connection(app.project, connectionName), env);
         accesses.set(connectionName, access);
       }
       return access;
     },
     datasource(name) {
-      const spec = project.datasources.get(name);
+      const spec = app.project.datasources.get(name);
       if (!spec) {
-        const known = [...project.datasources.keys()].join(', ') || 'none';
+        const known = [...app.project.datasources.keys()].join(', ') || 'none';
         throw new BucketpipeError('DATASOURCE_NOT_FOUND', `There is no datasource ${name} in ${projectDir}/datasources (known: ${known}).`, { context: { datasource: name } });
       }
       return spec;
@@ -94,6 +100,15 @@ export async function openApp(options: AppOptions): Promise<App> {
     },
   };
   return app;
+}
+
+async function loadValidProject(projectDir: string): Promise<{ project: Project; warnings: ProjectProblem[] }> {
+  const loaded = await loadProject(projectDir);
+  if (loaded.errors.length > 0) {
+    const lines = loaded.errors.map(formatProblem);
+    throw new BucketpipeError('PROJECT_INVALID', `The project has ${lines.length} problem${lines.length === 1 ? '' : 's'}:\n${lines.join('\n')}`);
+  }
+  return loaded;
 }
 
 function connection(project: Project, name: string): ConnectionSpec {

@@ -16,6 +16,8 @@ export type ErrorCode =
   | 'S3_ERROR'
   | 'OBJECT_UNREADABLE'
   | 'STORE_UNAVAILABLE'
+  | 'QUEUE_UNAVAILABLE'
+  | 'JOB_FAILED'
   | 'STORE_ERROR'
   | 'BUSY'
   | 'INTERNAL';
@@ -31,7 +33,7 @@ export interface ErrorContext {
 }
 
 /** Codes of failures that may succeed when tried again later; everything else is deterministic. */
-const RETRYABLE: ReadonlySet<ErrorCode> = new Set(['S3_TRANSIENT', 'STORE_UNAVAILABLE', 'BUSY']);
+const RETRYABLE: ReadonlySet<ErrorCode> = new Set(['S3_TRANSIENT', 'STORE_UNAVAILABLE', 'QUEUE_UNAVAILABLE', 'BUSY']);
 
 /** The one error type the product throws on purpose. Its message is a sentence for a user. */
 export class BucketpipeError extends Error {

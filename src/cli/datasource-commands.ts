@@ -7,7 +7,11 @@ import { discoverObjects } from '../importer/discover.js';
 import { inferColumns } from '../importer/infer-columns.js';
 import { readLedger } from '../importer/ledger.js';
 import { probeObject } from '../importer/probe-object.js';
-import { syncDatasource } from '../importer/sync-datasource.js';
+import type { ImportReport, SyncProgress } from '../importer/sync-datasource.js';
+import type { App } from '../app.js';
+import { enqueueImport, type ImportJobData } from '../queue/import-queue.js';
+import { followJob, liveWorkers, openQueueClient, type QueueClient } from '../queue/queue-client.js';
+import { runImportHere } from '../worker/run-here.js';
 import { referenceObject } from '../importer/datasource-tables.js';
 import type { DatasourceSpec } from '../project/types.js';
 import { ensureInternalTables } from '../store/internal-tables.js';
@@ -15,7 +19,7 @@ import { selectRows } from '../store/queries.js';
 import { quoteIdentifier } from '../store/sql.js';
 import { loadableColumns, readTableColumns } from '../store/table-ddl.js';
 import { renderDatasourceFile, suggestDatasourceName } from './render-datasource.js';
-import { textTable } from './output.js';
+import { textTable, type Output } from './output.js';
 import { withApp } from './main.js';
 
 export function registerDatasourceCommands(program: Command): void {
@@ -142,30 +146,84 @@ export function registerDatasourceCommands(program: Command): void {
 
   datasource
     .command('sync')
-    .description('import the new objects of a datasource now')
+    .description('import the new objects of a datasource now: queue a job for the workers, or with --wait follow it')
     .argument('<name>', 'the datasource')
-    .option('--wait', 'wait for the import to finish (imports run in this process, so sync always waits)')
+    .option('--wait', 'wait for the import and exit non-zero if it fails; with no worker running, import in this process')
     .option('--retry-failed', 'also import objects whose import failed before')
     .option('--limit <n>', 'at most this many objects')
     .action((name: string, options: { wait?: boolean; retryFailed?: boolean; limit?: string }) =>
-      withApp(program, async (app, output) => {
-        const ctx = await app.importContext(name);
-        const report = await syncDatasource(ctx, {
-          trigger: 'on-demand',
-          retryFailed: Boolean(options.retryFailed),
-          limit: options.limit ? Number(options.limit) : undefined,
-          onProgress: (p) => output.progress(`${name}: ${p.done}/${p.total} objects, ${p.rows} rows, ${p.quarantined} quarantined${p.current ? ` — ${p.current}` : ''}`),
-        });
-        output.endProgress();
-        output.result(report);
-        output.line(`job ${report.jobId}: ${report.status}: ${report.objects.length} objects, ${report.rows} rows imported, ${report.quarantined} quarantined`);
-        if (report.recovered > 0) output.line(`${report.recovered} interrupted imports were undone and imported again`);
-        for (const o of report.objects.filter((x) => x.status === 'failed')) output.line(`failed: ${o.error?.message}`);
-        for (const uri of report.changed) output.line(`changed since imported (not imported again): ${uri}`);
-        if (report.skippedFailed > 0) output.line(`${report.skippedFailed} objects failed in earlier runs and were skipped; use --retry-failed to try them again`);
-        if (report.deferred > 0) output.line(`${report.deferred} more new objects are left for the next runs`);
-        if (report.status === 'error' && report.objects.length === 0 && report.error) process.stderr.write(`error: ${report.error.message}\n`);
-        return report.status === 'ok' ? 0 : 1;
-      }),
+      withApp(program, async (app, output) => syncCommand(app, output, name, options)),
     );
+}
+
+async function syncCommand(
+  app: App,
+  output: Output,
+  name: string,
+  options: { wait?: boolean; retryFailed?: boolean; limit?: string },
+): Promise<number> {
+  const spec = app.datasource(name);
+  if (!spec.import) throw new BucketpipeError('NO_IMPORT', `datasource ${name} has no IMPORT_* settings in ${spec.location.file}; there is nothing to sync.`);
+  const data: ImportJobData = { datasource: name, trigger: 'on-demand', retryFailed: Boolean(options.retryFailed), limit: options.limit ? Number(options.limit) : undefined };
+  const progress = (p: SyncProgress) =>
+    output.progress(`${name}: ${p.done}/${p.total} objects, ${p.rows} rows, ${p.quarantined} quarantined${p.current ? ` — ${p.current}` : ''}`);
+  let queue: QueueClient | undefined;
+  try {
+    queue = await openQueueClient(app).catch((error: unknown) => {
+      if (!options.wait) throw error;
+      process.stderr.write(`${(error as Error).message.replace(/\.$/, '')}; importing in this process.\n`);
+      return undefined;
+    });
+    if (queue && !options.wait) {
+      const jobId = await enqueueImport(queue.queue, data);
+      const workers = await liveWorkers(queue.queue);
+      output.result({ jobId, workers: workers.length });
+      output.line(`queued job ${jobId}`);
+      if (workers.length === 0) process.stderr.write('note: no worker is running; the job runs when one starts (bucketpipe worker, or bucketpipe dev).\n');
+      return 0;
+    }
+    if (queue && (await liveWorkers(queue.queue)).length > 0) {
+      const jobId = await enqueueImport(queue.queue, data);
+      output.line(`queued job ${jobId}; waiting for it`);
+      const outcome = await followJob(queue.queue, jobId, {
+        onProgress: (p) => (isProgress(p) ? progress(p) : undefined),
+        onNoWorker: () => process.stderr.write('note: no worker is running now; the job waits for one (bucketpipe worker).\n'),
+      });
+      output.endProgress();
+      if (outcome.state === 'failed') {
+        output.result({ jobId, status: 'failed', error: outcome.reason });
+        process.stderr.write(`error: job ${jobId} failed: ${outcome.reason}\n`);
+        return 1;
+      }
+      if ('skipped' in outcome.result) return 0;
+      return printReport(output, outcome.result);
+    }
+    if (queue) process.stderr.write('note: no worker is running; importing in this process.\n');
+    const report = await runImportHere(
+      app,
+      name,
+      { ...data, trigger: 'on-demand', onProgress: progress },
+      queue && { redis: queue.redis, prefix: queue.prefix, onBusy: () => process.stderr.write(`note: an import of ${name} is running elsewhere; waiting for it to finish.\n`) },
+    );
+    output.endProgress();
+    return printReport(output, report);
+  } finally {
+    await queue?.close();
+  }
+}
+
+function isProgress(value: unknown): value is SyncProgress {
+  return typeof value === 'object' && value !== null && 'done' in value && 'total' in value;
+}
+
+function printReport(output: Output, report: ImportReport): number {
+  output.result(report);
+  output.line(`job ${report.jobId}: ${report.status}: ${report.objects.length} objects, ${report.rows} rows imported, ${report.quarantined} quarantined`);
+  if (report.recovered > 0) output.line(`${report.recovered} interrupted imports were undone and imported again`);
+  for (const o of report.objects.filter((x) => x.status === 'failed')) output.line(`failed: ${o.error?.message}`);
+  for (const uri of report.changed) output.line(`changed since imported (not imported again): ${uri}`);
+  if (report.skippedFailed > 0) output.line(`${report.skippedFailed} objects failed in earlier runs and were skipped; use --retry-failed to try them again`);
+  if (report.deferred > 0) output.line(`${report.deferred} more new objects are left for the next runs`);
+  if (report.status === 'error' && report.objects.length === 0 && report.error) process.stderr.write(`error: ${report.error.message}\n`);
+  return report.status === 'ok' ? 0 : 1;
 }

@@ -5,6 +5,7 @@ import { createLogger } from '../log.js';
 import { registerDatasourceCommands } from './datasource-commands.js';
 import { registerPushCommand } from './push-command.js';
 import { registerSqlCommands } from './sql-commands.js';
+import { registerWorkerCommands } from './worker-commands.js';
 
 /** Options every command takes. */
 export interface GlobalOptions {
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerPushCommand(program);
   registerDatasourceCommands(program);
   registerSqlCommands(program);
+  registerWorkerCommands(program);
   return program;
 }
 

@@ -1,21 +1,52 @@
 import type { Command } from 'commander';
-import { pushProject } from '../push/push-project.js';
+import type { App } from '../app.js';
+import { pushProject, type PushResult } from '../push/push-project.js';
+import { syncSchedules, type ScheduleChange } from '../queue/import-queue.js';
+import { openQueueClient } from '../queue/queue-client.js';
+import { autoIntervalMs } from '../queue/queue-names.js';
 import { withApp } from './main.js';
+import type { Output } from './output.js';
 
 export function registerPushCommand(program: Command): void {
   program
     .command('push')
-    .description('validate the project files and create or alter the tables they describe')
+    .description('validate the project files, create or alter their tables and update the @auto schedules')
     .option('--dry-run', 'validate and print the plan without changing anything')
     .action((options: { dryRun?: boolean }) =>
       withApp(program, async (app, output) => {
-        const result = await pushProject(app, { dryRun: Boolean(options.dryRun) });
-        output.result(result);
-        for (const warning of result.warnings) process.stderr.write(`warning: ${warning}\n`);
-        const changes = result.steps.filter((s) => s.action !== 'unchanged');
-        if (result.steps.length === 0) output.line('No datasources in this project.');
-        for (const step of result.steps) output.line(`${result.dryRun && step.action !== 'unchanged' ? 'would ' : ''}${step.description}`);
-        if (changes.length === 0 && result.steps.length > 0) output.line('Everything is up to date.');
+        await pushWithSchedules(app, output, Boolean(options.dryRun));
       }),
     );
+}
+
+/**
+ * Tables first, then schedules. Schedules live in Redis: a project with `@auto` datasources needs it
+ * (checked before anything is applied); without any, an unreachable Redis is only a warning.
+ */
+export async function pushWithSchedules(app: App, output: Output, dryRun: boolean): Promise<PushResult & { schedules: ScheduleChange[] }> {
+  const wantsSchedules = [...app.project.datasources.values()].some((d) => d.import?.schedule === '@auto');
+  const queue = dryRun
+    ? undefined
+    : await openQueueClient(app).catch((error: unknown) => {
+        if (wantsSchedules) throw error;
+        process.stderr.write(`warning: schedules not checked: ${(error as Error).message}\n`);
+        return undefined;
+      });
+  try {
+    const result = await pushProject(app, { dryRun });
+    const schedules = queue ? await syncSchedules(queue.queue, app.project, autoIntervalMs(app.env)) : [];
+    const all = { ...result, schedules };
+    output.result(all);
+    for (const warning of result.warnings) process.stderr.write(`warning: ${warning}\n`);
+    if (result.steps.length === 0) output.line('No datasources in this project.');
+    for (const step of result.steps) output.line(`${dryRun && step.action !== 'unchanged' ? 'would ' : ''}${step.description}`);
+    for (const change of schedules) output.line(change.description);
+    if (dryRun) {
+      for (const spec of app.project.datasources.values()) if (spec.import?.schedule === '@auto') output.line(`would keep ${spec.name} scheduled: @auto`);
+    }
+    if (result.steps.every((s) => s.action === 'unchanged') && schedules.length === 0 && result.steps.length > 0) output.line('Everything is up to date.');
+    return all;
+  } finally {
+    await queue?.close();
+  }
 }

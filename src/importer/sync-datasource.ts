@@ -24,6 +24,8 @@ export interface SyncOptions {
   retryFailed?: boolean;
   jobId?: string;
   onProgress?: (progress: SyncProgress) => void;
+  /** Stops the run between two objects (the object being loaded is finished first). */
+  signal?: AbortSignal;
 }
 
 export interface SyncProgress {
@@ -64,6 +66,8 @@ export interface ImportReport {
   skippedFailed: number;
   /** Interrupted imports undone before this run. */
   recovered: number;
+  /** The run was asked to stop before it took every object (the rest is left for the next run). */
+  stopped: boolean;
   startedAt: string;
   finishedAt: string;
   error?: ErrorReport;
@@ -101,7 +105,7 @@ async function runSync(ctx: ImportContext, options: SyncOptions): Promise<Import
   };
   const report: ImportReport = {
     jobId, datasource: spec.name, trigger: options.trigger, status: 'running', objects: [], rows: 0, quarantined: 0,
-    bytes: 0, deferred: 0, changed: [], skippedFailed: 0, recovered: 0, startedAt: startedAt.toISOString(), finishedAt: '',
+    bytes: 0, deferred: 0, changed: [], skippedFailed: 0, recovered: 0, stopped: false, startedAt: startedAt.toISOString(), finishedAt: '',
   };
   const events: OpsEvent[] = [];
   const event = (object: string, level: OpsEvent['level'], name: string, message: string) =>
@@ -132,6 +136,12 @@ async function runSync(ctx: ImportContext, options: SyncOptions): Promise<Import
     }
     let transientInARow = 0;
     for (const object of discovery.toImport) {
+      if (options.signal?.aborted) {
+        report.stopped = true;
+        report.deferred += total - report.objects.length;
+        event('', 'info', 'run_stopped', `the run was asked to stop; ${total - report.objects.length} objects are left for the next run`);
+        break;
+      }
       options.onProgress?.({ done: report.objects.length, total, rows: report.rows, quarantined: report.quarantined, current: objectUri(object.bucket, object.key) });
       const outcome = await importOne(ctx, object, jobId, columns!, event);
       columns = outcome.columns;

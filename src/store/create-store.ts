@@ -1,7 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
-import { createChdbConnection } from 'chdb/connection';
+import { createChdbConnection, type ChdbConnection } from 'chdb/connection';
+import { RemoteStoreConnection } from './remote-connection.js';
+import { hostStore, readHostRecord } from './store-host.js';
 import { BucketpipeError } from '../errors.js';
 
 /** Where the tables live: embedded chDB in this process, or a ClickHouse server. */
@@ -20,6 +22,8 @@ export interface StoreSettings {
   clickhouseUrl?: string;
   /** `BUCKETPIPE_DATA_DIR`; default `<project>/.bucketpipe/data`. */
   dataDir: string;
+  /** Who opens the store: `worker` and `dev` hold it for long, `cli` briefly. */
+  role?: 'worker' | 'dev' | 'cli';
 }
 
 export function storeSettingsFromEnv(projectDir: string, env: NodeJS.ProcessEnv = process.env): StoreSettings {
@@ -41,27 +45,75 @@ export async function createStore(settings: StoreSettings): Promise<Store> {
     return { client, kind: 'server', scratchDir, description: safe, close: () => client.close() };
   }
   mkdirSync(settings.dataDir, { recursive: true });
-  let connection;
-  try {
-    connection = createChdbConnection({ path: settings.dataDir });
-  } catch (cause) {
-    throw new BucketpipeError(
-      'STORE_UNAVAILABLE',
-      `The embedded store at ${settings.dataDir} cannot be opened: ${(cause as Error).message}. ` +
-        'Another bucketpipe process may be using it; stop that process or set BUCKETPIPE_DATA_DIR.',
-      { cause },
-    );
+  return openEmbedded(settings, scratchDir);
+}
+
+/**
+ * The embedded engine takes one process per data directory. The process that opens it serves it to
+ * the others on loopback (store-host.ts); a process that finds it taken uses that service. A
+ * long-running process that finds it held by a short CLI command waits for the command to finish.
+ */
+async function openEmbedded(settings: StoreSettings, scratchDir: string): Promise<Store> {
+  const role = settings.role ?? 'cli';
+  // A holder may be starting (engine open, service not yet published): give it a moment.
+  const deadline = Date.now() + (role === 'cli' ? 5_000 : 60_000);
+  for (;;) {
+    const holder = readHostRecord(settings.dataDir);
+    if (holder && isAlive(holder.pid) && holder.pid !== process.pid) {
+      const waitForHolder = holder.role === 'cli' && role !== 'cli' && Date.now() < deadline;
+      if (!waitForHolder) {
+        const client = createClient({ connection: new RemoteStoreConnection(holder) } as unknown as Parameters<typeof createClient>[0]);
+        if ((await client.ping()).success) {
+          return { client, kind: 'embedded', scratchDir, description: `embedded engine at ${settings.dataDir} (held by process ${holder.pid})`, close: () => client.close() };
+        }
+      }
+    } else {
+      const opened = tryOpenEngine(settings.dataDir);
+      if (opened) {
+        const client = createClient({ connection: opened } as unknown as Parameters<typeof createClient>[0]);
+        await ping(client, settings.dataDir);
+        const host = await hostStore(opened, settings.dataDir, role);
+        return {
+          client,
+          kind: 'embedded',
+          scratchDir,
+          description: `embedded engine at ${settings.dataDir}`,
+          close: async () => {
+            await host.close();
+            await client.close();
+          },
+        };
+      }
+    }
+    if (Date.now() >= deadline) {
+      throw new BucketpipeError(
+        'STORE_UNAVAILABLE',
+        `The embedded store at ${settings.dataDir} is in use by another process${holder ? ` (pid ${holder.pid})` : ''} that does not answer. ` +
+          'Wait for it to finish, stop it, or set BUCKETPIPE_DATA_DIR to another folder.',
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  // The connection option is typed for a newer client-common than the one @clickhouse/client pins.
-  const client = createClient({ connection } as unknown as Parameters<typeof createClient>[0]);
-  await ping(client, settings.dataDir);
-  return {
-    client,
-    kind: 'embedded',
-    scratchDir,
-    description: `embedded engine at ${settings.dataDir}`,
-    close: () => client.close(),
-  };
+}
+
+/** The engine on this data directory, or undefined when another process holds it. */
+function tryOpenEngine(dataDir: string): ChdbConnection | undefined {
+  try {
+    return createChdbConnection({ path: dataDir });
+  } catch (cause) {
+    const message = (cause as Error).message;
+    if (/Cannot lock file|already running|Failed to create connection/i.test(message)) return undefined;
+    throw new BucketpipeError('STORE_UNAVAILABLE', `The embedded store at ${dataDir} cannot be opened: ${message}`, { cause });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as { code?: string }).code === 'EPERM';
+  }
 }
 
 async function ping(client: ClickHouseClient, where: string): Promise<void> {

@@ -38,7 +38,7 @@ describe('the bucketpipe CLI', () => {
     );
     project.writeDatasource('sales', importDatasource(`s3://${bucket}/sales/*.csv`));
     dataDir = mkdtempSync(join(tmpdir(), 'bucketpipe-cli-'));
-    env = { ...process.env, S3_ACCESS_KEY: S3_KEY, S3_SECRET: CANARY_SECRET, S3_SESSION_TOKEN: CANARY_TOKEN, BUCKETPIPE_DATA_DIR: dataDir, BUCKETPIPE_LOG_LEVEL: 'debug' };
+    env = { ...process.env, S3_ACCESS_KEY: S3_KEY, S3_SECRET: CANARY_SECRET, S3_SESSION_TOKEN: CANARY_TOKEN, BUCKETPIPE_DATA_DIR: dataDir, BUCKETPIPE_LOG_LEVEL: 'debug', REDIS_URL: inject('redisUrl') };
   });
   afterAll(() => {
     project.remove();
@@ -63,7 +63,7 @@ describe('the bucketpipe CLI', () => {
   it('datasource sync imports, prints the job and exits 0; --json gives the report', async () => {
     const preview = await cli(['datasource', 'preview', 'sales']);
     expect(preview.stdout).toContain('2 new, 0 imported');
-    const sync = await cli(['--json', 'datasource', 'sync', 'sales']);
+    const sync = await cli(['--json', 'datasource', 'sync', 'sales', '--wait']);
     expect(sync.code, sync.stderr).toBe(0);
     const report = JSON.parse(sync.stdout);
     expect(report).toMatchObject({ datasource: 'sales', status: 'ok', rows: 2, quarantined: 1 });
@@ -75,7 +75,7 @@ describe('the bucketpipe CLI', () => {
     const jobs = await cli(['jobs', 'sales']);
     expect(jobs.stdout).toContain(report.jobId);
     expect(jobs.stdout).toMatch(/on-demand\s+ok/);
-    const second = await cli(['datasource', 'sync', 'sales']);
+    const second = await cli(['datasource', 'sync', 'sales', '--wait']);
     expect(second.code).toBe(0);
     expect(second.stdout).toContain('0 objects, 0 rows imported');
   });
@@ -102,7 +102,7 @@ describe('the bucketpipe CLI', () => {
 
     await putObjects(s3, bucket, { 'sales/2024-03.csv': 'day,store,amount\n2024-03-01,004,1\n' });
     // s3rver refuses only unknown access key ids (it checks no signatures).
-    const refused = await cli(['datasource', 'sync', 'sales'], { S3_ACCESS_KEY: 'UNKNOWNKEYID' });
+    const refused = await cli(['datasource', 'sync', 'sales', '--wait'], { S3_ACCESS_KEY: 'UNKNOWNKEYID' });
     expect(refused.code).toBe(1);
     expect(refused.stderr + refused.stdout).toMatch(/credentials were refused/);
     const count = await cli(['sql', "SELECT count() AS n FROM sales WHERE day = '2024-03-01'", '--format', 'JSONEachRow']);

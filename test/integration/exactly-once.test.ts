@@ -48,7 +48,7 @@ describe('exactly once across SIGKILL', () => {
       importDatasource(`s3://${bucket}/crash/*.csv`, { schema: '    `obj` UInt32,\n    `n` UInt32,\n    `payload` String' }),
     );
     dataDir = mkdtempSync(join(tmpdir(), 'bucketpipe-crash-'));
-    env = { ...process.env, S3_ACCESS_KEY: S3_KEY, S3_SECRET, BUCKETPIPE_DATA_DIR: dataDir, BUCKETPIPE_LOG_LEVEL: 'debug' };
+    env = { ...process.env, S3_ACCESS_KEY: S3_KEY, S3_SECRET, BUCKETPIPE_DATA_DIR: dataDir, BUCKETPIPE_LOG_LEVEL: 'debug', REDIS_URL: inject('redisUrl') };
   });
   afterAll(() => {
     project.remove();
@@ -61,7 +61,7 @@ describe('exactly once across SIGKILL', () => {
 
     let kills = 0;
     for (const point of KILL_POINTS) {
-      const child = spawnCli(['datasource', 'sync', 'crashy'], { cwd: project.dir, env });
+      const child = spawnCli(['datasource', 'sync', 'crashy', '--wait'], { cwd: project.dir, env });
       let seen = 0;
       let buffered = '';
       child.stderr!.on('data', (chunk: Buffer) => {
@@ -81,7 +81,7 @@ describe('exactly once across SIGKILL', () => {
     }
     expect(kills).toBeGreaterThanOrEqual(3);
 
-    const final = await runCli(['datasource', 'sync', 'crashy', '--json'], { cwd: project.dir, env });
+    const final = await runCli(['datasource', 'sync', 'crashy', '--wait', '--json'], { cwd: project.dir, env });
     expect(final.code, final.stderr).toBe(0);
 
     const counts = await runCli(

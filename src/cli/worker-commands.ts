@@ -1,0 +1,119 @@
+import { watch } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { openApp, type App } from '../app.js';
+import { toErrorReport } from '../errors.js';
+import { createLogger } from '../log.js';
+import { listJobs } from '../ops/ops-log.js';
+import { liveWorkers, openQueueClient } from '../queue/queue-client.js';
+import { autoIntervalMs, datasourceOfScheduler } from '../queue/queue-names.js';
+import { startWorker, type RunningWorker } from '../worker/run-worker.js';
+import { withApp, type GlobalOptions } from './main.js';
+import { createOutput, reportError, textTable } from './output.js';
+import { pushWithSchedules } from './push-command.js';
+
+export function registerWorkerCommands(program: Command): void {
+  program
+    .command('worker')
+    .description('run the import jobs of the project: @auto schedules and on-demand syncs (SIGTERM/SIGINT stop it cleanly)')
+    .option('--concurrency <n>', 'jobs at the same time, for different datasources', '1')
+    .action((options: { concurrency: string }) => runLongLived(program, 'worker', async (app) => startWorker(app, { concurrency: Number(options.concurrency) })));
+
+  program
+    .command('dev')
+    .description('local mode in one process: push, then work, on the embedded store; pushes again when project files change')
+    .action(() =>
+      runLongLived(program, 'dev', async (app) => {
+        const output = createOutput(program.opts<GlobalOptions>());
+        await pushWithSchedules(app, output, false);
+        const worker = await startWorker(app);
+        watchProject(app, async () => {
+          try {
+            await app.reload();
+            await pushWithSchedules(app, output, false);
+          } catch (error) {
+            process.stderr.write(`error: ${toErrorReport(error).message}\n`);
+          }
+        });
+        return worker;
+      }),
+    );
+
+  program
+    .command('status')
+    .description('schedules, next and last run per datasource, queue depth and live workers')
+    .action(() =>
+      withApp(program, async (app, output) => {
+        const queue = await openQueueClient(app);
+        try {
+          const schedulers = await queue.queue.getJobSchedulers(0, -1);
+          const counts = await queue.queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized');
+          const workers = await liveWorkers(queue.queue);
+          const jobs = await listJobs((await app.store()).client, undefined, 1000);
+          const rows = [...app.project.datasources.values()].map((spec) => {
+            const scheduler = schedulers.find((s) => datasourceOfScheduler(s.key) === spec.name);
+            const last = jobs.find((j) => j.datasource === spec.name);
+            return {
+              datasource: spec.name,
+              schedule: spec.import?.schedule ?? '-',
+              scheduled: Boolean(scheduler),
+              next_run: scheduler?.next ? new Date(scheduler.next).toISOString() : null,
+              last_run: last ? { job: last.job_id, status: last.status, started_at: last.started_at, rows: last.rows } : null,
+            };
+          });
+          output.result({ datasources: rows, queue: counts, workers });
+          output.line(textTable(
+            ['datasource', 'schedule', 'next run', 'last run', 'status', 'rows'],
+            rows.map((r) => [r.datasource, r.schedule + (r.schedule === '@auto' && !r.scheduled ? ' (not pushed)' : ''), r.next_run ?? '-', r.last_run?.started_at ?? '-', r.last_run?.status ?? '-', r.last_run?.rows ?? '-']),
+          ));
+          output.line();
+          output.line(`queue: ${counts.waiting ?? 0} waiting, ${counts.active ?? 0} active, ${counts.delayed ?? 0} delayed, ${counts.failed ?? 0} failed`);
+          output.line(`workers: ${workers.length}${workers.length ? ` (${workers.join(', ')})` : ' — start one with bucketpipe worker'}`);
+        } finally {
+          await queue.close();
+        }
+      }),
+    );
+}
+
+/** Runs a worker-like process until SIGTERM or SIGINT, then stops it cleanly and exits 0. */
+async function runLongLived(program: Command, role: 'worker' | 'dev', start: (app: App) => Promise<RunningWorker>): Promise<void> {
+  const options = program.opts<GlobalOptions>();
+  const output = createOutput(options);
+  const log = createLogger(process.env, 'info');
+  let app: App | undefined;
+  try {
+    app = await openApp({ projectDir: options.project, log, role });
+    const worker = await start(app);
+    const scheduled = [...app.project.datasources.values()].filter((d) => d.import?.schedule === '@auto').map((d) => d.name);
+    log.info({ datasources: app.project.datasources.size, scheduled, everyMs: autoIntervalMs(app.env) }, `${role} started`);
+    const stop = (signal: string) => {
+      log.info({ signal }, `${role} stopping: the current object is finished first`);
+      void worker.stop();
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+    await worker.stopped;
+    log.info(`${role} stopped`);
+    process.exitCode = 0;
+  } catch (error) {
+    process.exitCode = reportError(output, error);
+  } finally {
+    await app?.close().catch(() => undefined);
+  }
+}
+
+function watchProject(app: App, onChange: () => Promise<void>): void {
+  let timer: NodeJS.Timeout | undefined;
+  let running = Promise.resolve();
+  for (const folder of ['datasources', 'connections']) {
+    try {
+      watch(join(app.projectDir, folder), () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => (running = running.then(onChange)), 300);
+      }).unref();
+    } catch {
+      // a missing folder has nothing to watch
+    }
+  }
+}

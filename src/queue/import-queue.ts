@@ -1,0 +1,81 @@
+import { randomUUID } from 'node:crypto';
+import { Queue, type JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { ImportReport } from '../importer/sync-datasource.js';
+import type { Project } from '../project/types.js';
+import { autoSchedulerId, datasourceOfScheduler, IMPORT_QUEUE } from './queue-names.js';
+
+/** What an import job asks for. */
+export interface ImportJobData {
+  datasource: string;
+  trigger: 'auto' | 'on-demand';
+  retryFailed?: boolean;
+  limit?: number;
+}
+
+/** What an import job returns: the run's report, or why it did not run. */
+export type ImportJobResult = ImportReport | { skipped: 'busy'; datasource: string };
+
+export type ImportQueue = Queue<ImportJobData, ImportJobResult>;
+
+/**
+ * Transient failures (S3 5xx, network, the store unavailable) are retried with exponential backoff
+ * and jitter; deterministic ones fail the job at once (the processor throws UnrecoverableError).
+ */
+export const IMPORT_JOB_OPTIONS: JobsOptions = {
+  attempts: 6,
+  backoff: { type: 'exponential', delay: 2000, jitter: 0.5 },
+  removeOnComplete: { count: 500 },
+  removeOnFail: { count: 1000 },
+};
+
+export function openImportQueue(redis: Redis, prefix: string): ImportQueue {
+  return new Queue<ImportJobData, ImportJobResult>(IMPORT_QUEUE, { connection: redis, prefix });
+}
+
+export interface ScheduleChange {
+  datasource: string;
+  action: 'scheduled' | 'unscheduled';
+  description: string;
+}
+
+/**
+ * One job scheduler per `@auto` datasource; schedulers of datasources that were deleted or switched
+ * to `@on-demand` are removed. Upserting an unchanged scheduler is a no-op.
+ */
+export async function syncSchedules(queue: ImportQueue, project: Project, everyMs: number): Promise<ScheduleChange[]> {
+  const changes: ScheduleChange[] = [];
+  const existing = new Map((await queue.getJobSchedulers(0, -1)).map((s) => [s.key, s]));
+  const wanted = new Set<string>();
+  for (const spec of project.datasources.values()) {
+    if (spec.import?.schedule !== '@auto') continue;
+    const id = autoSchedulerId(spec.name);
+    wanted.add(id);
+    const current = existing.get(id);
+    if (current?.every === everyMs) continue;
+    await queue.upsertJobScheduler(
+      id,
+      { every: everyMs },
+      { name: 'import', data: { datasource: spec.name, trigger: 'auto' }, opts: { ...IMPORT_JOB_OPTIONS, attempts: 3 } },
+    );
+    changes.push({ datasource: spec.name, action: 'scheduled', description: `schedule ${spec.name}: import every ${formatInterval(everyMs)}` });
+  }
+  for (const id of existing.keys()) {
+    const datasource = datasourceOfScheduler(id);
+    if (datasource === undefined || wanted.has(id)) continue;
+    await queue.removeJobScheduler(id);
+    changes.push({ datasource, action: 'unscheduled', description: `unschedule ${datasource}: it is no longer @auto` });
+  }
+  return changes;
+}
+
+/** Queues an on-demand import; every request gets its own job id. */
+export async function enqueueImport(queue: ImportQueue, data: ImportJobData): Promise<string> {
+  const jobId = `sync-${data.datasource}-${randomUUID()}`;
+  await queue.add('import', data, { ...IMPORT_JOB_OPTIONS, jobId });
+  return jobId;
+}
+
+function formatInterval(ms: number): string {
+  return ms % 60_000 === 0 ? `${ms / 60_000} minute${ms === 60_000 ? '' : 's'}` : `${ms / 1000} s`;
+}

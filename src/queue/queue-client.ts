@@ -1,0 +1,72 @@
+import { Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { App } from '../app.js';
+import { openImportQueue, type ImportJobData, type ImportJobResult, type ImportQueue } from './import-queue.js';
+import { queuePrefix } from './queue-names.js';
+import { assertRedisReachable, connectRedis, redisUrl } from './redis-connection.js';
+
+/** The queue as a short command uses it. */
+export interface QueueClient {
+  queue: ImportQueue;
+  redis: Redis;
+  prefix: string;
+  close(): Promise<void>;
+}
+
+/** Connects to the project's queue, failing with one clear sentence when Redis does not answer. */
+export async function openQueueClient(app: App): Promise<QueueClient> {
+  const url = redisUrl(app.env);
+  await assertRedisReachable(url);
+  const redis = connectRedis(url, { longRunning: false });
+  await redis.connect();
+  const prefix = queuePrefix(app.projectDir, app.env);
+  const queue = openImportQueue(redis, prefix);
+  return {
+    queue,
+    redis,
+    prefix,
+    close: async () => {
+      await queue.close();
+      redis.disconnect();
+    },
+  };
+}
+
+/** Worker processes connected to the queue now. */
+export async function liveWorkers(queue: ImportQueue): Promise<string[]> {
+  const workers = await queue.getWorkers();
+  return workers.map((w) => String(w.name ?? w.id ?? 'worker'));
+}
+
+export type FollowOutcome =
+  | { state: 'completed'; result: ImportJobResult }
+  | { state: 'failed'; reason: string };
+
+export interface FollowHooks {
+  onProgress?: (progress: unknown) => void;
+  /** Called once when the job waits and no worker is connected. */
+  onNoWorker?: () => void;
+}
+
+/** Waits for a job to finish, reporting its progress. */
+export async function followJob(queue: ImportQueue, jobId: string, hooks: FollowHooks = {}): Promise<FollowOutcome> {
+  let warned = false;
+  let lastProgress = '';
+  for (;;) {
+    const job = await Job.fromId<ImportJobData, ImportJobResult>(queue, jobId);
+    if (!job) return { state: 'failed', reason: `job ${jobId} is gone from the queue` };
+    const state = await job.getState();
+    if (state === 'completed') return { state: 'completed', result: job.returnvalue };
+    if (state === 'failed') return { state: 'failed', reason: job.failedReason || 'the job failed' };
+    const progress = JSON.stringify(job.progress);
+    if (progress !== lastProgress) {
+      lastProgress = progress;
+      hooks.onProgress?.(job.progress);
+    }
+    if (!warned && (state === 'waiting' || state === 'delayed' || state === 'prioritized') && (await liveWorkers(queue)).length === 0) {
+      warned = true;
+      hooks.onNoWorker?.();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+}

@@ -1,0 +1,30 @@
+import { createHash } from 'node:crypto';
+import { basename } from 'node:path';
+
+/** The queue every import job goes through. */
+export const IMPORT_QUEUE = 'imports';
+
+/**
+ * The Redis key prefix of a project, so two projects can share one Redis: `BUCKETPIPE_PROJECT_ID`,
+ * else the folder name and a hash of its path (workers of one project on several machines should set
+ * the same BUCKETPIPE_PROJECT_ID).
+ */
+export function queuePrefix(projectDir: string, env: NodeJS.ProcessEnv = process.env): string {
+  const id = env.BUCKETPIPE_PROJECT_ID || `${basename(projectDir)}-${createHash('sha256').update(projectDir).digest('hex').slice(0, 8)}`;
+  return `bucketpipe:${id}`;
+}
+
+/** The job scheduler of an `@auto` datasource. */
+export function autoSchedulerId(datasource: string): string {
+  return `auto:${datasource}`;
+}
+
+export function datasourceOfScheduler(id: string): string | undefined {
+  return id.startsWith('auto:') ? id.slice('auto:'.length) : undefined;
+}
+
+/** `@auto` means every minute; `BUCKETPIPE_AUTO_INTERVAL_MS` shortens it (tests, demos). */
+export function autoIntervalMs(env: NodeJS.ProcessEnv = process.env): number {
+  const value = Number(env.BUCKETPIPE_AUTO_INTERVAL_MS);
+  return Number.isFinite(value) && value >= 100 ? value : 60_000;
+}

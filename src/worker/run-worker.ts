@@ -1,0 +1,63 @@
+import { hostname } from 'node:os';
+import { Worker } from 'bullmq';
+import type { App } from '../app.js';
+import { openImportQueue, syncSchedules, type ImportJobData, type ImportJobResult } from '../queue/import-queue.js';
+import { autoIntervalMs, IMPORT_QUEUE, queuePrefix } from '../queue/queue-names.js';
+import { connectRedis, redisUrl } from '../queue/redis-connection.js';
+import { createImportProcessor } from './import-processor.js';
+
+export interface RunningWorker {
+  /** Stops taking jobs, lets the current object finish, and closes every connection. */
+  stop(): Promise<void>;
+  /** Resolves when the worker has stopped. */
+  stopped: Promise<void>;
+}
+
+export interface WorkerOptions {
+  /** Jobs run at the same time (different datasources). Default 1: the embedded engine serializes queries anyway. */
+  concurrency?: number;
+}
+
+/**
+ * A worker: takes import jobs from the project's queue. It keeps the project's schedules in Redis
+ * (again after Redis comes back empty from a restart).
+ */
+export async function startWorker(app: App, options: WorkerOptions = {}): Promise<RunningWorker> {
+  const url = redisUrl(app.env);
+  const prefix = queuePrefix(app.projectDir, app.env);
+  const redis = connectRedis(url, { longRunning: true });
+  await redis.connect().catch(() => undefined);
+  const queue = openImportQueue(redis, prefix);
+  const everyMs = autoIntervalMs(app.env);
+  const resync = () =>
+    syncSchedules(queue, app.project, everyMs).catch((error: unknown) => app.log.warn({ err: (error as Error).message }, 'could not update the schedules'));
+  await app.store();
+  await resync();
+  redis.on('ready', () => void resync());
+
+  const abort = new AbortController();
+  const worker = new Worker<ImportJobData, ImportJobResult>(IMPORT_QUEUE, createImportProcessor(app, redis, prefix, abort.signal), {
+    connection: redis,
+    prefix,
+    concurrency: options.concurrency ?? 1,
+    name: `${hostname()}:${process.pid}`,
+    // A stalled job (its worker died) goes back to the queue; the ledger makes the retry safe.
+    stalledInterval: 15_000,
+    lockDuration: 60_000,
+  });
+  worker.on('failed', (job, error) => app.log.warn({ job: job?.id, datasource: job?.data.datasource }, error.message));
+  worker.on('error', (error) => app.log.warn({ err: error.message }, 'worker error'));
+
+  let resolveStopped!: () => void;
+  const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      abort.abort();
+      await worker.close();
+      await queue.close();
+      redis.disconnect();
+      resolveStopped();
+    })());
+  return { stop, stopped };
+}
