@@ -41,6 +41,7 @@ export function createImportProcessor(app: App, redis: Redis, prefix: string, si
     } finally {
       await lock.release();
     }
+    app.log.info({ job: job.id, datasource, trigger, status: report.status, objects: report.objects.length, rows: report.rows }, 'import finished');
     if (report.status === 'ok') return report;
     const message = report.error?.message ?? `the import of ${datasource} ended with status ${report.status}`;
     if (report.error?.retryable) throw new Error(message);

@@ -1,0 +1,160 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { queuePrefix } from '../../src/queue/queue-names.js';
+import { createBucket, putObjects, s3Client } from '../helpers/bucket.js';
+import { runCli } from '../helpers/cli.js';
+import { createProjectDir, importDatasource, type TestProjectDir } from '../helpers/project.js';
+import { S3_KEY, S3_SECRET } from '../helpers/s3-server.js';
+import { spawnWorker, type WorkerProcess } from '../helpers/worker.js';
+
+const SCHEMA = '    `src` String,\n    `n` UInt32';
+
+function csv(key: string, rows: number): string {
+  return ['src,n', ...Array.from({ length: rows }, (_, i) => `${key},${i}`)].join('\n') + '\n';
+}
+
+interface JobRow {
+  job_id: string;
+  datasource: string;
+  trigger: string;
+  status: string;
+  started_at: string;
+  finished_at: string | null;
+  objects: number;
+  rows: number;
+}
+
+describe('scheduler and workers', () => {
+  const endpoint = inject('s3Endpoint');
+  const s3 = s3Client(endpoint);
+  let bucket: string;
+  const cleanups: Array<() => unknown> = [];
+  const workers: WorkerProcess[] = [];
+
+  /** A project with its own store and queue prefix. */
+  function newProject(extraEnv: Record<string, string> = {}): { project: TestProjectDir; env: NodeJS.ProcessEnv } {
+    const project = createProjectDir(endpoint);
+    const dataDir = mkdtempSync(join(tmpdir(), 'bucketpipe-sched-'));
+    cleanups.push(() => project.remove(), () => rmSync(dataDir, { recursive: true, force: true }));
+    const env = {
+      ...process.env,
+      S3_ACCESS_KEY: S3_KEY,
+      S3_SECRET,
+      BUCKETPIPE_DATA_DIR: dataDir,
+      REDIS_URL: inject('redisUrl'),
+      BUCKETPIPE_AUTO_INTERVAL_MS: '1500',
+      ...extraEnv,
+    };
+    return { project, env };
+  }
+
+  function worker(project: TestProjectDir, env: NodeJS.ProcessEnv): WorkerProcess {
+    const w = spawnWorker(project.dir, env);
+    workers.push(w);
+    return w;
+  }
+
+  async function sql<T>(project: TestProjectDir, env: NodeJS.ProcessEnv, query: string): Promise<T[]> {
+    const result = await runCli(['sql', query, '--format', 'JSONEachRow'], { cwd: project.dir, env });
+    expect(result.code, result.stderr).toBe(0);
+    return result.stdout.trim() === '' ? [] : result.stdout.trim().split('\n').map((line) => JSON.parse(line) as T);
+  }
+
+  async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 90_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = await read();
+      if (done(value)) return value;
+      if (Date.now() > deadline) throw new Error(`condition not reached; last value: ${JSON.stringify(value)}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+
+  beforeAll(async () => {
+    bucket = await createBucket(s3);
+  });
+  afterEach(async () => {
+    await Promise.all(workers.splice(0).map((w) => w.stop('SIGKILL')));
+  });
+  afterAll(async () => {
+    for (const cleanup of cleanups) await cleanup();
+  });
+
+  it('push keeps one job scheduler per @auto datasource and removes the others', async () => {
+    const { project, env } = newProject();
+    project.writeDatasource('ticking', importDatasource(`s3://${bucket}/none-a/*.csv`, { schema: SCHEMA, schedule: '@auto' }));
+    project.writeDatasource('manual', importDatasource(`s3://${bucket}/none-b/*.csv`, { schema: SCHEMA }));
+    const redis = new Redis(inject('redisUrl'));
+    const queue = new Queue('imports', { connection: redis, prefix: queuePrefix(project.dir, env) });
+    cleanups.push(() => queue.close(), () => redis.disconnect());
+    const schedulers = async () => (await queue.getJobSchedulers(0, -1)).map((s) => `${s.key} every ${s.every}`).sort();
+
+    const first = await runCli(['push'], { cwd: project.dir, env });
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toContain('schedule ticking: import every 1.5 s');
+    expect(await schedulers()).toEqual(['auto:ticking every 1500']);
+
+    const again = await runCli(['push'], { cwd: project.dir, env });
+    expect(again.stdout).toContain('Everything is up to date.');
+    expect(await schedulers()).toEqual(['auto:ticking every 1500']);
+
+    rmSync(join(project.dir, 'datasources', 'ticking.datasource'));
+    project.writeDatasource('manual', importDatasource(`s3://${bucket}/none-b/*.csv`, { schema: SCHEMA, schedule: '@auto' }));
+    const switched = await runCli(['push'], { cwd: project.dir, env });
+    expect(switched.code, switched.stderr).toBe(0);
+    expect(switched.stdout).toContain('unschedule ticking');
+    expect(await schedulers()).toEqual(['auto:manual every 1500']);
+  });
+
+  it('@auto ticks import at most 5 objects each until every object is in', async () => {
+    const { project, env } = newProject();
+    const objects = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`tick/obj-${String(i).padStart(2, '0')}.csv`, csv(`tick/${i}`, 10)]));
+    await putObjects(s3, bucket, objects);
+    project.writeDatasource('ticks', importDatasource(`s3://${bucket}/tick/*.csv`, { schema: SCHEMA, schedule: '@auto' }));
+    expect((await runCli(['push'], { cwd: project.dir, env })).code).toBe(0);
+    const w = worker(project, env);
+    await w.waitFor('worker started');
+    const jobs = await until(
+      () => sql<JobRow>(project, env, "SELECT * FROM _bucketpipe_jobs FINAL WHERE datasource = 'ticks' AND status != 'running' ORDER BY started_at"),
+      (rows) => rows.reduce((sum, j) => sum + j.objects, 0) >= 12,
+    );
+    const working = jobs.filter((j) => j.objects > 0);
+    expect(working.every((j) => j.trigger === 'auto' && j.status === 'ok')).toBe(true);
+    expect(working.map((j) => j.objects)).toEqual([5, 5, 2]);
+    const [count] = await sql<{ rows: number; distinct: number }>(project, env, 'SELECT count() AS rows, uniqExact(src, n) AS distinct FROM ticks');
+    expect(count).toEqual({ rows: 120, distinct: 120 });
+    expect(await w.stop('SIGTERM')).toBe(0);
+    expect(w.lines.some((l) => l.includes('worker stopped'))).toBe(true);
+  });
+
+  it('sync queues a job; --wait follows it and its exit code says how it ended', async () => {
+    const { project, env } = newProject();
+    await putObjects(s3, bucket, Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`od/obj-${i}.csv`, csv(`od/${i}`, 3)])));
+    await putObjects(s3, bucket, { 'odbad/not.parquet': 'this is not parquet' });
+    project.writeDatasource('ondemand', importDatasource(`s3://${bucket}/od/*.csv`, { schema: SCHEMA }));
+    project.writeDatasource('doomed', importDatasource(`s3://${bucket}/odbad/*.parquet`, { schema: SCHEMA }));
+    expect((await runCli(['push'], { cwd: project.dir, env })).code).toBe(0);
+
+    const queued = await runCli(['datasource', 'sync', 'ondemand'], { cwd: project.dir, env });
+    expect(queued.code).toBe(0);
+    expect(queued.stdout).toMatch(/queued job sync-ondemand-/);
+    expect(queued.stderr).toContain('no worker is running');
+
+    const w = worker(project, env);
+    await w.waitFor('worker started');
+    await w.waitFor(/"datasource":"ondemand".*import finished/);
+    const ok = await runCli(['--json', 'datasource', 'sync', 'ondemand', '--wait'], { cwd: project.dir, env });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ status: 'ok', objects: [] });
+    const [count] = await sql<{ n: number }>(project, env, 'SELECT count() AS n FROM ondemand');
+    expect(count).toEqual({ n: 24 });
+
+    const failed = await runCli(['datasource', 'sync', 'doomed', '--wait'], { cwd: project.dir, env });
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain(`s3://${bucket}/odbad/not.parquet`);
+  });
+});
