@@ -1,5 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -7,26 +6,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vi
 import { queuePrefix } from '../../src/queue/queue-names.js';
 import { createBucket, putObjects, s3Client } from '../helpers/bucket.js';
 import { runCli } from '../helpers/cli.js';
-import { createProjectDir, importDatasource, type TestProjectDir } from '../helpers/project.js';
-import { S3_KEY, S3_SECRET } from '../helpers/s3-server.js';
+import { importDatasource, type TestProjectDir } from '../helpers/project.js';
+import { newProcessProject, sqlRows, srcCsv, SRC_N_SCHEMA, until, type JobRow } from '../helpers/scheduler-project.js';
 import { spawnWorker, type WorkerProcess } from '../helpers/worker.js';
 
-const SCHEMA = '    `src` String,\n    `n` UInt32';
-
-function csv(key: string, rows: number): string {
-  return ['src,n', ...Array.from({ length: rows }, (_, i) => `${key},${i}`)].join('\n') + '\n';
-}
-
-interface JobRow {
-  job_id: string;
-  datasource: string;
-  trigger: string;
-  status: string;
-  started_at: string;
-  finished_at: string | null;
-  objects: number;
-  rows: number;
-}
+const SCHEMA = SRC_N_SCHEMA;
+const csv = srcCsv;
 
 describe('scheduler and workers', () => {
   const endpoint = inject('s3Endpoint');
@@ -35,22 +20,7 @@ describe('scheduler and workers', () => {
   const cleanups: Array<() => unknown> = [];
   const workers: WorkerProcess[] = [];
 
-  /** A project with its own store and queue prefix. */
-  function newProject(extraEnv: Record<string, string> = {}): { project: TestProjectDir; env: NodeJS.ProcessEnv } {
-    const project = createProjectDir(endpoint);
-    const dataDir = mkdtempSync(join(tmpdir(), 'bucketpipe-sched-'));
-    cleanups.push(() => project.remove(), () => rmSync(dataDir, { recursive: true, force: true }));
-    const env = {
-      ...process.env,
-      S3_ACCESS_KEY: S3_KEY,
-      S3_SECRET,
-      BUCKETPIPE_DATA_DIR: dataDir,
-      REDIS_URL: inject('redisUrl'),
-      BUCKETPIPE_AUTO_INTERVAL_MS: '1500',
-      ...extraEnv,
-    };
-    return { project, env };
-  }
+  const newProject = (extraEnv: Record<string, string> = {}) => newProcessProject(cleanups, extraEnv);
 
   function worker(project: TestProjectDir, env: NodeJS.ProcessEnv): WorkerProcess {
     const w = spawnWorker(project.dir, env);
@@ -58,21 +28,7 @@ describe('scheduler and workers', () => {
     return w;
   }
 
-  async function sql<T>(project: TestProjectDir, env: NodeJS.ProcessEnv, query: string): Promise<T[]> {
-    const result = await runCli(['sql', query, '--format', 'JSONEachRow'], { cwd: project.dir, env });
-    expect(result.code, result.stderr).toBe(0);
-    return result.stdout.trim() === '' ? [] : result.stdout.trim().split('\n').map((line) => JSON.parse(line) as T);
-  }
-
-  async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 90_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await read();
-      if (done(value)) return value;
-      if (Date.now() > deadline) throw new Error(`condition not reached; last value: ${JSON.stringify(value)}`);
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
+  const sql = sqlRows;
 
   beforeAll(async () => {
     bucket = await createBucket(s3);

@@ -1,0 +1,60 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, inject } from 'vitest';
+import { runCli } from './cli.js';
+import { createProjectDir, type TestProjectDir } from './project.js';
+import { S3_KEY, S3_SECRET } from './s3-server.js';
+
+export const SRC_N_SCHEMA = '    `src` String,\n    `n` UInt32';
+
+/** A CSV object whose rows say where they came from: `src,n` with n = 0..rows-1. */
+export function srcCsv(src: string, rows: number): string {
+  return ['src,n', ...Array.from({ length: rows }, (_, i) => `${src},${i}`)].join('\n') + '\n';
+}
+
+/** A project with its own store (data directory) and queue prefix, for tests that run processes. */
+export function newProcessProject(cleanups: Array<() => unknown>, extraEnv: Record<string, string> = {}): { project: TestProjectDir; env: NodeJS.ProcessEnv } {
+  const project = createProjectDir(inject('s3Endpoint'));
+  const dataDir = mkdtempSync(join(tmpdir(), 'bucketpipe-proc-'));
+  cleanups.push(() => project.remove(), () => rmSync(dataDir, { recursive: true, force: true }));
+  const env = {
+    ...process.env,
+    S3_ACCESS_KEY: S3_KEY,
+    S3_SECRET,
+    BUCKETPIPE_DATA_DIR: dataDir,
+    REDIS_URL: inject('redisUrl'),
+    BUCKETPIPE_AUTO_INTERVAL_MS: '1500',
+    ...extraEnv,
+  };
+  return { project, env };
+}
+
+/** Rows of a query through the CLI (which reaches the store held by a running worker). */
+export async function sqlRows<T>(project: TestProjectDir, env: NodeJS.ProcessEnv, query: string): Promise<T[]> {
+  const result = await runCli(['sql', query, '--format', 'JSONEachRow'], { cwd: project.dir, env });
+  expect(result.code, result.stderr).toBe(0);
+  return result.stdout.trim() === '' ? [] : result.stdout.trim().split('\n').map((line) => JSON.parse(line) as T);
+}
+
+/** Polls until `done` holds, failing with the last value seen. */
+export async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 90_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`condition not reached; last value: ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+export interface JobRow {
+  job_id: string;
+  datasource: string;
+  trigger: string;
+  status: string;
+  started_at: string;
+  finished_at: string | null;
+  objects: number;
+  rows: number;
+}
