@@ -3,7 +3,8 @@ import { Worker } from 'bullmq';
 import type { App } from '../app.js';
 import { openImportQueue, syncSchedules, type ImportJobData, type ImportJobResult } from '../queue/import-queue.js';
 import { autoIntervalMs, IMPORT_QUEUE, queuePrefix } from '../queue/queue-names.js';
-import { connectRedis, redisUrl } from '../queue/redis-connection.js';
+import { assertRedisReachable, connectRedis, redisUrl, safeRedisUrl } from '../queue/redis-connection.js';
+import type { Redis } from 'ioredis';
 import { createImportProcessor } from './import-processor.js';
 
 export interface RunningWorker {
@@ -25,8 +26,10 @@ export interface WorkerOptions {
 export async function startWorker(app: App, options: WorkerOptions = {}): Promise<RunningWorker> {
   const url = redisUrl(app.env);
   const prefix = queuePrefix(app.projectDir, app.env);
+  await assertRedisReachable(url);
   const redis = connectRedis(url, { longRunning: true });
-  await redis.connect().catch(() => undefined);
+  await redis.connect();
+  reportConnectionChanges(app, redis, url);
   const queue = openImportQueue(redis, prefix);
   const everyMs = autoIntervalMs(app.env);
   const resync = () =>
@@ -46,7 +49,10 @@ export async function startWorker(app: App, options: WorkerOptions = {}): Promis
     lockDuration: 60_000,
   });
   worker.on('failed', (job, error) => app.log.warn({ job: job?.id, datasource: job?.data.datasource }, error.message));
-  worker.on('error', (error) => app.log.warn({ err: error.message }, 'worker error'));
+  worker.on('error', (error) => {
+    // Connection trouble is reported once per outage by reportConnectionChanges.
+    if (redis.status === 'ready') app.log.warn({ err: error.message }, 'worker error');
+  });
 
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
@@ -60,4 +66,19 @@ export async function startWorker(app: App, options: WorkerOptions = {}): Promis
       resolveStopped();
     })());
   return { stop, stopped };
+}
+
+/** One line when Redis goes away and one when it is back, instead of an error per retry. */
+function reportConnectionChanges(app: App, redis: Redis, url: string): void {
+  let lost = false;
+  redis.on('error', (error: Error) => {
+    if (lost) return;
+    lost = true;
+    app.log.error({ redis: safeRedisUrl(url), err: error.message }, 'lost the connection to Redis; reconnecting');
+  });
+  redis.on('ready', () => {
+    if (!lost) return;
+    lost = false;
+    app.log.info({ redis: safeRedisUrl(url) }, 'connected to Redis again');
+  });
 }
