@@ -34,8 +34,9 @@ export async function openQueueClient(app: App): Promise<QueueClient> {
 
 /** Worker processes connected to the queue now. */
 export async function liveWorkers(queue: ImportQueue): Promise<string[]> {
-  const workers = await queue.getWorkers();
-  return workers.map((w) => String(w.name ?? w.id ?? 'worker'));
+  const workers = (await queue.getWorkers()) as Array<{ rawname?: string; addr?: string }>;
+  // BullMQ names a worker's connection `<prefix>:<queue>:w:<worker name>`; ours is host:pid.
+  return workers.map((w) => w.rawname?.split(':w:')[1] || w.addr || 'worker');
 }
 
 export type FollowOutcome =
