@@ -97,6 +97,56 @@ export interface EngineSpec {
   location: SourceLocation;
 }
 
+export type ExportFormat = 'csv' | 'jsonl' | 'parquet';
+
+/** EXPORT_* settings: table data written back to a bucket. */
+export interface ExportSpec {
+  /** `EXPORT_CONNECTION_NAME`: a connection of the project. */
+  connectionName: string;
+  /** `EXPORT_BUCKET_URI`: `s3://bucket/prefix/` (no globs); keys are written under the prefix. */
+  bucketUri: string;
+  /**
+   * `EXPORT_FILE_TEMPLATE`: the key under the prefix. Placeholders: {{TABLE}} {{TABLE_HYPHEN}}
+   * {{SYNC_ID}} {{UUID}} {{PART}} {{FORMAT}} {{YEAR}} {{MONTH}} {{DAY}} {{HOUR}} {{MINUTE}} {jobId}
+   * and strftime %Y %m %d %H %M %S %F %T. Default
+   * `{{TABLE}}/{{YEAR}}-{{MONTH}}-{{DAY}}/{{SYNC_ID}}-part-{{PART}}.{{FORMAT}}`.
+   */
+  fileTemplate: string;
+  /** `EXPORT_FORMAT`; default `csv`. */
+  format: ExportFormat;
+  /** `EXPORT_COMPRESSION` (csv, jsonl); default `none`. */
+  compression: 'none' | 'gzip';
+  /** `EXPORT_PARQUET_COMPRESSION`; default `zstd`. */
+  parquetCompression: 'zstd' | 'snappy' | 'none';
+  /** `EXPORT_PARQUET_ROW_GROUP_SIZE` (rows); default the engine's. */
+  parquetRowGroupSize?: number;
+  /** `EXPORT_CSV_DELIMITER`: one character; default `,`. */
+  csvDelimiter: string;
+  /** `EXPORT_CSV_HEADER`; default true. */
+  csvHeader: boolean;
+  /** `EXPORT_COLUMN_CASE`: rename output columns; default unchanged. */
+  columnCase?: 'upper' | 'lower';
+  /** `EXPORT_MAX_ROWS_PER_FILE`: split into parts of at most this many rows; default one file. */
+  maxRowsPerFile?: number;
+  /** `EXPORT_QUERY`: what to export; default every column of the table. */
+  query?: string;
+  /** `EXPORT_SCHEDULE`: a cron expression (5 or 6 fields) or `@on-demand` (default). */
+  schedule: string;
+  /** `EXPORT_STRATEGY`: `new` (rows imported since the last successful export, default) or `full`. */
+  strategy: 'new' | 'full';
+  /** `EXPORT_WRITE_EMPTY`: write a file when there is no row; default false. */
+  writeEmpty: boolean;
+  /** `EXPORT_SSE`: server-side encryption. */
+  sse?: 'AES256' | 'aws:kms';
+  /** `EXPORT_SSE_KMS_KEY_ID`, with `EXPORT_SSE aws:kms`. */
+  sseKmsKeyId?: string;
+  /** `EXPORT_ACL`: a canned ACL, e.g. `bucket-owner-full-control`. */
+  acl?: string;
+  /** `EXPORT_TEST_WRITE`: push writes and removes a test object; default true. */
+  testWrite: boolean;
+  location: SourceLocation;
+}
+
 /** `datasources/NAME.datasource`. */
 export interface DatasourceSpec {
   /** The file's base name; also the table name. */
@@ -107,6 +157,7 @@ export interface DatasourceSpec {
   schema?: ColumnSpec[];
   engine: EngineSpec;
   import?: ImportSpec;
+  export?: ExportSpec;
 }
 
 export interface Project {
