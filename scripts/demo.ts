@@ -100,8 +100,8 @@ async function main(): Promise<void> {
       const jobId = await enqueueImport(queue.queue, { datasource: spec.name, trigger: 'on-demand' });
       const outcome = await followJob(queue.queue, jobId);
       if (outcome.state === 'failed') say(`  ${spec.name}: failed: ${outcome.reason}`);
-      else if ('skipped' in outcome.result) say(`  ${spec.name}: skipped (busy)`);
-      else printReport(outcome.result);
+      else if ('objects' in outcome.result) printReport(outcome.result);
+      else say(`  ${spec.name}: skipped (busy)`);
     }
     await worker.stop();
     worker = undefined;

@@ -4,7 +4,8 @@ import { createBucketAccess, type BucketAccess } from './bucket/s3-client.js';
 import { BucketpipeError } from './errors.js';
 import { resolveEngineCredentials, type ImportContext } from './importer/import-context.js';
 import { formatProblem, loadProject } from './project/load-project.js';
-import type { ConnectionSpec, DatasourceSpec, ImportSpec, Project, ProjectProblem } from './project/types.js';
+import type { ConnectionSpec, DatasourceSpec, ExportSpec, ImportSpec, Project, ProjectProblem } from './project/types.js';
+import type { ExportContext } from './exporter/export-context.js';
 import { createStore, storeSettingsFromEnv, type Store } from './store/create-store.js';
 import { ensureInternalTables } from './store/internal-tables.js';
 import { silentLogger, type Logger } from './log.js';
@@ -26,6 +27,7 @@ export interface App {
   bucketAccess(connectionName: string): BucketAccess;
   datasource(name: string): DatasourceSpec;
   importContext(datasourceName: string): Promise<ImportContext>;
+  exportContext(datasourceName: string): Promise<ExportContext>;
   /** The same for a datasource that is not (yet) a file of the project, e.g. for `datasource generate`. */
   importContextFor(spec: DatasourceSpec): Promise<ImportContext>;
   close(): Promise<void>;
@@ -84,6 +86,18 @@ export async function openApp(options: AppOptions): Promise<App> {
     },
     importContext(name) {
       return app.importContextFor(app.datasource(name));
+    },
+    async exportContext(name) {
+      const spec = app.datasource(name);
+      if (!spec.export) {
+        throw new BucketpipeError('NO_EXPORT', `datasource ${name} has no EXPORT_* settings in ${spec.location.file}; there is nothing to export.`, { context: { datasource: name } });
+      }
+      return {
+        store: await app.store(),
+        datasource: spec as DatasourceSpec & { export: ExportSpec },
+        access: app.bucketAccess(spec.export.connectionName),
+        log: app.log.child({ datasource: name, kind: 'export' }),
+      };
     },
     async importContextFor(spec) {
       const name = spec.name;

@@ -35,3 +35,11 @@ export function keyMatcher(uri: BucketUri): (key: string) => boolean {
 export function objectUri(bucket: string, key: string): string {
   return `s3://${bucket}/${key}`;
 }
+
+/** `s3://bucket/prefix/` of an export: the bucket and the key prefix (ending with `/`, or empty). */
+export function parseExportUri(uri: string): { bucket: string; prefix: string } {
+  const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(uri.trim());
+  if (!match) throw new Error(`"${uri}" is not an s3:// URI: write s3://bucket/prefix/`);
+  const prefix = match[2] ?? '';
+  return { bucket: match[1]!, prefix: prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/` };
+}

@@ -9,8 +9,8 @@ import { readLedger } from '../importer/ledger.js';
 import { probeObject } from '../importer/probe-object.js';
 import type { ImportReport, SyncProgress } from '../importer/sync-datasource.js';
 import type { App } from '../app.js';
-import { enqueueImport, type ImportJobData } from '../queue/import-queue.js';
-import { followJob, liveWorkers, openQueueClient, type QueueClient } from '../queue/queue-client.js';
+import type { ImportJobData } from '../queue/import-queue.js';
+import { runJobCommand } from './job-command.js';
 import { runImportHere } from '../worker/run-here.js';
 import { referenceObject } from '../importer/datasource-tables.js';
 import type { DatasourceSpec } from '../project/types.js';
@@ -165,51 +165,21 @@ async function syncCommand(
   const spec = app.datasource(name);
   if (!spec.import) throw new BucketpipeError('NO_IMPORT', `datasource ${name} has no IMPORT_* settings in ${spec.location.file}; there is nothing to sync.`);
   const data: ImportJobData = { datasource: name, trigger: 'on-demand', retryFailed: Boolean(options.retryFailed), limit: options.limit ? Number(options.limit) : undefined };
-  const progress = (p: SyncProgress) =>
-    output.progress(`${name}: ${p.done}/${p.total} objects, ${p.rows} rows, ${p.quarantined} quarantined${p.current ? ` — ${p.current}` : ''}`);
-  let queue: QueueClient | undefined;
-  try {
-    queue = await openQueueClient(app).catch((error: unknown) => {
-      if (!options.wait) throw error;
-      process.stderr.write(`${(error as Error).message.replace(/\.$/, '')}; importing in this process.\n`);
-      return undefined;
-    });
-    if (queue && !options.wait) {
-      const jobId = await enqueueImport(queue.queue, data);
-      const workers = await liveWorkers(queue.queue);
-      output.result({ jobId, workers: workers.length });
-      output.line(`queued job ${jobId}`);
-      if (workers.length === 0) process.stderr.write('note: no worker is running; the job runs when one starts (bucketpipe worker, or bucketpipe dev).\n');
-      return 0;
-    }
-    if (queue && (await liveWorkers(queue.queue)).length > 0) {
-      const jobId = await enqueueImport(queue.queue, data);
-      output.line(`queued job ${jobId}; waiting for it`);
-      const outcome = await followJob(queue.queue, jobId, {
-        onProgress: (p) => (isProgress(p) ? progress(p) : undefined),
-        onNoWorker: () => process.stderr.write('note: no worker is running now; the job waits for one (bucketpipe worker).\n'),
-      });
-      output.endProgress();
-      if (outcome.state === 'failed') {
-        output.result({ jobId, status: 'failed', error: outcome.reason });
-        process.stderr.write(`error: job ${jobId} failed: ${outcome.reason}\n`);
-        return 1;
-      }
-      if ('skipped' in outcome.result) return 0;
-      return printReport(output, outcome.result);
-    }
-    if (queue) process.stderr.write('note: no worker is running; importing in this process.\n');
-    const report = await runImportHere(
-      app,
-      name,
-      { ...data, trigger: 'on-demand', onProgress: progress },
-      queue && { redis: queue.redis, prefix: queue.prefix, onBusy: () => process.stderr.write(`note: an import of ${name} is running elsewhere; waiting for it to finish.\n`) },
-    );
-    output.endProgress();
-    return printReport(output, report);
-  } finally {
-    await queue?.close();
-  }
+  const line = (p: SyncProgress) => `${name}: ${p.done}/${p.total} objects, ${p.rows} rows, ${p.quarantined} quarantined${p.current ? ` — ${p.current}` : ''}`;
+  return runJobCommand<ImportReport>(app, output, {
+    data,
+    wait: Boolean(options.wait),
+    doing: 'importing',
+    progressLine: (p) => (isProgress(p) ? line(p) : undefined),
+    runHere: (queue) =>
+      runImportHere(
+        app,
+        name,
+        { trigger: 'on-demand', retryFailed: data.retryFailed, limit: data.limit, onProgress: (p) => output.progress(line(p)) },
+        queue && { redis: queue.redis, prefix: queue.prefix, onBusy: () => process.stderr.write(`note: an import of ${name} is running elsewhere; waiting for it to finish.\n`) },
+      ),
+    print: (report) => printReport(output, report),
+  });
 }
 
 function isProgress(value: unknown): value is SyncProgress {

@@ -6,6 +6,7 @@ import { registerDatasourceCommands } from './datasource-commands.js';
 import { registerPushCommand } from './push-command.js';
 import { registerSqlCommands } from './sql-commands.js';
 import { registerWorkerCommands } from './worker-commands.js';
+import { registerExportCommand } from './export-command.js';
 
 /** Options every command takes. */
 export interface GlobalOptions {
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   registerDatasourceCommands(program);
   registerSqlCommands(program);
   registerWorkerCommands(program);
+  registerExportCommand(program);
   return program;
 }
 

@@ -50,8 +50,8 @@ export function registerSqlCommands(program: Command): void {
         else
           output.line(
             textTable(
-              ['job', 'datasource', 'trigger', 'status', 'started', 'objects', 'failed', 'rows', 'quarantined', 'error'],
-              jobs.map((j) => [j.job_id, j.datasource, j.trigger, j.status, j.started_at, j.objects, j.failed_objects, j.rows, j.quarantined, j.error.split('\n')[0]!.slice(0, 80)]),
+              ['job', 'datasource', 'kind', 'trigger', 'status', 'started', 'objects', 'failed', 'rows', 'quarantined', 'error'],
+              jobs.map((j) => [j.job_id, j.datasource, j.kind, j.trigger, j.status, j.started_at, j.objects, j.failed_objects, j.rows, j.quarantined, j.error.split('\n')[0]!.slice(0, 80)]),
             ),
           );
       }),

@@ -8,8 +8,9 @@ export type JobStatus = 'running' | 'ok' | 'partial' | 'error';
 export interface JobRecord {
   jobId: string;
   datasource: string;
-  kind: 'import';
-  trigger: 'auto' | 'on-demand';
+  kind: 'import' | 'export';
+  /** `auto` and `scheduled`: by a schedule; `on-demand`: asked for. */
+  trigger: 'auto' | 'scheduled' | 'on-demand';
   status: JobStatus;
   startedAt: Date;
   finishedAt?: Date;

@@ -43,11 +43,16 @@ export async function loadProject(dir: string): Promise<LoadedProject> {
     const parsed = parseDatasource(f.text, f.file, f.name);
     errors.push(...parsed.problems);
     warnings.push(...parsed.warnings);
-    if (parsed.connection !== undefined && !connectionNames.includes(parsed.connection.name)) {
-      errors.push({
-        location: { file: f.file, line: parsed.connection.line },
-        message: unknownConnectionMessage(parsed.connection.name, connectionNames),
-      });
+    for (const [directive, connection] of [
+      ['IMPORT_CONNECTION_NAME', parsed.connection],
+      ['EXPORT_CONNECTION_NAME', parsed.exportConnection],
+    ] as const) {
+      if (connection !== undefined && !connectionNames.includes(connection.name)) {
+        errors.push({
+          location: { file: f.file, line: connection.line },
+          message: unknownConnectionMessage(directive, connection.name, connectionNames),
+        });
+      }
     }
     if (parsed.spec !== undefined && NAME.test(f.name)) datasources.set(f.name, parsed.spec);
   }
@@ -123,8 +128,8 @@ function checkNames(files: readonly ProjectFile[], kind: 'connection' | 'datasou
   }
 }
 
-function unknownConnectionMessage(name: string, known: readonly string[]): string {
-  const base = `IMPORT_CONNECTION_NAME ${JSON.stringify(name)} names no connection`;
+function unknownConnectionMessage(directive: string, name: string, known: readonly string[]): string {
+  const base = `${directive} ${JSON.stringify(name)} names no connection`;
   if (known.length === 0) return `${base}: there are no connections; add connections/${name}.connection`;
   const sameCase = known.find((k) => k.toLowerCase() === name.toLowerCase());
   const hint = sameCase !== undefined ? ` (did you mean ${sameCase}?)` : '';

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { indexDirectives, lexDatafile, type Directive } from './lexer.js';
+import { DEFAULT_FILE_TEMPLATE, needsPartPlaceholder, validateTemplate } from './export-template.js';
 import { parseSchemaBlock } from './schema-block.js';
-import type { ColumnSpec, DatasourceSpec, EngineSpec, ImportSpec, ProjectProblem } from './types.js';
+import type { ColumnSpec, DatasourceSpec, EngineSpec, ExportFormat, ExportSpec, ImportSpec, ProjectProblem } from './types.js';
 
 export interface ParsedDatasource {
   /** Present only when there is no problem. */
@@ -10,6 +11,8 @@ export interface ParsedDatasource {
   warnings: ProjectProblem[];
   /** `IMPORT_CONNECTION_NAME`, when well-formed, even if other settings have problems: lets the caller check it exists. */
   connection?: { name: string; line: number };
+  /** `EXPORT_CONNECTION_NAME`, likewise. */
+  exportConnection?: { name: string; line: number };
 }
 
 const ENGINE_KEY_DIRECTIVES = [
@@ -29,6 +32,27 @@ const IMPORT_DIRECTIVES = [
   'IMPORT_FORMAT',
   'IMPORT_MAX_FILES_PER_RUN',
 ] as const;
+const EXPORT_DIRECTIVES = [
+  'EXPORT_CONNECTION_NAME',
+  'EXPORT_BUCKET_URI',
+  'EXPORT_FILE_TEMPLATE',
+  'EXPORT_FORMAT',
+  'EXPORT_COMPRESSION',
+  'EXPORT_PARQUET_COMPRESSION',
+  'EXPORT_PARQUET_ROW_GROUP_SIZE',
+  'EXPORT_CSV_DELIMITER',
+  'EXPORT_CSV_HEADER',
+  'EXPORT_COLUMN_CASE',
+  'EXPORT_MAX_ROWS_PER_FILE',
+  'EXPORT_QUERY',
+  'EXPORT_SCHEDULE',
+  'EXPORT_STRATEGY',
+  'EXPORT_WRITE_EMPTY',
+  'EXPORT_SSE',
+  'EXPORT_SSE_KMS_KEY_ID',
+  'EXPORT_ACL',
+  'EXPORT_TEST_WRITE',
+] as const;
 const KNOWN_DIRECTIVES: readonly string[] = [
   'DESCRIPTION',
   'TOKEN',
@@ -37,7 +61,12 @@ const KNOWN_DIRECTIVES: readonly string[] = [
   ...ENGINE_KEY_DIRECTIVES,
   ...ENGINE_ARG_DIRECTIVES,
   ...IMPORT_DIRECTIVES,
+  ...EXPORT_DIRECTIVES,
 ];
+/** Directives that may be written as a `>` block (besides DESCRIPTION and SCHEMA). */
+const BLOCK_DIRECTIVES = new Set(['EXPORT_QUERY']);
+/** Directives whose value may contain `{{ }}`, as placeholders of their own. */
+const TEMPLATE_DIRECTIVES = new Set(['EXPORT_FILE_TEMPLATE']);
 /** Tinybird files commonly grant several tokens. */
 const REPEATABLE = new Set(['TOKEN']);
 
@@ -69,7 +98,71 @@ const FORMATS: Record<string, 'csv' | 'ndjson' | 'parquet'> = {
   json: 'ndjson',
   parquet: 'parquet',
 };
+const EXPORT_FORMATS = new Map<string, ExportFormat>([
+  ['csv', 'csv'],
+  ['jsonl', 'jsonl'],
+  ['ndjson', 'jsonl'],
+  ['json', 'jsonl'],
+  ['parquet', 'parquet'],
+]);
+const CANNED_ACLS = [
+  'private',
+  'public-read',
+  'public-read-write',
+  'authenticated-read',
+  'aws-exec-read',
+  'bucket-owner-read',
+  'bucket-owner-full-control',
+] as const;
+const CRON_SHORTHANDS = new Map([
+  ['@hourly', '0 * * * *'],
+  ['@daily', '0 0 * * *'],
+  ['@weekly', '0 0 * * 0'],
+  ['@monthly', '0 0 1 * *'],
+]);
+const CRON_NAMES = new Set(['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec', 'sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat']);
 const q = JSON.stringify;
+
+/** A case-insensitive choice among `choices` (lower-case written value → stored value). */
+function choice<T extends string>(directive: string, choices: ReadonlyMap<string, T>, hint: string) {
+  return z
+    .string()
+    .transform((v, ctx) => {
+      const value = choices.get(v.toLowerCase());
+      if (value !== undefined) return value;
+      ctx.addIssue({ code: 'custom', message: `${directive} ${q(v)} is not supported: ${hint}` });
+      return z.NEVER;
+    })
+    .optional();
+}
+
+function same<T extends string>(...values: T[]): ReadonlyMap<string, T> {
+  return new Map(values.map((v) => [v.toLowerCase(), v]));
+}
+
+function flag(directive: string) {
+  return z
+    .string()
+    .transform((v, ctx) => {
+      const lower = v.toLowerCase();
+      if (lower === 'true' || lower === 'false') return lower === 'true';
+      ctx.addIssue({ code: 'custom', message: `${directive} must be true or false, not ${q(v)}` });
+      return z.NEVER;
+    })
+    .optional();
+}
+
+function wholeNumber(directive: string, max: number, what: string) {
+  return z
+    .string()
+    .transform((v, ctx) => {
+      const n = /^\d+$/.test(v) ? Number(v) : NaN;
+      if (n >= 1 && n <= max) return n;
+      ctx.addIssue({ code: 'custom', message: `${directive} must be a whole number ${what} from 1 to ${max}, not ${q(v)}` });
+      return z.NEVER;
+    })
+    .optional();
+}
 
 /** Values of single-line directives, keyed by directive name so issues map back to lines. */
 const DatasourceValues = z.object({
@@ -133,6 +226,76 @@ const DatasourceValues = z.object({
       return z.NEVER;
     })
     .optional(),
+  EXPORT_CONNECTION_NAME: z
+    .string()
+    .regex(CONNECTION_NAME, {
+      error: (i) => `EXPORT_CONNECTION_NAME ${q(i.input)} is not a connection name: write the base name of a file in connections/, e.g. my_s3 for connections/my_s3.connection`,
+    })
+    .optional(),
+  EXPORT_BUCKET_URI: z
+    .string()
+    .transform((v, ctx) => {
+      const problem = exportBucketUriProblem(v);
+      if (problem === undefined) return v.endsWith('/') ? v : `${v}/`;
+      ctx.addIssue({ code: 'custom', message: problem });
+      return z.NEVER;
+    })
+    .optional(),
+  EXPORT_FILE_TEMPLATE: z
+    .string()
+    .transform((v, ctx) => {
+      const problems = validateTemplate(v);
+      for (const problem of problems) ctx.addIssue({ code: 'custom', message: `EXPORT_FILE_TEMPLATE: ${problem}` });
+      return problems.length === 0 ? v : z.NEVER;
+    })
+    .optional(),
+  EXPORT_FORMAT: choice('EXPORT_FORMAT', EXPORT_FORMATS, 'use csv, jsonl (also written ndjson or json) or parquet'),
+  EXPORT_COMPRESSION: choice('EXPORT_COMPRESSION', same('none', 'gzip'), 'use none or gzip'),
+  EXPORT_PARQUET_COMPRESSION: choice('EXPORT_PARQUET_COMPRESSION', same('zstd', 'snappy', 'none'), 'use zstd, snappy or none'),
+  EXPORT_PARQUET_ROW_GROUP_SIZE: wholeNumber('EXPORT_PARQUET_ROW_GROUP_SIZE', Number.MAX_SAFE_INTEGER, 'of rows'),
+  EXPORT_CSV_DELIMITER: z
+    .string()
+    .transform((v, ctx) => {
+      const delimiter = csvDelimiter(v);
+      if (typeof delimiter === 'string') return delimiter;
+      ctx.addIssue({ code: 'custom', message: delimiter.problem });
+      return z.NEVER;
+    })
+    .optional(),
+  EXPORT_CSV_HEADER: flag('EXPORT_CSV_HEADER'),
+  EXPORT_COLUMN_CASE: choice('EXPORT_COLUMN_CASE', same('upper', 'lower'), 'use upper or lower, or remove it to keep the column names as they are'),
+  EXPORT_MAX_ROWS_PER_FILE: wholeNumber('EXPORT_MAX_ROWS_PER_FILE', 1_000_000_000, 'of rows'),
+  EXPORT_QUERY: z
+    .string()
+    .transform((v, ctx) => {
+      const query = v.trim();
+      const problem = exportQueryProblem(query);
+      if (problem === undefined) return query;
+      ctx.addIssue({ code: 'custom', message: problem });
+      return z.NEVER;
+    })
+    .optional(),
+  EXPORT_SCHEDULE: z
+    .string()
+    .transform((v, ctx) => {
+      const schedule = exportSchedule(v);
+      if (schedule !== undefined) return schedule;
+      ctx.addIssue({
+        code: 'custom',
+        message: `EXPORT_SCHEDULE ${q(v)} is not a schedule: write @on-demand, @hourly, @daily, @weekly, @monthly, or a cron expression of 5 or 6 fields made of *, digits, ",", "-", "/" and month or day names, e.g. "0 * * * *" for every hour`,
+      });
+      return z.NEVER;
+    })
+    .optional(),
+  EXPORT_STRATEGY: choice('EXPORT_STRATEGY', same('new', 'full'), 'use new (the rows imported since the last export) or full (every row)'),
+  EXPORT_WRITE_EMPTY: flag('EXPORT_WRITE_EMPTY'),
+  EXPORT_SSE: choice('EXPORT_SSE', same('AES256', 'aws:kms'), 'use AES256 or aws:kms'),
+  EXPORT_SSE_KMS_KEY_ID: z
+    .string()
+    .regex(/^\S+$/, { error: (i) => `EXPORT_SSE_KMS_KEY_ID ${q(i.input)} is not a key id: write the id, ARN or alias of the KMS key, without spaces` })
+    .optional(),
+  EXPORT_ACL: choice('EXPORT_ACL', same(...CANNED_ACLS), `use one of the canned ACLs ${CANNED_ACLS.join(', ')}`),
+  EXPORT_TEST_WRITE: flag('EXPORT_TEST_WRITE'),
 });
 
 /**
@@ -167,12 +330,15 @@ export function parseDatasource(text: string, file: string, name: string): Parse
       description = (d.block === undefined ? d.value : d.block.map((l) => l.text).join('\n')).trim() || undefined;
     } else if (d.name === 'SCHEMA') {
       schema = parseSchemaDirective(d, file, problems);
-    } else if (d.block !== undefined) {
+    } else if (d.block !== undefined && !BLOCK_DIRECTIVES.has(d.name)) {
       problem(d.line, `${d.name} takes a value on the same line, not a ">" block`);
-    } else if (d.value.includes('{{')) {
-      problem(d.line, `${d.name} cannot use a {{ }} template: write the value itself`);
     } else {
-      values[d.name] = d.value;
+      const value = d.block === undefined ? d.value : d.block.map((l) => l.text).join('\n');
+      if (value.includes('{{') && !TEMPLATE_DIRECTIVES.has(d.name)) {
+        problem(d.line, `${d.name} cannot use a {{ }} template: write the value itself`);
+      } else {
+        values[d.name] = value;
+      }
     }
   }
 
@@ -209,14 +375,20 @@ export function parseDatasource(text: string, file: string, name: string): Parse
     }
   }
 
-  const connectionDirective = byName.get('IMPORT_CONNECTION_NAME');
-  const connection =
-    connectionDirective !== undefined && connectionDirective.block === undefined && CONNECTION_NAME.test(connectionDirective.value)
-      ? { name: connectionDirective.value, line: connectionDirective.line }
-      : undefined;
+  const exportLines = EXPORT_DIRECTIVES.map(lineOf).filter((l): l is number => l !== undefined);
+  const exportLine = exportLines.length > 0 ? Math.min(...exportLines) : undefined;
+  const exportSpec = exportLine === undefined ? undefined : buildExport(data, invalid, byName, exportLine, file, problems, warnings);
+
+  const connectionOf = (directive: string): { name: string; line: number } | undefined => {
+    const d = byName.get(directive);
+    return d !== undefined && d.block === undefined && CONNECTION_NAME.test(d.value) ? { name: d.value, line: d.line } : undefined;
+  };
+  const connection = connectionOf('IMPORT_CONNECTION_NAME');
+  const exportConnection = connectionOf('EXPORT_CONNECTION_NAME');
 
   const result: ParsedDatasource = { problems: problems.sort(byLine), warnings: warnings.sort(byLine) };
   if (connection !== undefined) result.connection = connection;
+  if (exportConnection !== undefined) result.exportConnection = exportConnection;
   if (problems.length > 0 || engine === undefined) return result;
 
   const spec: DatasourceSpec = { name, location: at(1), engine };
@@ -235,8 +407,111 @@ export function parseDatasource(text: string, file: string, name: string): Parse
     if (data.IMPORT_FORMAT !== undefined) importSpec.format = data.IMPORT_FORMAT;
     spec.import = importSpec;
   }
+  if (exportSpec !== undefined) spec.export = exportSpec;
   result.spec = spec;
   return result;
+}
+
+type DatasourceData = z.output<typeof DatasourceValues>;
+
+/**
+ * Checks the EXPORT_* settings against each other and fills in the defaults. Returns the export
+ * settings when every EXPORT_* directive is valid (problems of other directives aside).
+ */
+function buildExport(
+  data: DatasourceData,
+  invalid: ReadonlySet<string>,
+  byName: Map<string, Directive>,
+  exportLine: number,
+  file: string,
+  problems: ProjectProblem[],
+  warnings: ProjectProblem[],
+): ExportSpec | undefined {
+  const count = problems.length;
+  const problem = (line: number, message: string): void => {
+    problems.push({ location: { file, line }, message });
+  };
+  const warn = (line: number, message: string): void => {
+    warnings.push({ location: { file, line }, message });
+  };
+  const lineOf = (directive: string): number | undefined => byName.get(directive)?.line;
+
+  for (const required of ['EXPORT_CONNECTION_NAME', 'EXPORT_BUCKET_URI']) {
+    if (!byName.has(required)) {
+      problem(exportLine, `${required} is missing: the EXPORT_* settings need both EXPORT_CONNECTION_NAME and EXPORT_BUCKET_URI`);
+    }
+  }
+
+  // Settings are only checked against a valid format; an invalid one has its own problem.
+  const format = invalid.has('EXPORT_FORMAT') ? undefined : (data.EXPORT_FORMAT ?? 'csv');
+  const compressionLine = lineOf('EXPORT_COMPRESSION');
+  if (format === 'parquet' && data.EXPORT_COMPRESSION === 'gzip' && compressionLine !== undefined) {
+    problem(compressionLine, 'EXPORT_COMPRESSION gzip cannot be used with EXPORT_FORMAT parquet; parquet is compressed inside the file: use EXPORT_PARQUET_COMPRESSION');
+  }
+  if (format !== undefined && format !== 'parquet') {
+    for (const directive of ['EXPORT_PARQUET_COMPRESSION', 'EXPORT_PARQUET_ROW_GROUP_SIZE']) {
+      const line = lineOf(directive);
+      if (line !== undefined && !invalid.has(directive)) {
+        warn(line, `${directive} has no effect with EXPORT_FORMAT ${format}: remove it, or set EXPORT_FORMAT parquet`);
+      }
+    }
+  }
+  if (format !== undefined && format !== 'csv') {
+    for (const directive of ['EXPORT_CSV_DELIMITER', 'EXPORT_CSV_HEADER']) {
+      const line = lineOf(directive);
+      if (line !== undefined && !invalid.has(directive)) {
+        warn(line, `${directive} has no effect with EXPORT_FORMAT ${format}: remove it, or set EXPORT_FORMAT csv`);
+      }
+    }
+  }
+
+  const sseLine = lineOf('EXPORT_SSE');
+  const kmsLine = lineOf('EXPORT_SSE_KMS_KEY_ID');
+  if (!invalid.has('EXPORT_SSE')) {
+    if (data.EXPORT_SSE === 'aws:kms' && kmsLine === undefined && sseLine !== undefined) {
+      problem(sseLine, 'EXPORT_SSE aws:kms needs EXPORT_SSE_KMS_KEY_ID: set it to the id, ARN or alias of the KMS key');
+    }
+    if (data.EXPORT_SSE !== 'aws:kms' && kmsLine !== undefined) {
+      problem(kmsLine, 'EXPORT_SSE_KMS_KEY_ID is only used with EXPORT_SSE aws:kms: add EXPORT_SSE aws:kms, or remove EXPORT_SSE_KMS_KEY_ID');
+    }
+  }
+
+  const fileTemplate = data.EXPORT_FILE_TEMPLATE ?? DEFAULT_FILE_TEMPLATE;
+  const templateLine = lineOf('EXPORT_FILE_TEMPLATE');
+  if (templateLine !== undefined && data.EXPORT_MAX_ROWS_PER_FILE !== undefined && needsPartPlaceholder(fileTemplate)) {
+    warn(
+      templateLine,
+      'EXPORT_FILE_TEMPLATE has neither {{PART}} nor {{UUID}}, so a run that writes several files (EXPORT_MAX_ROWS_PER_FILE) would give them the same key and fails: add {{PART}}, e.g. -part-{{PART}} before the extension',
+    );
+  }
+
+  const exportValid = EXPORT_DIRECTIVES.every((d) => !invalid.has(d));
+  if (problems.length > count || !exportValid || data.EXPORT_CONNECTION_NAME === undefined || data.EXPORT_BUCKET_URI === undefined) {
+    return undefined;
+  }
+  const spec: ExportSpec = {
+    connectionName: data.EXPORT_CONNECTION_NAME,
+    bucketUri: data.EXPORT_BUCKET_URI,
+    fileTemplate,
+    format: data.EXPORT_FORMAT ?? 'csv',
+    compression: data.EXPORT_COMPRESSION ?? 'none',
+    parquetCompression: data.EXPORT_PARQUET_COMPRESSION ?? 'zstd',
+    csvDelimiter: data.EXPORT_CSV_DELIMITER ?? ',',
+    csvHeader: data.EXPORT_CSV_HEADER ?? true,
+    schedule: data.EXPORT_SCHEDULE ?? '@on-demand',
+    strategy: data.EXPORT_STRATEGY ?? 'new',
+    writeEmpty: data.EXPORT_WRITE_EMPTY ?? false,
+    testWrite: data.EXPORT_TEST_WRITE ?? true,
+    location: { file, line: exportLine },
+  };
+  if (data.EXPORT_PARQUET_ROW_GROUP_SIZE !== undefined) spec.parquetRowGroupSize = data.EXPORT_PARQUET_ROW_GROUP_SIZE;
+  if (data.EXPORT_COLUMN_CASE !== undefined) spec.columnCase = data.EXPORT_COLUMN_CASE;
+  if (data.EXPORT_MAX_ROWS_PER_FILE !== undefined) spec.maxRowsPerFile = data.EXPORT_MAX_ROWS_PER_FILE;
+  if (data.EXPORT_QUERY !== undefined) spec.query = data.EXPORT_QUERY;
+  if (data.EXPORT_SSE !== undefined) spec.sse = data.EXPORT_SSE;
+  if (data.EXPORT_SSE_KMS_KEY_ID !== undefined) spec.sseKmsKeyId = data.EXPORT_SSE_KMS_KEY_ID;
+  if (data.EXPORT_ACL !== undefined) spec.acl = data.EXPORT_ACL;
+  return spec;
 }
 
 function byLine(a: ProjectProblem, b: ProjectProblem): number {
@@ -355,7 +630,114 @@ function bucketUriProblem(uri: string): string | undefined {
   return undefined;
 }
 
+/** `s3://bucket/prefix/`: the folder exported files are written under; no glob. */
+function exportBucketUriProblem(uri: string): string | undefined {
+  const example = 'e.g. s3://my-bucket/exports/';
+  if (!uri.startsWith('s3://')) return `EXPORT_BUCKET_URI ${q(uri)} must start with s3://, ${example}`;
+  const rest = uri.slice('s3://'.length);
+  const slash = rest.indexOf('/');
+  const bucket = slash === -1 ? rest : rest.slice(0, slash);
+  if (!BUCKET.test(bucket)) {
+    return `the bucket ${q(bucket)} in EXPORT_BUCKET_URI is not a bucket name: use 3 to 63 lower-case letters, digits, dots and hyphens`;
+  }
+  const prefix = slash === -1 ? '' : rest.slice(slash + 1);
+  const glob = /[*?{}[\]]/.exec(prefix);
+  if (glob !== null) {
+    return `EXPORT_BUCKET_URI ${q(uri)} contains the pattern character ${q(glob[0])}: write the folder the files go to, without patterns, ${example}`;
+  }
+  if (prefix.startsWith('/') || prefix.includes('//')) {
+    return `EXPORT_BUCKET_URI ${q(uri)} contains "//", an empty folder name: write a single "/"`;
+  }
+  if (prefix.split('/').includes('..')) return `EXPORT_BUCKET_URI ${q(uri)} has ".." as a folder: S3 keys have no parent folder, so remove it`;
+  if (/[\u0000-\u001f\u007f\\]/.test(prefix)) {
+    return `EXPORT_BUCKET_URI ${q(uri)} contains a control character or a backslash: separate folders with "/"`;
+  }
+  return undefined;
+}
+
+/** The delimiter written after unquoting (`","`, `'|'`, `"\t"` for a tab), or what is wrong. */
+function csvDelimiter(written: string): string | { problem: string } {
+  let value = written;
+  if (value.length >= 2 && value.startsWith("'") && value.endsWith("'")) value = value.slice(1, -1);
+  if (value === '\\t') value = '\t';
+  const hint = 'write one character, e.g. "," or ";" or "|", or "\\t" for a tab';
+  if (value.length !== 1) return { problem: `EXPORT_CSV_DELIMITER must be exactly one character, not ${q(written)}: ${hint}` };
+  if (value === '"' || value === '\n' || value === '\r') {
+    return { problem: `EXPORT_CSV_DELIMITER ${q(written)} cannot be a double quote or a line break, which CSV uses itself: ${hint}` };
+  }
+  if (value.charCodeAt(0) > 0x7e) return { problem: `EXPORT_CSV_DELIMITER ${q(written)} is not an ASCII character, which ClickHouse requires: ${hint}` };
+  return value;
+}
+
+/** Light checks of EXPORT_QUERY: one SELECT, without FORMAT (the export chooses it). */
+function exportQueryProblem(query: string): string | undefined {
+  if (query === '') return 'EXPORT_QUERY is empty: write a SELECT, or remove EXPORT_QUERY to export every column of the table';
+  if (!/^(select|with)\b/i.test(query)) {
+    return `EXPORT_QUERY must be a query starting with SELECT or WITH, not ${q(query.length > 40 ? `${query.slice(0, 40)}…` : query)}`;
+  }
+  const bare = sqlOutsideQuotes(query);
+  if (bare.includes(';')) return 'EXPORT_QUERY contains ";": write a single query, without ";"';
+  if (/\bFORMAT\s+(?!(?:ASC|DESC|COLLATE)\b)[A-Za-z_][A-Za-z0-9_]*\s*(\bSETTINGS\b[\s\S]*)?$/i.test(bare)) {
+    return 'EXPORT_QUERY has a FORMAT clause: remove it, the format is set by EXPORT_FORMAT';
+  }
+  return undefined;
+}
+
+/** The SQL with the contents of quotes, identifiers in quotes and comments blanked out. */
+function sqlOutsideQuotes(sql: string): string {
+  let out = '';
+  let i = 0;
+  while (i < sql.length) {
+    const c = sql[i] ?? '';
+    if (c === "'" || c === '"' || c === '`') {
+      let j = i + 1;
+      while (j < sql.length) {
+        if (sql[j] === '\\') j += 2;
+        else if (sql[j] === c && sql[j + 1] === c) j += 2;
+        else if (sql[j] === c) break;
+        else j += 1;
+      }
+      out += ' '.repeat(Math.min(j + 1, sql.length) - i);
+      i = j + 1;
+    } else if (c === '-' && sql[i + 1] === '-') {
+      const end = sql.indexOf('\n', i);
+      const stop = end === -1 ? sql.length : end;
+      out += ' '.repeat(stop - i);
+      i = stop;
+    } else if (c === '/' && sql[i + 1] === '*') {
+      const end = sql.indexOf('*/', i + 2);
+      const stop = end === -1 ? sql.length : end + 2;
+      out += ' '.repeat(stop - i);
+      i = stop;
+    } else {
+      out += c;
+      i += 1;
+    }
+  }
+  return out;
+}
+
+/** `@on-demand`, a shorthand as its cron equivalent, or a cron expression with its fields single-spaced. */
+function exportSchedule(written: string): string | undefined {
+  const lower = written.toLowerCase();
+  if (lower === '@on-demand') return '@on-demand';
+  const shorthand = CRON_SHORTHANDS.get(lower);
+  if (shorthand !== undefined) return shorthand;
+  const fields = written.trim().split(/\s+/);
+  if (fields.length !== 5 && fields.length !== 6) return undefined;
+  const item = /^(?:\*|[0-9A-Za-z]+(?:-[0-9A-Za-z]+)?)(?:\/[0-9]+)?$/;
+  for (const field of fields) {
+    for (const part of field.split(',')) {
+      if (!item.test(part)) return undefined;
+      for (const word of part.match(/[A-Za-z]+/g) ?? []) {
+        if (!CRON_NAMES.has(word.toLowerCase())) return undefined;
+      }
+    }
+  }
+  return fields.join(' ');
+}
+
 function unknownDirectiveMessage(name: string): string {
-  if (name.startsWith('EXPORT_')) return `unknown directive ${name}: EXPORT_* settings are not supported yet; remove it`;
+  if (name.startsWith('EXPORT_')) return `unknown directive ${name}: the EXPORT_* settings are ${EXPORT_DIRECTIVES.join(', ')}`;
   return `unknown directive ${name}: a datasource file may only set ${KNOWN_DIRECTIVES.join(', ')}`;
 }

@@ -1,6 +1,7 @@
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, type ObjectCannedACL, type ServerSideEncryption } from '@aws-sdk/client-s3';
+import { checkWritable } from '../bucket/write-objects.js';
 import type { App } from '../app.js';
-import { objectUri, parseBucketUri, keyMatcher } from '../bucket/bucket-uri.js';
+import { objectUri, parseBucketUri, parseExportUri, keyMatcher } from '../bucket/bucket-uri.js';
 import { listObjects, type ObjectRef } from '../bucket/list-objects.js';
 import { explainS3Error } from '../bucket/s3-errors.js';
 import { BucketpipeError, toErrorReport } from '../errors.js';
@@ -72,13 +73,20 @@ async function planDatasource(app: App, spec: DatasourceSpec, problems: ProjectP
     const problem = await checkBucketAccess(app, spec);
     if (problem) problems.push(problem);
   }
+  if (spec.export?.testWrite) {
+    const problem = await checkExportWritable(app, spec);
+    if (problem) problems.push(problem);
+  }
   const existing = await readTableColumns(client, name);
   if (!existing) {
     if (spec.schema) {
       return [{ datasource: name, action: 'create_tables', description: `create tables ${name} and ${name}_quarantine (${spec.schema.length} columns)`, columns: spec.schema }];
     }
     if (!spec.import) {
-      problems.push({ location: spec.location, message: `datasource ${name} has neither a SCHEMA nor IMPORT_* settings to infer one from; add a SCHEMA.` });
+      const message = spec.export
+        ? `datasource ${name} exports table ${name}, which does not exist; add a SCHEMA (or IMPORT_* settings) to create it.`
+        : `datasource ${name} has neither a SCHEMA nor IMPORT_* settings to infer one from; add a SCHEMA.`;
+      problems.push({ location: spec.location, message });
       return [];
     }
     return inferFromReference(app, spec, problems);
@@ -158,6 +166,23 @@ async function checkBucketAccess(app: App, spec: DatasourceSpec): Promise<Projec
   } catch (error) {
     const explained = error instanceof BucketpipeError ? error : explainS3Error(error, { bucket: uri.bucket, connection: access.connection.name });
     return { location: spec.import!.location, message: explained.message };
+  }
+}
+
+/** Writes and removes a test object under the export prefix, unless EXPORT_TEST_WRITE false. */
+async function checkExportWritable(app: App, spec: DatasourceSpec): Promise<ProjectProblem | undefined> {
+  const exp = spec.export!;
+  const { bucket, prefix } = parseExportUri(exp.bucketUri);
+  try {
+    await checkWritable(app.bucketAccess(exp.connectionName), bucket, prefix, {
+      contentType: 'text/plain',
+      sse: exp.sse as ServerSideEncryption | undefined,
+      sseKmsKeyId: exp.sseKmsKeyId,
+      acl: exp.acl as ObjectCannedACL | undefined,
+    });
+    return undefined;
+  } catch (error) {
+    return { location: exp.location, message: `${toErrorReport(error).message} (push writes and removes a test object under EXPORT_BUCKET_URI; EXPORT_TEST_WRITE false skips it)` };
   }
 }
 

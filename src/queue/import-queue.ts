@@ -2,19 +2,21 @@ import { randomUUID } from 'node:crypto';
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ImportReport } from '../importer/sync-datasource.js';
+import type { ExportReport } from '../exporter/export-datasource.js';
 import type { Project } from '../project/types.js';
-import { autoSchedulerId, datasourceOfScheduler, IMPORT_QUEUE } from './queue-names.js';
+import { autoSchedulerId, datasourceOfScheduler, exportSchedulerId, IMPORT_QUEUE } from './queue-names.js';
 
-/** What an import job asks for. */
+/** What a job asks for: an import (the default) or an export of one datasource. */
 export interface ImportJobData {
   datasource: string;
+  kind?: 'import' | 'export';
   trigger: 'auto' | 'on-demand';
   retryFailed?: boolean;
   limit?: number;
 }
 
-/** What an import job returns: the run's report, or why it did not run. */
-export type ImportJobResult = ImportReport | { skipped: 'busy'; datasource: string };
+/** What a job returns: the run's report, or why it did not run. */
+export type ImportJobResult = ImportReport | ExportReport | { skipped: 'busy'; datasource: string };
 
 export type ImportQueue = Queue<ImportJobData, ImportJobResult>;
 
@@ -40,13 +42,26 @@ export interface ScheduleChange {
 }
 
 /**
- * One job scheduler per `@auto` datasource; schedulers of datasources that were deleted or switched
- * to `@on-demand` are removed. Upserting an unchanged scheduler is a no-op.
+ * One job scheduler per `@auto` import and per cron EXPORT_SCHEDULE; schedulers of datasources that
+ * were deleted or switched to `@on-demand` are removed. Upserting an unchanged scheduler is a no-op.
  */
 export async function syncSchedules(queue: ImportQueue, project: Project, everyMs: number): Promise<ScheduleChange[]> {
   const changes: ScheduleChange[] = [];
   const existing = new Map((await queue.getJobSchedulers(0, -1)).map((s) => [s.key, s]));
   const wanted = new Set<string>();
+  for (const spec of project.datasources.values()) {
+    const pattern = spec.export?.schedule;
+    if (!pattern || pattern === '@on-demand') continue;
+    const id = exportSchedulerId(spec.name);
+    wanted.add(id);
+    if (existing.get(id)?.pattern === pattern) continue;
+    await queue.upsertJobScheduler(
+      id,
+      { pattern, tz: 'UTC' },
+      { name: 'export', data: { datasource: spec.name, kind: 'export', trigger: 'auto' }, opts: { ...IMPORT_JOB_OPTIONS, attempts: 3 } },
+    );
+    changes.push({ datasource: spec.name, action: 'scheduled', description: `schedule the export of ${spec.name}: ${pattern} (UTC)` });
+  }
   for (const spec of project.datasources.values()) {
     if (spec.import?.schedule !== '@auto') continue;
     const id = autoSchedulerId(spec.name);
@@ -64,15 +79,17 @@ export async function syncSchedules(queue: ImportQueue, project: Project, everyM
     const datasource = datasourceOfScheduler(id);
     if (datasource === undefined || wanted.has(id)) continue;
     await queue.removeJobScheduler(id);
-    changes.push({ datasource, action: 'unscheduled', description: `unschedule ${datasource}: it is no longer @auto` });
+    const what = id.startsWith('export:') ? `the export of ${datasource}: it has no EXPORT_SCHEDULE now` : `${datasource}: it is no longer @auto`;
+    changes.push({ datasource, action: 'unscheduled', description: `unschedule ${what}` });
   }
   return changes;
 }
 
-/** Queues an on-demand import; every request gets its own job id. */
+/** Queues an on-demand import or export; every request gets its own job id. */
 export async function enqueueImport(queue: ImportQueue, data: ImportJobData): Promise<string> {
-  const jobId = `sync-${data.datasource}-${randomUUID()}`;
-  await queue.add('import', data, { ...IMPORT_JOB_OPTIONS, jobId });
+  const kind = data.kind ?? 'import';
+  const jobId = `${kind === 'export' ? 'export' : 'sync'}-${data.datasource}-${randomUUID()}`;
+  await queue.add(kind, data, { ...IMPORT_JOB_OPTIONS, jobId });
   return jobId;
 }
 

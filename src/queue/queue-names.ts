@@ -19,8 +19,14 @@ export function autoSchedulerId(datasource: string): string {
   return `auto:${datasource}`;
 }
 
+/** The job scheduler of a datasource's EXPORT_SCHEDULE. */
+export function exportSchedulerId(datasource: string): string {
+  return `export:${datasource}`;
+}
+
 export function datasourceOfScheduler(id: string): string | undefined {
-  return id.startsWith('auto:') ? id.slice('auto:'.length) : undefined;
+  const match = /^(auto|export):(.*)$/.exec(id);
+  return match ? match[2] : undefined;
 }
 
 /** `@auto` means every minute; `BUCKETPIPE_AUTO_INTERVAL_MS` shortens it (tests, demos). */

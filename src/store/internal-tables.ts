@@ -7,6 +7,8 @@ export const INTERNAL_TABLES = {
   jobs: '_bucketpipe_jobs',
   events: '_bucketpipe_events',
   datasources: '_bucketpipe_datasources',
+  exports: '_bucketpipe_exports',
+  exportFiles: '_bucketpipe_export_files',
 } as const;
 
 const DDL: readonly string[] = [
@@ -26,6 +28,18 @@ const DDL: readonly string[] = [
     time DateTime64(3, 'UTC'), job_id String, datasource String, object String,
     level LowCardinality(String), event LowCardinality(String), message String
   ) ENGINE = MergeTree ORDER BY (datasource, time)`,
+  // One row per export run (the newest version wins); watermark_to of the last `done` run of a
+  // datasource is where its next `new` export starts.
+  `CREATE TABLE IF NOT EXISTS ${INTERNAL_TABLES.exports} (
+    datasource String, run_id String, job_id String, strategy LowCardinality(String), status LowCardinality(String),
+    watermark_from UInt64, watermark_to UInt64, started_at DateTime64(3, 'UTC'), finished_at Nullable(DateTime64(3, 'UTC')),
+    files UInt32, rows UInt64, bytes UInt64, error String, version UInt64
+  ) ENGINE = ReplacingMergeTree(version) ORDER BY (datasource, run_id)`,
+  // Every file a run means to write, recorded before it is uploaded, so a crashed run's files can be removed.
+  `CREATE TABLE IF NOT EXISTS ${INTERNAL_TABLES.exportFiles} (
+    datasource String, run_id String, part UInt32, bucket String, key String, rows UInt64, bytes UInt64,
+    status LowCardinality(String), version UInt64
+  ) ENGINE = ReplacingMergeTree(version) ORDER BY (datasource, run_id, part)`,
   `CREATE TABLE IF NOT EXISTS ${INTERNAL_TABLES.datasources} (
     name String, inferred UInt8, reference_object String, updated_at DateTime64(3, 'UTC'), version UInt64
   ) ENGINE = ReplacingMergeTree(version) ORDER BY name`,

@@ -3,8 +3,11 @@ import { quoteString } from './sql.js';
 
 export type QueryParams = Record<string, unknown>;
 
-/** Per-query engine settings. Values are numbers, or strings we produce (never user data). */
-export type QuerySettings = Record<string, string | number>;
+/**
+ * Per-query engine settings: numbers, strings (quoted here), or `{ literal }` for a value that is a
+ * SQL literal already built with the quoting functions (a map).
+ */
+export type QuerySettings = Record<string, string | number | { literal: string }>;
 
 /**
  * A `SETTINGS a = 1, b = 'x'` clause. Settings travel in the query text, never as client settings:
@@ -15,7 +18,8 @@ export function settingsClause(settings: QuerySettings): string {
   if (entries.length === 0) return '';
   const parts = entries.map(([name, value]) => {
     if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`invalid setting name ${name}`);
-    return `${name} = ${typeof value === 'number' ? String(value) : quoteString(value)}`;
+    const text = typeof value === 'number' ? String(value) : typeof value === 'string' ? quoteString(value) : value.literal;
+    return `${name} = ${text}`;
   });
   return ` SETTINGS ${parts.join(', ')}`;
 }

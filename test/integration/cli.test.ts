@@ -74,7 +74,7 @@ describe('the bucketpipe CLI', () => {
     expect(quarantined.stdout).not.toContain('2024-01');
     const jobs = await cli(['jobs', 'sales']);
     expect(jobs.stdout).toContain(report.jobId);
-    expect(jobs.stdout).toMatch(/on-demand\s+ok/);
+    expect(jobs.stdout).toMatch(/import\s+on-demand\s+ok/);
     const second = await cli(['datasource', 'sync', 'sales', '--wait']);
     expect(second.code).toBe(0);
     expect(second.stdout).toContain('0 objects, 0 rows imported');

@@ -34,7 +34,7 @@ describe('bucketpipe dev and commands from another terminal', () => {
     expect(count).toEqual({ n: 12 });
     const jobs = await runCli(['jobs', 'devds'], { cwd: project.dir, env });
     expect(jobs.code, jobs.stderr).toBe(0);
-    expect(jobs.stdout).toMatch(/devds\s+auto\s+ok/);
+    expect(jobs.stdout).toMatch(/devds\s+import\s+auto\s+ok/);
     const status = await runCli(['status'], { cwd: project.dir, env });
     expect(status.code, status.stderr).toBe(0);
     expect(status.stdout).toMatch(/devds\s+@auto\s+\d{4}-/);

@@ -1,0 +1,41 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import { INTERNAL_TABLES } from '../store/internal-tables.js';
+import { selectRows, type QuerySettings } from '../store/queries.js';
+import { quoteIdentifier, quoteString } from '../store/sql.js';
+import { IMPORT_TAG_COLUMN } from '../importer/table-names.js';
+import type { ExportSpec } from '../project/types.js';
+
+/** The SELECT an export runs, with the settings that restrict it to the run's rows. */
+export interface ExportSelect {
+  sql: string;
+  settings: QuerySettings;
+}
+
+/** The rows a `new` run takes: those of the imports committed in (from, to] of the object ledger. */
+export interface ImportWindow {
+  from: number;
+  to: number;
+}
+
+/**
+ * EXPORT_QUERY (default: every column of the table). A `new` run restricts every read of the table,
+ * wherever the query reads it, to the rows of the imports in its window (the engine's
+ * additional_table_filters), so any query the user writes exports each imported row once.
+ */
+export async function exportSelect(client: ClickHouseClient, table: string, spec: ExportSpec, window?: ImportWindow): Promise<ExportSelect> {
+  let sql = spec.query ?? `SELECT * FROM ${quoteIdentifier(table)}`;
+  const settings: QuerySettings = {};
+  if (window) {
+    const filter =
+      `${quoteIdentifier(IMPORT_TAG_COLUMN)} IN (SELECT import_id FROM ${INTERNAL_TABLES.objects} ` +
+      `WHERE datasource = ${quoteString(table)} AND status = 'done' AND version > ${window.from} AND version <= ${window.to})`;
+    // A map literal in a setting: the one place this value cannot be a bound parameter.
+    settings.additional_table_filters = { literal: `{${quoteString(table)}: ${quoteString(filter)}}` };
+  }
+  if (spec.columnCase) {
+    const columns = await selectRows<{ name: string }>(client, `DESCRIBE (${sql})`);
+    const rename = spec.columnCase === 'upper' ? (s: string) => s.toUpperCase() : (s: string) => s.toLowerCase();
+    sql = `SELECT ${columns.map((c) => `${quoteIdentifier(c.name)} AS ${quoteIdentifier(rename(c.name))}`).join(', ')} FROM (${sql})`;
+  }
+  return { sql, settings };
+}
