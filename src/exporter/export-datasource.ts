@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ObjectCannedACL, ServerSideEncryption } from '@aws-sdk/client-s3';
 import { objectUri, parseExportUri } from '../bucket/bucket-uri.js';
@@ -8,13 +8,13 @@ import { BucketpipeError, toErrorReport, type ErrorReport } from '../errors.js';
 import { recordEvents, recordJob, type OpsEvent } from '../ops/ops-log.js';
 import { needsPartPlaceholder, renderTemplate } from '../project/export-template.js';
 import { ensureInternalTables } from '../store/internal-tables.js';
-import { runStatement, selectRows } from '../store/queries.js';
+import { runStatement, selectRows, type QuerySettings } from '../store/queries.js';
 import { readTableColumns } from '../store/table-ddl.js';
 import { quoteIdentifier } from '../store/sql.js';
 import type { ExportContext } from './export-context.js';
-import { encodedFormat } from './export-formats.js';
+import { encodedFormat, type EncodedFormat } from './export-formats.js';
 import { currentImportVersion, lastWatermark, recordFiles, recordRun, unfinishedRuns, type ExportRun, type PlannedFile } from './export-ledger.js';
-import { exportSelect } from './export-query.js';
+import { exportSelect, type ExportSelect } from './export-query.js';
 
 export interface ExportOptions {
   trigger: 'scheduled' | 'on-demand';
@@ -102,7 +102,7 @@ async function runExport(ctx: ExportContext, options: ExportOptions): Promise<Ex
     const format = encodedFormat(spec);
     const select = await exportSelect(client, table, spec, spec.strategy === 'new' ? { from: run.watermarkFrom, to: run.watermarkTo } : undefined);
     mkdirSync(stagingDir, { recursive: true });
-    const staged = await encodeToFiles(ctx, select, format, stagingDir, spec.maxRowsPerFile, spec.writeEmpty);
+    const staged = await encodeToFiles(ctx, runId, select, format, stagingDir, spec.maxRowsPerFile, spec.writeEmpty);
     if (staged.length > 1 && needsPartPlaceholder(spec.fileTemplate)) {
       throw new BucketpipeError('PROJECT_INVALID', `datasource ${table}: this run writes ${staged.length} files, but EXPORT_FILE_TEMPLATE has neither {{PART}} nor {{UUID}}, so their keys would collide; add one.`, { context: { datasource: table, file: spec.location.file, line: spec.location.line } });
     }
@@ -158,51 +158,82 @@ interface StagedFile {
 }
 
 /**
- * The engine writes the rows as files in the staging folder: one per EXPORT_MAX_ROWS_PER_FILE rows
- * (its PARTITION BY over the row number), or one in all. Rows per file are read back from the files.
+ * The engine writes the rows as files in the staging folder. In parts of EXPORT_MAX_ROWS_PER_FILE
+ * rows, the rows are first numbered into a staging table (the engine's row numbering is only
+ * reliable in a SELECT, not in a partitioned write), then each part is written from its range.
  */
 async function encodeToFiles(
   ctx: ExportContext,
-  select: { sql: string; settings: Record<string, string | number | { literal: string }> },
-  format: ReturnType<typeof encodedFormat>,
+  runId: string,
+  select: ExportSelect,
+  format: EncodedFormat,
   dir: string,
   maxRows: number | undefined,
   writeEmpty: boolean,
 ): Promise<StagedFile[]> {
   const client = ctx.store.client;
-  const write = (path: string, partitioned: boolean, limitZero = false) =>
+  const write = (part: number, sql: string, settings: QuerySettings) =>
     runStatement(
       client,
-      `INSERT INTO FUNCTION file({path:String}, {format:String}, 'auto', {compression:String}) ` +
-        (partitioned ? `PARTITION BY intDiv(rowNumberInAllBlocks(), ${maxRows}) ` : '') +
-        (limitZero ? `SELECT * FROM (${select.sql}) LIMIT 0` : select.sql),
-      { path, format: format.engineFormat, compression: format.compression },
-      { ...format.settings, ...select.settings, engine_file_truncate_on_insert: 1 },
+      `INSERT INTO FUNCTION file({path:String}, {format:String}, 'auto', {compression:String}) ${sql}`,
+      { path: join(dir, `part_${part}.${format.extension}`), format: format.engineFormat, compression: format.compression },
+      { ...format.settings, ...settings, engine_file_truncate_on_insert: 1 },
     );
-  await write(join(dir, maxRows ? `part_{_partition_id}.${format.extension}` : `part_0.${format.extension}`), Boolean(maxRows));
-  let files = readdirSync(dir)
-    .map((name) => ({ name, part: Number(/^part_(\d+)\./.exec(name)?.[1]) }))
-    .filter((f) => Number.isInteger(f.part))
-    .sort((a, b) => a.part - b.part);
-  const counts = new Map<string, number>();
-  if (files.length > 0) {
-    // With the structure given, a file holding no row (a header alone) counts as 0 instead of failing inference.
-    const columns = await selectRows<{ name: string; type: string }>(client, `DESCRIBE (${select.sql})`, {}, select.settings);
-    const rows = await selectRows<{ file: string; n: string | number }>(
-      client,
-      `SELECT _file AS file, count() AS n FROM file({glob:String}, {format:String}, {structure:String}) GROUP BY _file`,
-      { glob: join(dir, `part_*.${format.extension}`), format: format.engineFormat, structure: columns.map((c) => `${quoteIdentifier(c.name)} ${c.type}`).join(', ') },
-      format.settings,
-    );
-    for (const row of rows) counts.set(row.file, Number(row.n));
-  }
-  files = files.filter((f) => (counts.get(f.name) ?? 0) > 0);
-  if (files.length === 0) {
+  const staged = (part: number, rows: number): StagedFile => {
+    const path = join(dir, `part_${part}.${format.extension}`);
+    return { part, path, rows, bytes: statSync(path).size };
+  };
+  if (!maxRows) {
+    await write(0, select.sql, select.settings);
+    const rows = await countFileRows(client, select, format, join(dir, `part_0.${format.extension}`));
+    if (rows > 0) return [staged(0, rows)];
     if (!writeEmpty) return [];
-    await write(join(dir, `part_0.${format.extension}`), false, true);
-    files = [{ name: `part_0.${format.extension}`, part: 0 }];
+    await write(0, `SELECT * FROM (${select.sql}) LIMIT 0`, select.settings);
+    return [staged(0, 0)];
   }
-  return files.map((f) => ({ part: f.part, path: join(dir, f.name), rows: counts.get(f.name) ?? 0, bytes: statSync(join(dir, f.name)).size }));
+  const numbered = quoteIdentifier(numberedTableName(runId));
+  await runStatement(client, `DROP TABLE IF EXISTS ${numbered}`);
+  await runStatement(
+    client,
+    `CREATE TABLE ${numbered} ENGINE = MergeTree ORDER BY ${ROW_NUMBER} AS SELECT *, rowNumberInAllBlocks() AS ${ROW_NUMBER} FROM (${select.sql})`,
+    {},
+    select.settings,
+  );
+  try {
+    const total = Number((await selectRows<{ n: string | number }>(client, `SELECT count() AS n FROM ${numbered}`))[0]?.n ?? 0);
+    if (total === 0) {
+      if (!writeEmpty) return [];
+      await write(0, `SELECT * EXCEPT ${ROW_NUMBER} FROM ${numbered}`, {});
+      return [staged(0, 0)];
+    }
+    const files: StagedFile[] = [];
+    for (let part = 0; part * maxRows < total; part++) {
+      await write(part, `SELECT * EXCEPT ${ROW_NUMBER} FROM ${numbered} WHERE ${ROW_NUMBER} >= ${part * maxRows} AND ${ROW_NUMBER} < ${(part + 1) * maxRows} ORDER BY ${ROW_NUMBER}`, {});
+      files.push(staged(part, Math.min(maxRows, total - part * maxRows)));
+    }
+    return files;
+  } finally {
+    await runStatement(client, `DROP TABLE IF EXISTS ${numbered}`);
+  }
+}
+
+const ROW_NUMBER = '_bp_row_number';
+
+function numberedTableName(runId: string): string {
+  return `_bp_export_${runId.replace(/[^A-Za-z0-9_]/g, '_')}`;
+}
+
+/** Rows in a staged file; with the structure given, a file holding no row (a header alone) counts 0. */
+async function countFileRows(client: ExportContext['store']['client'], select: ExportSelect, format: EncodedFormat, path: string): Promise<number> {
+  if (!existsSync(path)) return 0;
+  const columns = await selectRows<{ name: string; type: string }>(client, `DESCRIBE (${select.sql})`, {}, select.settings);
+  const rows = await selectRows<{ n: string | number }>(
+    client,
+    `SELECT count() AS n FROM file({path:String}, {format:String}, {structure:String})`,
+    { path, format: format.engineFormat, structure: columns.map((c) => `${quoteIdentifier(c.name)} ${c.type}`).join(', ') },
+    format.settings,
+  );
+  return Number(rows[0]?.n ?? 0);
 }
 
 /** Deletes the files of runs a crash left unfinished and marks them aborted; their rows go out again now. */
@@ -210,6 +241,7 @@ async function undoUnfinishedRuns(ctx: ExportContext, event: (object: string, le
   const unfinished = await unfinishedRuns(ctx.store.client, ctx.datasource.name);
   for (const { run, files } of unfinished) {
     for (const file of files) await deleteObject(ctx.access, file.bucket, file.key);
+    await runStatement(ctx.store.client, `DROP TABLE IF EXISTS ${quoteIdentifier(numberedTableName(run.runId))}`);
     await recordRun(ctx.store.client, { ...run, status: 'aborted', finishedAt: new Date(), error: 'the run was interrupted; its files were removed' });
     event('', 'warn', 'export_undone', `export run ${run.runId} was interrupted; its ${files.length} planned files were removed and its rows are exported again`);
   }

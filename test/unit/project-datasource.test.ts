@@ -286,13 +286,13 @@ describe('parseDatasource', () => {
     ]);
   });
 
-  it('reports unknown directives, EXPORT_* ones specially', () => {
-    expect(problemsOf('SCHEMA >\n    `a` String\nKAFKA_TOPIC t\nEXPORT_BUCKET_URI s3://b/x\n')).toEqual([
-      [
-        3,
-        'unknown directive KAFKA_TOPIC: a datasource file may only set DESCRIPTION, TOKEN, SCHEMA, ENGINE, ENGINE_PARTITION_KEY, ENGINE_SORTING_KEY, ENGINE_PRIMARY_KEY, ENGINE_TTL, ENGINE_SETTINGS, ENGINE_VER, ENGINE_SIGN, ENGINE_IS_DELETED, IMPORT_SERVICE, IMPORT_CONNECTION_NAME, IMPORT_BUCKET_URI, IMPORT_SCHEDULE, IMPORT_STRATEGY, IMPORT_FORMAT, IMPORT_MAX_FILES_PER_RUN',
-      ],
-      [4, 'unknown directive EXPORT_BUCKET_URI: EXPORT_* settings are not supported yet; remove it'],
+  it('reports unknown directives, and checks EXPORT_* ones', () => {
+    const problems = problemsOf('SCHEMA >\n    `a` String\nKAFKA_TOPIC t\nEXPORT_BUCKET_URI s3://b/x\n');
+    expect(problems[0]![0]).toBe(3);
+    expect(problems[0]![1]).toMatch(/^unknown directive KAFKA_TOPIC: a datasource file may only set DESCRIPTION, TOKEN, SCHEMA, .*IMPORT_MAX_FILES_PER_RUN, EXPORT_CONNECTION_NAME, .*EXPORT_TEST_WRITE$/);
+    expect(problems.slice(1)).toEqual([
+      [4, 'the bucket "b" in EXPORT_BUCKET_URI is not a bucket name: use 3 to 63 lower-case letters, digits, dots and hyphens'],
+      [4, 'EXPORT_CONNECTION_NAME is missing: the EXPORT_* settings need both EXPORT_CONNECTION_NAME and EXPORT_BUCKET_URI'],
     ]);
   });
 
@@ -330,7 +330,7 @@ describe('parseDatasource', () => {
     ].join('\n');
     const { spec, problems } = parse(text);
     expect(spec).toBeUndefined();
-    expect(problems.map((p) => p.location.line)).toEqual([6, 9, 11, 12, 12, 13, 14, 15, 16]);
+    expect(problems.map((p) => p.location.line)).toEqual([6, 9, 11, 12, 12, 13, 14, 14, 14, 15, 16]);
     expect(problems.every((p) => p.location.file === FILE)).toBe(true);
     expect(problems.find((p) => p.location.line === 12 && p.message.startsWith('IMPORT_CONNECTION_NAME is missing'))).toBeDefined();
   });
