@@ -103,6 +103,12 @@ async function main(): Promise<void> {
       else if ('objects' in outcome.result) printReport(outcome.result);
       else say(`  ${spec.name}: skipped (busy)`);
     }
+
+    heading('bucketpipe export orders --wait: the new rows of orders as Parquet, 100 rows per file');
+    const exportJob = await enqueueImport(queue.queue, { datasource: 'orders', kind: 'export', trigger: 'on-demand' });
+    const exported = await followJob(queue.queue, exportJob);
+    if (exported.state === 'failed') say(`  failed: ${exported.reason}`);
+    else if ('files' in exported.result) for (const f of exported.result.files) say(`  ${f.uri}: ${f.rows} rows, ${f.bytes} bytes`);
     await worker.stop();
     worker = undefined;
 
@@ -114,8 +120,8 @@ async function main(): Promise<void> {
     heading('Quarantined rows and why');
     await printQuery(app, `SELECT * FROM (SELECT c__source AS object, c__row AS row, c__error AS reasons, c__raw AS raw_text FROM orders_quarantine
                            UNION ALL SELECT c__source, c__row, c__error, c__raw FROM events_quarantine) ORDER BY object, row`);
-    heading('Ops log (bucketpipe jobs): runs that imported something');
-    await printQuery(app, `SELECT datasource, trigger, status, objects, rows, quarantined FROM _bucketpipe_jobs FINAL WHERE objects > 0 ORDER BY started_at`);
+    heading('Ops log (bucketpipe jobs): runs that moved something');
+    await printQuery(app, `SELECT datasource, kind, trigger, status, objects, rows, quarantined FROM _bucketpipe_jobs FINAL WHERE objects > 0 ORDER BY started_at`);
     await printQuery(app, `SELECT datasource, event, message FROM _bucketpipe_events WHERE event IN ('columns_added', 'object_failed') ORDER BY time`);
   } finally {
     await worker?.stop();

@@ -6,7 +6,7 @@ import { toErrorReport } from '../errors.js';
 import { createLogger } from '../log.js';
 import { listJobs } from '../ops/ops-log.js';
 import { liveWorkers, openQueueClient } from '../queue/queue-client.js';
-import { autoIntervalMs, datasourceOfScheduler } from '../queue/queue-names.js';
+import { autoIntervalMs, autoSchedulerId, exportSchedulerId } from '../queue/queue-names.js';
 import { startWorker, type RunningWorker } from '../worker/run-worker.js';
 import { withApp, type GlobalOptions } from './main.js';
 import { createOutput, reportError, textTable } from './output.js';
@@ -50,21 +50,27 @@ export function registerWorkerCommands(program: Command): void {
           const counts = await queue.queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized');
           const workers = await liveWorkers(queue.queue);
           const jobs = await listJobs((await app.store()).client, undefined, 1000);
-          const rows = [...app.project.datasources.values()].map((spec) => {
-            const scheduler = schedulers.find((s) => datasourceOfScheduler(s.key) === spec.name);
-            const last = jobs.find((j) => j.datasource === spec.name);
-            return {
-              datasource: spec.name,
-              schedule: spec.import?.schedule ?? '-',
-              scheduled: Boolean(scheduler),
-              next_run: scheduler?.next ? new Date(scheduler.next).toISOString() : null,
-              last_run: last ? { job: last.job_id, status: last.status, started_at: last.started_at, rows: last.rows } : null,
-            };
+          const rows = [...app.project.datasources.values()].flatMap((spec) => {
+            const kinds: Array<{ kind: 'import' | 'export'; schedule: string; id: string }> = [];
+            if (spec.import) kinds.push({ kind: 'import', schedule: spec.import.schedule, id: autoSchedulerId(spec.name) });
+            if (spec.export) kinds.push({ kind: 'export', schedule: spec.export.schedule, id: exportSchedulerId(spec.name) });
+            return kinds.map(({ kind, schedule, id }) => {
+              const scheduler = schedulers.find((s) => s.key === id);
+              const last = jobs.find((j) => j.datasource === spec.name && j.kind === kind);
+              return {
+                datasource: spec.name,
+                kind,
+                schedule,
+                scheduled: Boolean(scheduler),
+                next_run: scheduler?.next ? new Date(scheduler.next).toISOString() : null,
+                last_run: last ? { job: last.job_id, status: last.status, started_at: last.started_at, rows: last.rows } : null,
+              };
+            });
           });
           output.result({ datasources: rows, queue: counts, workers });
           output.line(textTable(
-            ['datasource', 'schedule', 'next run', 'last run', 'status', 'rows'],
-            rows.map((r) => [r.datasource, r.schedule + (r.schedule === '@auto' && !r.scheduled ? ' (not pushed)' : ''), r.next_run ?? '-', r.last_run?.started_at ?? '-', r.last_run?.status ?? '-', r.last_run?.rows ?? '-']),
+            ['datasource', 'kind', 'schedule', 'next run', 'last run', 'status', 'rows'],
+            rows.map((r) => [r.datasource, r.kind, r.schedule + (r.schedule !== '@on-demand' && !r.scheduled ? ' (not pushed)' : ''), r.next_run ?? '-', r.last_run?.started_at ?? '-', r.last_run?.status ?? '-', r.last_run?.rows ?? '-']),
           ));
           output.line();
           output.line(`queue: ${counts.waiting ?? 0} waiting, ${counts.active ?? 0} active, ${counts.delayed ?? 0} delayed, ${counts.failed ?? 0} failed`);

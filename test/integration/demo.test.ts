@@ -20,5 +20,6 @@ describe('npm run demo (the Quick start main job)', () => {
     expect(result.stdout).toMatch(/│ events\s+│\s+150 │/);
     expect(result.stdout).toContain('amount: value "n/a" is not a valid Float64');
     expect(result.stdout).toContain('columns_added');
+    expect(result.stdout).toMatch(/s3:\/\/demo-bucket\/exports\/orders\/\d{4}-\d{2}-\d{2}\/orders-[a-z0-9-]+-part-00001\.parquet: 40 rows/);
   });
 });

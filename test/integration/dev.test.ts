@@ -37,7 +37,7 @@ describe('bucketpipe dev and commands from another terminal', () => {
     expect(jobs.stdout).toMatch(/devds\s+import\s+auto\s+ok/);
     const status = await runCli(['status'], { cwd: project.dir, env });
     expect(status.code, status.stderr).toBe(0);
-    expect(status.stdout).toMatch(/devds\s+@auto\s+\d{4}-/);
+    expect(status.stdout).toMatch(/devds\s+import\s+@auto\s+\d{4}-/);
     expect(status.stdout).toMatch(/workers: 1/);
     const preview = await runCli(['datasource', 'preview', 'devds'], { cwd: project.dir, env });
     expect(preview.code, preview.stderr).toBe(0);
