@@ -1,10 +1,13 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inject } from 'vitest';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { openApp, type App } from '../../src/app.js';
 import { selectRows } from '../../src/store/queries.js';
 import { S3_KEY, S3_SECRET } from './s3-server.js';
+import { createBucket } from './bucket.js';
+import { createProjectDir, type TestProjectDir } from './project.js';
 
 /**
  * The embedded engine takes one data directory per process, and each test file is a process:
@@ -37,4 +40,20 @@ export async function closeTestApp(): Promise<void> {
 /** Rows of a query on the app's store. */
 export async function query<T = Record<string, unknown>>(app: App, sql: string, params: Record<string, unknown> = {}): Promise<T[]> {
   return selectRows<T>((await app.store()).client, sql, params);
+}
+
+/**
+ * A fresh bucket and project folder for a describe block (created before its tests, the project
+ * removed and the app closed after); `assign` hands them to the block's variables.
+ */
+export function withBucketAndProject(s3: S3Client, assign: (bucket: string, project: TestProjectDir) => void): void {
+  let project: TestProjectDir | undefined;
+  beforeAll(async () => {
+    project = createProjectDir(s3Endpoint());
+    assign(await createBucket(s3), project);
+  });
+  afterAll(async () => {
+    await closeTestApp();
+    project?.remove();
+  });
 }

@@ -1,23 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { pushProject } from '../../src/push/push-project.js';
 import { syncDatasource } from '../../src/importer/sync-datasource.js';
-import { createBucket, putObjects, s3Client } from '../helpers/bucket.js';
-import { closeTestApp, openTestApp, query, s3Endpoint } from '../helpers/embedded.js';
-import { createProjectDir, importDatasource, type TestProjectDir } from '../helpers/project.js';
+import { putObjects, s3Client } from '../helpers/bucket.js';
+import { withBucketAndProject, openTestApp, query, s3Endpoint } from '../helpers/embedded.js';
+import { importDatasource, type TestProjectDir } from '../helpers/project.js';
 
 describe('CSV import', () => {
   const s3 = s3Client(s3Endpoint());
   let bucket: string;
   let project: TestProjectDir;
-
-  beforeAll(async () => {
-    bucket = await createBucket(s3);
-    project = createProjectDir(s3Endpoint());
-  });
-  afterAll(async () => {
-    await closeTestApp();
-    project.remove();
-  });
+  withBucketAndProject(s3, (b, p) => ((bucket = b), (project = p)));
 
   it('infers the schema at push from the oldest object, keeps leading zeros as text and loads every dialect', async () => {
     await putObjects(

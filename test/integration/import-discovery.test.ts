@@ -1,12 +1,12 @@
 import { gzipSync } from 'node:zlib';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { pushProject } from '../../src/push/push-project.js';
 import { syncDatasource } from '../../src/importer/sync-datasource.js';
-import { createBucket, putObjects, s3Client } from '../helpers/bucket.js';
-import { closeTestApp, openTestApp, query, s3Endpoint } from '../helpers/embedded.js';
-import { createProjectDir, importDatasource, type TestProjectDir } from '../helpers/project.js';
+import { putObjects, s3Client } from '../helpers/bucket.js';
+import { withBucketAndProject, openTestApp, query, s3Endpoint } from '../helpers/embedded.js';
+import { importDatasource, type TestProjectDir } from '../helpers/project.js';
 
 /** Every object names itself in its `src` column, so rows tell which objects were imported. */
 const SCHEMA = '    `src` String,\n    `n` Int32';
@@ -29,15 +29,7 @@ describe('object discovery', () => {
   const s3 = s3Client(s3Endpoint());
   let bucket: string;
   let project: TestProjectDir;
-
-  beforeAll(async () => {
-    bucket = await createBucket(s3);
-    project = createProjectDir(s3Endpoint());
-  });
-  afterAll(async () => {
-    await closeTestApp();
-    project.remove();
-  });
+  withBucketAndProject(s3, (b, p) => ((bucket = b), (project = p)));
 
   it('imports exactly the keys each glob matches', async () => {
     const keys = ['g/a.csv', 'g/b.csv', 'g/ab.csv', 'g/x1.csv', 'g/x22.csv', 'g/c.txt', 'g/sub/a.csv', 'g/sub/deep/b.csv', 'other/a.csv', 'g.csv'];

@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { pushProject } from '../../src/push/push-project.js';
 import { syncDatasource } from '../../src/importer/sync-datasource.js';
-import { createBucket, putObjects, s3Client } from '../helpers/bucket.js';
-import { closeTestApp, openTestApp, query, s3Endpoint } from '../helpers/embedded.js';
-import { createProjectDir, importDatasource, type TestProjectDir } from '../helpers/project.js';
+import { putObjects, s3Client } from '../helpers/bucket.js';
+import { withBucketAndProject, openTestApp, query, s3Endpoint } from '../helpers/embedded.js';
+import { importDatasource, type TestProjectDir } from '../helpers/project.js';
 
 async function columnsOf(app: App, table: string): Promise<Array<{ name: string; type: string }>> {
   return query(
@@ -35,15 +35,7 @@ describe('schema evolution', () => {
   const s3 = s3Client(s3Endpoint());
   let bucket: string;
   let project: TestProjectDir;
-
-  beforeAll(async () => {
-    bucket = await createBucket(s3);
-    project = createProjectDir(s3Endpoint());
-  });
-  afterAll(async () => {
-    await closeTestApp();
-    project.remove();
-  });
+  withBucketAndProject(s3, (b, p) => ((bucket = b), (project = p)));
 
   it('adds the new columns of later objects as Nullable, to the quarantine table as text, and logs it', async () => {
     await putObjects(s3, bucket, { 'evo/1.csv': 'a,b\n1,x\n2,y\n' });

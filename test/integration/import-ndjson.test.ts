@@ -1,11 +1,11 @@
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { pushProject } from '../../src/push/push-project.js';
 import { syncDatasource } from '../../src/importer/sync-datasource.js';
-import { createBucket, putObjects, s3Client } from '../helpers/bucket.js';
-import { closeTestApp, openTestApp, query, s3Endpoint } from '../helpers/embedded.js';
-import { createProjectDir, importDatasource, type TestProjectDir } from '../helpers/project.js';
+import { putObjects, s3Client } from '../helpers/bucket.js';
+import { withBucketAndProject, openTestApp, query, s3Endpoint } from '../helpers/embedded.js';
+import { importDatasource, type TestProjectDir } from '../helpers/project.js';
 import { S3_KEY, S3_SECRET } from '../helpers/s3-server.js';
 
 /** Writes an object through the engine itself, one line per element, compressed as asked (Node 20 has no zstd). */
@@ -28,15 +28,7 @@ describe('NDJSON import', () => {
   const s3 = s3Client(s3Endpoint());
   let bucket: string;
   let project: TestProjectDir;
-
-  beforeAll(async () => {
-    bucket = await createBucket(s3);
-    project = createProjectDir(s3Endpoint());
-  });
-  afterAll(async () => {
-    await closeTestApp();
-    project.remove();
-  });
+  withBucketAndProject(s3, (b, p) => ((bucket = b), (project = p)));
 
   it('reads declared json paths from plain, gzip, zstd and content-encoded objects and quarantines broken lines', async () => {
     const a = [
