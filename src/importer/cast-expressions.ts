@@ -2,6 +2,7 @@ import { quoteString } from '../store/sql.js';
 import {
   baseType,
   dateTimePrecision,
+  dateTimeZone,
   isCompositeType,
   isDateTimeType,
   isNullableType,
@@ -47,7 +48,7 @@ export function castExpressions(column: TargetColumn, raw: string): CastExpressi
     };
   }
   const parsed = isDateTimeType(type)
-    ? `parseDateTime64BestEffortOrNull(${present}, ${dateTimePrecision(type)})`
+    ? `parseDateTime64BestEffortOrNull(${present}, ${dateTimePrecision(type)}, ${quoteString(dateTimeZone(type))})`
     : `accurateCastOrNull(${present}, ${quoteString(base)})`;
   const value = isNullableType(type)
     ? `CAST(${parsed}, ${quoteString(type)})`

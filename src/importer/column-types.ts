@@ -45,3 +45,12 @@ export function dateTimePrecision(type: string): number {
   const m = /^DateTime64\(\s*(\d+)/.exec(baseType(type));
   return m ? Number(m[1]) : 0;
 }
+
+/**
+ * The time zone written in a DateTime or DateTime64 type, else UTC: text without a zone is read as
+ * UTC, the same on every machine whatever its local time zone.
+ */
+export function dateTimeZone(type: string): string {
+  const m = /^DateTime(?:64\(\s*\d+\s*,|\()\s*'([^']+)'/.exec(baseType(type));
+  return m ? m[1]! : 'UTC';
+}

@@ -5,7 +5,7 @@ import { objectUri } from '../bucket/bucket-uri.js';
 import { runStatement, selectRows, type QuerySettings } from '../store/queries.js';
 import { quoteIdentifier } from '../store/sql.js';
 import type { TargetColumn } from './cast-expressions.js';
-import { isCompositeType, isStringType } from './column-types.js';
+import { baseType, isCompositeType, isStringType } from './column-types.js';
 import { fieldColumn, positionalRead } from './csv-dialect.js';
 import { s3TableFunction } from './engine-source.js';
 import type { ImportContext } from './import-context.js';
@@ -92,7 +92,10 @@ function readQuery(ctx: ImportContext, layout: ObjectLayout, columns: readonly T
       if (from === undefined) return 'NULL';
       const type = sourceTypes.get(from) ?? 'String';
       if (isStringType(type)) return quoteIdentifier(from);
-      return isCompositeType(type) ? `toJSONString(${quoteIdentifier(from)})` : `toString(${quoteIdentifier(from)})`;
+      if (isCompositeType(type)) return `toJSONString(${quoteIdentifier(from)})`;
+      // An instant travels as ISO 8601 in UTC, so no time zone can shift it on the way.
+      if (/^DateTime/.test(baseType(type))) return `formatDateTime(${quoteIdentifier(from)}, '%Y-%m-%dT%H:%i:%S.%fZ', 'UTC')`;
+      return `toString(${quoteIdentifier(from)})`;
     });
     const fn = s3TableFunction(layout.source, 'Parquet');
     return {

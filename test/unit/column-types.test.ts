@@ -142,3 +142,15 @@ describe('dateTimePrecision', () => {
     expect(dateTimePrecision('String')).toBe(0);
   });
 });
+
+describe('dateTimeZone', () => {
+  it('reads the zone of DateTime and DateTime64 types, UTC otherwise', async () => {
+    const { dateTimeZone } = await import('../../src/importer/column-types.js');
+    expect(dateTimeZone("DateTime('Europe/Paris')")).toBe('Europe/Paris');
+    expect(dateTimeZone("DateTime64(3, 'America/New_York')")).toBe('America/New_York');
+    expect(dateTimeZone("Nullable(DateTime64(6,'Asia/Tokyo'))")).toBe('Asia/Tokyo');
+    expect(dateTimeZone('DateTime')).toBe('UTC');
+    expect(dateTimeZone('DateTime64(3)')).toBe('UTC');
+    expect(dateTimeZone('Date')).toBe('UTC');
+  });
+});
