@@ -39,11 +39,16 @@ export async function loadObject(
   const source = objectUri(layout.object.bucket, layout.object.key);
   const errorsFile = join(ctx.store.scratchDir, `${importId}.rejected.csv`);
   rmSync(errorsFile, { force: true });
-  const read = readQuery(ctx, layout, columns);
+  const direct = directInsert(layout, columns);
+  const read = direct ?? readQuery(ctx, layout, columns);
   const firstNewBlock = (await lastBlockNumber(client, table)) + 1;
   await setImportTag(client, table, importId);
   try {
     await withEngineErrors(ctx, layout.object, layout.source, async () => {
+      if (direct) {
+        await runStatement(client, `INSERT INTO ${quoteIdentifier(table)} ${direct.sql}`, direct.params);
+        return;
+      }
       await runStatement(
         client,
         `INSERT INTO ${quoteIdentifier(intakeTableName(table))} (${intakeColumnList(columns)}) ${read.sql}`,
@@ -72,6 +77,25 @@ function malformedRowsToFile(path: string): QuerySettings {
     input_format_allow_errors_num: UNLIMITED_ERRORS,
     input_format_allow_errors_ratio: 1,
     input_format_record_errors_file_path: path,
+  };
+}
+
+/**
+ * A Parquet object whose columns have exactly the table's types cannot hold a value that does not
+ * fit: it is inserted as it is, at the engine's own speed, without the text round trip of the split.
+ * Table columns the object lacks take their defaults.
+ */
+function directInsert(layout: ObjectLayout, columns: readonly TargetColumn[]): ReadQuery | undefined {
+  if (layout.format !== 'parquet') return undefined;
+  const sourceTypes = new Map(layout.columns.map((c) => [c.name, c.type]));
+  const mapping = mapColumns(columns.map((c) => c.name), layout.columns.map((c) => c.name));
+  const pairs = columns.filter((c) => mapping.has(c.name)).map((c) => ({ target: c, from: mapping.get(c.name)! }));
+  if (pairs.length === 0 || pairs.some((p) => sourceTypes.get(p.from) !== p.target.type)) return undefined;
+  const fn = s3TableFunction(layout.source, 'Parquet');
+  return {
+    sql: `(${pairs.map((p) => quoteIdentifier(p.target.name)).join(', ')}) SELECT ${pairs.map((p) => quoteIdentifier(p.from)).join(', ')} FROM ${fn.sql}`,
+    params: fn.params,
+    settings: {},
   };
 }
 
