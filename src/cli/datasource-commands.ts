@@ -68,7 +68,8 @@ export function registerDatasourceCommands(program: Command): void {
         let schemaSource: string;
         if (table) {
           schema = loadableColumns(table).map((c) => ({ name: c.name, type: c.type }));
-          schemaSource = `table ${name}` + ((await referenceObject(ctx.store.client, name)) ? ` (inferred from ${await referenceObject(ctx.store.client, name)})` : '');
+          const reference = await referenceObject(ctx.store.client, name);
+          schemaSource = `table ${name}${reference ? ` (inferred from ${reference})` : ''}`;
         } else if (ctx.datasource.schema) {
           schema = ctx.datasource.schema.map((c) => ({ name: c.name, type: c.type }));
           schemaSource = `SCHEMA of ${ctx.datasource.location.file}`;

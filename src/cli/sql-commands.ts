@@ -24,7 +24,9 @@ export function registerSqlCommands(program: Command): void {
           output.line('ok');
           return;
         }
-        const result = await store.client.exec({ query: `${statement}\nFORMAT ${formatName(options.format)}` });
+        // A query that names its own FORMAT keeps it.
+        const withFormat = /\bFORMAT\s+\w+\s*$/i.test(statement) ? statement : `${statement}\nFORMAT ${formatName(options.format)}`;
+        const result = await store.client.exec({ query: withFormat });
         for await (const chunk of result.stream) process.stdout.write(chunk as Buffer);
       }),
     );
