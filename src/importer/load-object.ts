@@ -10,7 +10,7 @@ import { fieldColumn, positionalRead } from './csv-dialect.js';
 import { s3TableFunction } from './engine-source.js';
 import type { ImportContext } from './import-context.js';
 import { defaultJsonPath, parseJsonPath } from './json-path.js';
-import { mapColumns } from './map-columns.js';
+import { mapColumns, mapObjectColumns } from './map-columns.js';
 import { intakeColumnList, intakeTableName } from './pipeline.js';
 import { withEngineErrors, type ObjectLayout } from './probe-object.js';
 import { IMPORT_TAG_COLUMN, quarantineTableName } from './table-names.js';
@@ -129,11 +129,12 @@ function readQuery(ctx: ImportContext, layout: ObjectLayout, columns: readonly T
     };
   }
   const csv = layout.csv!;
+  const byPosition = mapObjectColumns(columns.map((c) => c.name), layout, Boolean(ctx.datasource.schema)).mapping;
   const read = positionalRead(csv.delimiter, csv.hasHeader, layout.columns.length);
   const fn = s3TableFunction(layout.source, read.format, read.structure);
   const position = new Map(layout.columns.map((c, i) => [c.name, i]));
   const values = columns.map((c) => {
-    const from = mapping.get(c.name);
+    const from = byPosition.get(c.name);
     return from === undefined ? 'NULL' : fieldColumn(position.get(from)!);
   });
   return {

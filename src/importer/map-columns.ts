@@ -39,3 +39,25 @@ function groupBy(items: readonly string[], key: (s: string) => string): Map<stri
   }
   return groups;
 }
+
+/**
+ * Table columns → object columns for one object. By name when every table column is found so; a
+ * CSV object read against a declared SCHEMA is matched by position when it has no header, or when
+ * it has as many fields and the names it does share sit at the same places (other names, same
+ * layout: a renamed header).
+ */
+export function mapObjectColumns(
+  tableColumns: readonly string[],
+  object: { format: string; columns: ReadonlyArray<{ name: string }>; csv?: { hasHeader: boolean } },
+  declaredSchema: boolean,
+): { mapping: Map<string, string>; byPosition: boolean } {
+  const objectColumns = object.columns.map((c) => c.name);
+  const mapping = mapColumns(tableColumns, objectColumns);
+  const byName = { mapping, byPosition: false };
+  if (mapping.size === tableColumns.length || !declaredSchema || object.format !== 'csv' || objectColumns.length === 0) return byName;
+  const samePlaces = [...mapping].every(([table, found]) => tableColumns.indexOf(table) === objectColumns.indexOf(found));
+  const positional = !object.csv?.hasHeader || (objectColumns.length === tableColumns.length && samePlaces);
+  if (!positional) return byName;
+  const count = Math.min(tableColumns.length, objectColumns.length);
+  return { mapping: new Map(tableColumns.slice(0, count).map((name, i) => [name, objectColumns[i]!])), byPosition: true };
+}

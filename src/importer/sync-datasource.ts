@@ -11,7 +11,7 @@ import type { ImportContext } from './import-context.js';
 import { evolvedColumns, inferColumns } from './infer-columns.js';
 import { readLedger, recordObject, unfinishedImports, type ObjectStatus } from './ledger.js';
 import { loadObject, setImportTag, undoImport } from './load-object.js';
-import { mapColumns, unmappedColumns } from './map-columns.js';
+import { mapObjectColumns, unmappedColumns } from './map-columns.js';
 import { createSplitPipeline, dropSplitPipeline } from './pipeline.js';
 import { probeObject } from './probe-object.js';
 import type { TargetColumn } from './cast-expressions.js';
@@ -219,7 +219,11 @@ async function importOne(
   ctx.log.debug({ stage: 'claimed', object: uri, importId }, 'stage');
   try {
     const layout = await probeObject(ctx, object, !spec.schema);
-    const extra = unmappedColumns(mapColumns(columns.map((c) => c.name), layout.columns.map((c) => c.name)), layout.columns.map((c) => c.name));
+    const matched = mapObjectColumns(columns.map((c) => c.name), layout, Boolean(spec.schema));
+    if (matched.byPosition) {
+      event(uri, 'info', 'columns_by_position', `${uri} shares no column name with the SCHEMA of ${spec.name}; its columns were matched by position`);
+    }
+    const extra = unmappedColumns(matched.mapping, layout.columns.map((c) => c.name));
     if (extra.length > 0 && !spec.schema) {
       const added = evolvedColumns(await inferColumns(ctx, layout, layout.columns.filter((c) => extra.includes(c.name))));
       await addColumns(client, spec.name, added);

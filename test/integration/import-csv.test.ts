@@ -136,4 +136,20 @@ describe('CSV import', () => {
       { c1: 2, c2: 'beta', c3: '2024-01-02' },
     ]);
   });
+
+  it('reads a CSV without a header, or with other names, by position against a declared SCHEMA', async () => {
+    await putObjects(s3, bucket, { 'positional/a.csv': '1,alpha,2.5\n2,beta,\n', 'positional/b.csv': 'ID,NAME_OF_THING,VALUE_X\n3,gamma,7\n' });
+    project.writeDatasource('positional', importDatasource(`s3://${bucket}/positional/*.csv`, { schema: '    `id` UInt32,\n    `label` String,\n    `value` Nullable(Float64)' }));
+    const app = await openTestApp(project.dir);
+    await pushProject(app, { dryRun: false });
+    const report = await syncDatasource(await app.importContext('positional'), { trigger: 'on-demand' });
+    expect(report.status).toBe('ok');
+    expect(await query(app, 'SELECT id, label, value FROM positional ORDER BY id')).toEqual([
+      { id: 1, label: 'alpha', value: 2.5 },
+      { id: 2, label: 'beta', value: null },
+      { id: 3, label: 'gamma', value: 7 },
+    ]);
+    const events = await query<{ n: number }>(app, "SELECT count() AS n FROM _bucketpipe_events WHERE datasource = 'positional' AND event = 'columns_by_position'");
+    expect(events).toEqual([{ n: 2 }]);
+  });
 });
