@@ -163,10 +163,17 @@ function ndjsonReadQuery(
     // The raw JSON text of the value: strings are unescaped, objects and arrays stay JSON.
     return `multiIf(JSONExtractRaw(${at}) IN ('', 'null'), NULL, startsWith(JSONExtractRaw(${at}), '"'), JSONExtractString(${at}), JSONExtractRaw(${at}))`;
   });
-  const fn = s3TableFunction(layout.source, 'LineAsString', 'line String');
+  const outer = `SELECT ${[...values, 'n + 1', "if(valid, NULL, line)", "if(valid, '', 'the line is not a JSON object')", tail].join(', ')} `;
+  if (layout.jsonArray) {
+    // One JSON array of objects: the engine hands over each element; numbers are element places.
+    const fn = s3TableFunction(layout.source, 'JSONAsString', 'line String');
+    return { sql: `${outer}FROM (SELECT line, _row_number AS n, JSONType(line) = 'Object' AS valid FROM ${fn.sql})`, params: { ...fn.params, ...params }, settings: {} };
+  }
+  const fn = s3TableFunction(layout.source, 'LineAsString', 'raw String');
+  // A UTF-8 byte order mark before the first line is not part of its JSON.
   const sql =
-    `SELECT ${[...values, 'n + 1', "if(valid, NULL, line)", "if(valid, '', 'the line is not a JSON object')", tail].join(', ')} ` +
-    `FROM (SELECT line, _row_number AS n, isValidJSON(line) AND JSONType(line) = 'Object' AS valid FROM ${fn.sql} ` +
+    `${outer}FROM (SELECT line, _row_number AS n, isValidJSON(line) AND JSONType(line) = 'Object' AS valid ` +
+    `FROM (SELECT if(_row_number = 0, replaceOne(raw, '\\xEF\\xBB\\xBF', ''), raw) AS line, _row_number FROM ${fn.sql}) ` +
     `WHERE NOT match(line, '^\\\\s*$'))`;
   return { sql, params: { ...fn.params, ...params }, settings: {} };
 }

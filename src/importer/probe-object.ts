@@ -24,6 +24,8 @@ export interface ObjectLayout {
   columns: SourceColumn[];
   /** CSV only. */
   csv?: { delimiter: string; hasHeader: boolean };
+  /** NDJSON only: the object is one JSON array of objects (a `.json` export) rather than one object per line. */
+  jsonArray?: boolean;
   /** The object has no bytes at all. */
   empty: boolean;
 }
@@ -51,9 +53,10 @@ export async function probeObject(ctx: ImportContext, object: ObjectRef, describ
   if (head.bytes.length === 0) return { object, format, source, columns: [], empty: true };
   return withEngineErrors(ctx, object, source, async () => {
     if (format === 'csv') return probeCsv(ctx, object, source);
-    const columns =
-      format === 'parquet' ? await describe(ctx, source, 'Parquet', {}) : describeJson ? await describeNdjson(ctx, source) : [];
-    return { object, format, source, columns, empty: false };
+    if (format === 'parquet') return { object, format, source, columns: await describe(ctx, source, 'Parquet', {}), empty: false };
+    const jsonArray = (await firstLineOf(ctx, source)).replace(/^\uFEFF/, '').trimStart().startsWith('[');
+    const columns = describeJson ? await describeNdjson(ctx, source) : [];
+    return { object, format, source, columns, jsonArray, empty: false };
   });
 }
 
