@@ -7,7 +7,6 @@ import { formatProblem, loadProject } from './project/load-project.js';
 import type { ConnectionSpec, DatasourceSpec, ExportSpec, ImportSpec, Project, ProjectProblem } from './project/types.js';
 import type { ExportContext } from './exporter/export-context.js';
 import { createStore, storeSettingsFromEnv, type Store } from './store/create-store.js';
-import { ensureInternalTables } from './store/internal-tables.js';
 import { silentLogger, type Logger } from './log.js';
 
 /**
@@ -62,10 +61,7 @@ export async function openApp(options: AppOptions): Promise<App> {
     env,
     log: options.log ?? silentLogger,
     store() {
-      store ??= createStore({ ...storeSettingsFromEnv(projectDir, env), role: options.role }).then(async (opened) => {
-        await ensureInternalTables(opened.client);
-        return opened;
-      });
+      store ??= createStore({ ...storeSettingsFromEnv(projectDir, env), role: options.role });
       return store;
     },
     bucketAccess(connectionName) {

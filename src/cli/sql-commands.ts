@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { listEvents, listJobs } from '../ops/ops-log.js';
+import { ensureInternalTables } from '../store/internal-tables.js';
 import { textTable } from './output.js';
 import { withApp } from './main.js';
 
@@ -40,6 +41,7 @@ export function registerSqlCommands(program: Command): void {
     .action((datasource: string | undefined, options: { limit: string; events?: string }) =>
       withApp(program, async (app, output) => {
         const client = (await app.store()).client;
+        await ensureInternalTables(client);
         if (options.events) {
           const events = await listEvents(client, { jobId: options.events, datasource });
           output.result(events);

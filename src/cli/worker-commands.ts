@@ -5,6 +5,7 @@ import { openApp, type App } from '../app.js';
 import { toErrorReport } from '../errors.js';
 import { createLogger } from '../log.js';
 import { listJobs } from '../ops/ops-log.js';
+import { ensureInternalTables } from '../store/internal-tables.js';
 import { liveWorkers, openQueueClient } from '../queue/queue-client.js';
 import { autoIntervalMs, autoSchedulerId, exportSchedulerId } from '../queue/queue-names.js';
 import { startWorker, type RunningWorker } from '../worker/run-worker.js';
@@ -49,7 +50,9 @@ export function registerWorkerCommands(program: Command): void {
           const schedulers = await queue.queue.getJobSchedulers(0, -1);
           const counts = await queue.queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized');
           const workers = await liveWorkers(queue.queue);
-          const jobs = await listJobs((await app.store()).client, undefined, 1000);
+          const client = (await app.store()).client;
+          await ensureInternalTables(client);
+          const jobs = await listJobs(client, undefined, 1000);
           const rows = [...app.project.datasources.values()].flatMap((spec) => {
             const kinds: Array<{ kind: 'import' | 'export'; schedule: string; id: string }> = [];
             if (spec.import) kinds.push({ kind: 'import', schedule: spec.import.schedule, id: autoSchedulerId(spec.name) });

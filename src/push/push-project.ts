@@ -13,6 +13,7 @@ import type { DatasourceSpec, ProjectProblem } from '../project/types.js';
 import { ensureInternalTables } from '../store/internal-tables.js';
 import { addColumns, loadableColumns, readTableColumns, type ColumnDefinition } from '../store/table-ddl.js';
 import { validateColumnTypes } from './validate-types.js';
+import { unsupportedType } from '../store/server-capabilities.js';
 
 /** One step push takes (or would take, with --dry-run). */
 export interface PushStep {
@@ -67,7 +68,13 @@ async function planDatasource(app: App, spec: DatasourceSpec, problems: ProjectP
       problems.push({ location: column.location, message: `column ${column.name}: names starting with _bp_ or c__ are reserved for bucketpipe; rename the column.` });
     }
   }
-  const types = await validateColumnTypes(client, spec.schema ?? []);
+  const capabilities = (await app.store()).capabilities;
+  const unsupported = (spec.schema ?? []).flatMap((column) => {
+    const why = unsupportedType(column.type, capabilities);
+    return why ? [{ location: column.location, message: `column ${column.name}: type ${column.type}: ${why}.` }] : [];
+  });
+  problems.push(...unsupported);
+  const types = unsupported.length > 0 ? { problems: [], canonical: new Map<string, string>() } : await validateColumnTypes(client, spec.schema ?? []);
   problems.push(...types.problems);
   if (spec.import) {
     const problem = await checkBucketAccess(app, spec);

@@ -15,12 +15,13 @@ export async function validateColumnTypes(
   const probe = (subset: readonly ColumnSpec[]) =>
     selectRows<Record<string, string>>(
       client,
-      `SELECT ${subset.map((_, i) => `toTypeName(defaultValueOfTypeName({t${i}:String})) AS t${i}`).join(', ')}`,
-      Object.fromEntries(subset.map((c, i) => [`t${i}`, c.type])),
+      // An empty array of the type names it on every server version, composite types included.
+      `SELECT ${subset.map((_, i) => `toTypeName(CAST([], {t${i}:String})) AS t${i}`).join(', ')}`,
+      Object.fromEntries(subset.map((c, i) => [`t${i}`, `Array(${c.type})`])),
     );
   try {
     const row = (await probe(columns))[0] ?? {};
-    columns.forEach((c, i) => canonical.set(c.name, row[`t${i}`] ?? c.type));
+    columns.forEach((c, i) => canonical.set(c.name, row[`t${i}`]?.replace(/^Array\((.*)\)$/s, '$1') ?? c.type));
     return { problems: [], canonical };
   } catch {
     const problems: ProjectProblem[] = [];

@@ -1,8 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { createChdbConnection, type ChdbConnection } from 'chdb/connection';
 import { RemoteStoreConnection } from './remote-connection.js';
+import { withInlineParams } from './bind-params.js';
+import { capabilitiesOf, type ServerCapabilities } from './server-capabilities.js';
 import { hostStore, readHostRecord } from './store-host.js';
 import { BucketpipeError } from '../errors.js';
 
@@ -14,6 +16,8 @@ export interface Store {
   scratchDir: string;
   /** Safe to print: never contains a password. */
   description: string;
+  /** What the store's engine can do (all of it, for the embedded engine). */
+  capabilities: ServerCapabilities;
   close(): Promise<void>;
 }
 
@@ -40,9 +44,12 @@ export async function createStore(settings: StoreSettings): Promise<Store> {
   if (settings.clickhouseUrl) {
     const url = new URL(settings.clickhouseUrl);
     const safe = `${url.protocol}//${url.host}${url.pathname}`;
-    const client = createClient({ url: settings.clickhouseUrl });
-    await ping(client, safe);
-    return { client, kind: 'server', scratchDir, description: safe, close: () => client.close() };
+    const raw = createClient({ url: settings.clickhouseUrl, log: QUIET });
+    await ping(raw, safe);
+    const capabilities = await probeServer(raw);
+    // Older servers take no query parameters: values are then put into the SQL text by one escaping function.
+    const client = capabilities.queryParameters ? raw : withInlineParams(raw);
+    return { client, kind: 'server', scratchDir, description: `ClickHouse ${capabilities.version} at ${safe}`, capabilities, close: () => raw.close() };
   }
   mkdirSync(settings.dataDir, { recursive: true });
   return openEmbedded(settings, scratchDir);
@@ -62,15 +69,18 @@ async function openEmbedded(settings: StoreSettings, scratchDir: string): Promis
     if (holder && isAlive(holder.pid) && holder.pid !== process.pid) {
       const waitForHolder = holder.role === 'cli' && role !== 'cli' && Date.now() < deadline;
       if (!waitForHolder) {
-        const client = createClient({ connection: new RemoteStoreConnection(holder) } as unknown as Parameters<typeof createClient>[0]);
+        const client = createClient({ connection: new RemoteStoreConnection(holder), log: QUIET } as unknown as Parameters<typeof createClient>[0]);
         if ((await client.ping()).success) {
-          return { client, kind: 'embedded', scratchDir, description: `embedded engine at ${settings.dataDir} (held by process ${holder.pid})`, close: () => client.close() };
+          return {
+            client, kind: 'embedded', scratchDir, description: `embedded engine at ${settings.dataDir} (held by process ${holder.pid})`,
+            capabilities: await probeServer(client), close: () => client.close(),
+          };
         }
       }
     } else {
       const opened = tryOpenEngine(settings.dataDir);
       if (opened) {
-        const client = createClient({ connection: opened } as unknown as Parameters<typeof createClient>[0]);
+        const client = createClient({ connection: opened, log: QUIET } as unknown as Parameters<typeof createClient>[0]);
         await ping(client, settings.dataDir);
         const host = await hostStore(opened, settings.dataDir, role);
         return {
@@ -78,6 +88,7 @@ async function openEmbedded(settings: StoreSettings, scratchDir: string): Promis
           kind: 'embedded',
           scratchDir,
           description: `embedded engine at ${settings.dataDir}`,
+          capabilities: await probeServer(client),
           close: async () => {
             await host.close();
             await client.close();
@@ -114,6 +125,18 @@ function isAlive(pid: number): boolean {
   } catch (error) {
     return (error as { code?: string }).code === 'EPERM';
   }
+}
+
+/** The client's own logger would print failed queries' context on stderr; errors reach the caller instead. */
+const QUIET = { level: ClickHouseLogLevel.OFF };
+
+/** The server's version and the settings that decide what it can create. */
+async function probeServer(client: ClickHouseClient): Promise<ServerCapabilities> {
+  const version = ((await (await client.query({ query: 'SELECT version() AS v', format: 'JSONEachRow' })).json()) as Array<{ v: string }>)[0]?.v ?? '0';
+  const setting = (await (
+    await client.query({ query: "SELECT value FROM system.settings WHERE name = 'allow_experimental_low_cardinality_type'", format: 'JSONEachRow' })
+  ).json()) as Array<{ value: string }>;
+  return capabilitiesOf(version, { lowCardinalityEnabled: setting[0]?.value === '1' });
 }
 
 async function ping(client: ClickHouseClient, where: string): Promise<void> {

@@ -18,12 +18,12 @@ export interface ExistingColumn {
   defaultKind: string;
 }
 
-/** The columns of a table in position order, or undefined when there is no such table. */
+/** The columns of a table in definition order (system.columns' own order), or undefined when there is no such table. */
 export async function readTableColumns(client: ClickHouseClient, table: string): Promise<ExistingColumn[] | undefined> {
   const rows = await selectRows<{ name: string; type: string; default_kind: string }>(
     client,
     `SELECT name, type, default_kind FROM system.columns
-     WHERE database = currentDatabase() AND table = {table:String} ORDER BY position`,
+     WHERE database = currentDatabase() AND table = {table:String}`,
     { table },
   );
   if (rows.length > 0) return rows.map((r) => ({ name: r.name, type: r.type, defaultKind: r.default_kind }));

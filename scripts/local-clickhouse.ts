@@ -1,0 +1,81 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './local-redis.js';
+
+/** A private ClickHouse server (the machine's clickhouse-server binary) with its own folder and ports. */
+export interface LocalClickHouse {
+  /** `http://default@127.0.0.1:PORT/default`, for BUCKETPIPE_CLICKHOUSE_URL. */
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts clickhouse-server on free loopback ports with a config of its own (paths, ports, logs under a
+ * temp folder), so it touches nothing of a packaged installation. The root tag `yandex` is the one
+ * every server version reads.
+ */
+export async function startLocalClickHouse(binary = process.env.CLICKHOUSE_SERVER_BIN || 'clickhouse-server'): Promise<LocalClickHouse> {
+  const dir = mkdtempSync(join(tmpdir(), 'bucketpipe-clickhouse-'));
+  for (const sub of ['data', 'tmp', 'user_files', 'format_schemas', 'log']) mkdirSync(join(dir, sub));
+  const [http, tcp, interserver] = [await freePort(), await freePort(), await freePort()];
+  writeFileSync(
+    join(dir, 'config.xml'),
+    `<yandex>
+  <logger><level>warning</level><log>${dir}/log/server.log</log><errorlog>${dir}/log/error.log</errorlog><console>0</console></logger>
+  <http_port>${http}</http_port>
+  <tcp_port>${tcp}</tcp_port>
+  <interserver_http_port>${interserver}</interserver_http_port>
+  <listen_host>127.0.0.1</listen_host>
+  <path>${dir}/data/</path>
+  <tmp_path>${dir}/tmp/</tmp_path>
+  <user_files_path>${dir}/user_files/</user_files_path>
+  <format_schema_path>${dir}/format_schemas/</format_schema_path>
+  <users_config>${dir}/users.xml</users_config>
+  <default_profile>default</default_profile>
+  <default_database>default</default_database>
+  <mark_cache_size>268435456</mark_cache_size>
+  <max_concurrent_queries>100</max_concurrent_queries>
+</yandex>
+`,
+  );
+  writeFileSync(
+    join(dir, 'users.xml'),
+    `<yandex>
+  <profiles><default></default></profiles>
+  <users><default><password></password><networks><ip>127.0.0.1</ip><ip>::1</ip></networks><profile>default</profile><quota>default</quota></default></users>
+  <quotas><default></default></quotas>
+</yandex>
+`,
+  );
+  const child = spawn(binary, [`--config-file=${join(dir, 'config.xml')}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = `http://default@127.0.0.1:${http}/default`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`clickhouse-server exited with ${child.exitCode}: ${output.slice(-2000)}`);
+    const ready = await fetch(`http://127.0.0.1:${http}/ping`).then((r) => r.ok).catch(() => false);
+    if (ready) break;
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`clickhouse-server did not answer on port ${http}: ${output.slice(-2000)}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    url,
+    stop: async () => {
+      stopChild(child);
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function stopChild(child: ChildProcess): void {
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}

@@ -1,0 +1,60 @@
+/**
+ * What a ClickHouse server can do, from its version. Thresholds are the releases that made each
+ * feature generally available; the embedded engine (a current release) has them all.
+ */
+export interface ServerCapabilities {
+  version: string;
+  /** `{name:Type}` placeholders bound by the server (19.11). */
+  queryParameters: boolean;
+  dateTime64: boolean;
+  bool: boolean;
+  map: boolean;
+  /** The JSON / Object('json') column types. */
+  json: boolean;
+  /** LowCardinality without a setting (19.3); before, only with allow_experimental_low_cardinality_type. */
+  lowCardinality: boolean;
+  ipAddressTypes: boolean;
+  parquet: boolean;
+}
+
+export function capabilitiesOf(version: string, settings: { lowCardinalityEnabled?: boolean } = {}): ServerCapabilities {
+  const [major = 0, minor = 0] = version.split('.').map((p) => Number(p));
+  const atLeast = (a: number, b: number) => major > a || (major === a && minor >= b);
+  return {
+    version,
+    queryParameters: atLeast(19, 11),
+    dateTime64: atLeast(20, 1),
+    bool: atLeast(21, 12),
+    map: atLeast(21, 8),
+    json: atLeast(22, 3),
+    lowCardinality: atLeast(19, 3) || Boolean(settings.lowCardinalityEnabled),
+    ipAddressTypes: atLeast(19, 3),
+    parquet: atLeast(19, 2),
+  };
+}
+
+/** The type families of a type text: `Nullable(Map(String, DateTime64(3)))` → Nullable, Map, String, DateTime64. */
+export function typeFamilies(type: string): string[] {
+  return [...type.matchAll(/([A-Za-z][A-Za-z0-9_]*)\s*(?=\(|,|\)|$)/g)].map((m) => m[1]!).filter((name) => /^[A-Z]/.test(name));
+}
+
+const NEEDS: ReadonlyArray<{ families: readonly string[]; capability: keyof ServerCapabilities; instead: string }> = [
+  { families: ['DateTime64'], capability: 'dateTime64', instead: 'DateTime (whole seconds)' },
+  { families: ['Bool', 'Boolean'], capability: 'bool', instead: 'UInt8' },
+  { families: ['Map'], capability: 'map', instead: 'String holding JSON, or Nested' },
+  { families: ['JSON', 'Object'], capability: 'json', instead: 'String holding JSON' },
+  { families: ['LowCardinality'], capability: 'lowCardinality', instead: 'String, or set allow_experimental_low_cardinality_type = 1 in the server profile' },
+  { families: ['IPv4', 'IPv6'], capability: 'ipAddressTypes', instead: 'String or UInt32' },
+];
+
+/** Why a column type cannot be created on this server, or undefined when it can. */
+export function unsupportedType(type: string, capabilities: ServerCapabilities): string | undefined {
+  const families = new Set(typeFamilies(type));
+  for (const need of NEEDS) {
+    const family = need.families.find((f) => families.has(f));
+    if (family && !capabilities[need.capability]) {
+      return `${family} is not available on ClickHouse ${capabilities.version}; use ${need.instead}`;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,81 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createStore, type Store } from '../../src/store/create-store.js';
+import { insertRows, runStatement, selectRows } from '../../src/store/queries.js';
+import { identifierList, quoteIdentifier } from '../../src/store/sql.js';
+import { runCli } from '../helpers/cli.js';
+import { createProjectDir } from '../helpers/project.js';
+
+const HOSTILE = "it's \"quoted\" \\ back\\slash\nnew line\ttab ünï {x:String} --; DROP TABLE t; `tick`";
+const HOSTILE_COLUMNS = ['order id', 'say "hi"', 'back`tick', 'semi;colon', 'dash--dash', 'select', 'naïve'];
+
+/** The same checks on every store: the embedded engine and a real (old) ClickHouse server. */
+describe.each([
+  ['the embedded engine', () => ({ dataDir: mkdtempSync(join(tmpdir(), 'bucketpipe-conf-')) })],
+  ['ClickHouse server 18.16', () => ({ clickhouseUrl: inject('clickhouseUrl'), dataDir: mkdtempSync(join(tmpdir(), 'bucketpipe-conf-')) })],
+] as const)('store conformance: %s', (_name, settings) => {
+  let store: Store;
+  let dataDir: string;
+  beforeAll(async () => {
+    const s = settings();
+    dataDir = s.dataDir;
+    store = await createStore(s);
+  });
+  afterAll(async () => {
+    await store.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('binds values of every shape, hostile strings included, and reads them back unchanged', async () => {
+    const rows = await selectRows<{ s: string; n: string | number; a: string[]; z: string | null }>(
+      store.client,
+      'SELECT {s:String} AS s, {n:Int64} AS n, {a:Array(String)} AS a, {z:Nullable(String)} AS z',
+      { s: HOSTILE, n: -42, a: [HOSTILE, ''], z: null },
+    );
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.s).toBe(HOSTILE);
+    expect(Number(rows[0]!.n)).toBe(-42);
+    expect(rows[0]!.a).toEqual([HOSTILE, '']);
+    expect(rows[0]!.z).toBeNull();
+  });
+
+  it('quotes hostile column names in DDL, inserts and selects', async () => {
+    const table = `conformance_${Date.now().toString(36)}`;
+    await runStatement(store.client, `CREATE TABLE ${quoteIdentifier(table)} (${HOSTILE_COLUMNS.map((c) => `${quoteIdentifier(c)} String`).join(', ')}) ENGINE = MergeTree ORDER BY tuple()`);
+    await insertRows(store.client, table, [Object.fromEntries(HOSTILE_COLUMNS.map((c) => [c, `${c}=${HOSTILE}`]))]);
+    const back = await selectRows<Record<string, string>>(store.client, `SELECT ${identifierList(HOSTILE_COLUMNS)} FROM ${quoteIdentifier(table)} WHERE ${quoteIdentifier('select')} = {v:String}`, { v: `select=${HOSTILE}` });
+    expect(back).toEqual([Object.fromEntries(HOSTILE_COLUMNS.map((c) => [c, `${c}=${HOSTILE}`]))]);
+    await runStatement(store.client, `DROP TABLE ${quoteIdentifier(table)}`);
+  });
+});
+
+describe('push against a server that lacks a type', () => {
+  const cleanups: Array<() => void> = [];
+  afterAll(() => cleanups.forEach((c) => c()));
+
+  it('names every column, its type and the server version, and creates nothing', async () => {
+    const project = createProjectDir(inject('s3Endpoint'));
+    const dataDir = mkdtempSync(join(tmpdir(), 'bucketpipe-caps-'));
+    cleanups.push(() => project.remove(), () => rmSync(dataDir, { recursive: true, force: true }));
+    const table = `lacking_${Date.now().toString(36)}`;
+    project.writeDatasource(
+      table,
+      ['SCHEMA >', '    `id` UInt64,', '    `at` DateTime64(3),', '    `ok` Bool,', '    `tags` Map(String, String),', '    `kind` LowCardinality(String),', '    `note` Nullable(String)', ''].join('\n'),
+    );
+    const env = { ...process.env, BUCKETPIPE_CLICKHOUSE_URL: inject('clickhouseUrl'), BUCKETPIPE_DATA_DIR: dataDir, REDIS_URL: inject('redisUrl') };
+    const push = await runCli(['push'], { cwd: project.dir, env });
+    expect(push.code).toBe(2);
+    const lines = push.stderr.split('\n').filter((l) => l.startsWith(`datasources/${table}.datasource:`));
+    expect(lines).toEqual([
+      `datasources/${table}.datasource:3: column at: type DateTime64(3): DateTime64 is not available on ClickHouse 18.16.1; use DateTime (whole seconds).`,
+      `datasources/${table}.datasource:4: column ok: type Bool: Bool is not available on ClickHouse 18.16.1; use UInt8.`,
+      `datasources/${table}.datasource:5: column tags: type Map(String, String): Map is not available on ClickHouse 18.16.1; use String holding JSON, or Nested.`,
+      `datasources/${table}.datasource:6: column kind: type LowCardinality(String): LowCardinality is not available on ClickHouse 18.16.1; use String, or set allow_experimental_low_cardinality_type = 1 in the server profile.`,
+    ]);
+    const tables = await runCli(['sql', `SELECT count() AS n FROM system.tables WHERE database = currentDatabase() AND (name LIKE '${table}%' OR name LIKE '\\_bucketpipe%')`, '--format', 'TSV'], { cwd: project.dir, env });
+    expect(tables.code, tables.stderr).toBe(0);
+    expect(tables.stdout.trim()).toBe('0');
+  });
+});
