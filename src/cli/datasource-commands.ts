@@ -59,7 +59,7 @@ export function registerDatasourceCommands(program: Command): void {
     .action((name: string, options: { limit: string }) =>
       withApp(program, async (app, output) => {
         const ctx = await app.importContext(name);
-        await ensureInternalTables(ctx.store.client);
+        await ensureInternalTables(ctx.store);
         const uri = parseBucketUri(ctx.datasource.import.bucketUri);
         const ledger = await readLedger(ctx.store.client, name);
         const discovery = await discoverObjects(ctx.access, uri, ledger);

@@ -40,8 +40,9 @@ export function registerSqlCommands(program: Command): void {
     .option('--events <job_id>', 'the events of one job')
     .action((datasource: string | undefined, options: { limit: string; events?: string }) =>
       withApp(program, async (app, output) => {
-        const client = (await app.store()).client;
-        await ensureInternalTables(client);
+        const store = await app.store();
+        const client = store.client;
+        await ensureInternalTables(store);
         if (options.events) {
           const events = await listEvents(client, { jobId: options.events, datasource });
           output.result(events);

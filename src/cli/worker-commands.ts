@@ -50,8 +50,9 @@ export function registerWorkerCommands(program: Command): void {
           const schedulers = await queue.queue.getJobSchedulers(0, -1);
           const counts = await queue.queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized');
           const workers = await liveWorkers(queue.queue);
-          const client = (await app.store()).client;
-          await ensureInternalTables(client);
+          const store = await app.store();
+          const client = store.client;
+          await ensureInternalTables(store);
           const jobs = await listJobs(client, undefined, 1000);
           const rows = [...app.project.datasources.values()].flatMap((spec) => {
             const kinds: Array<{ kind: 'import' | 'export'; schedule: string; id: string }> = [];

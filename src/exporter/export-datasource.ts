@@ -80,7 +80,7 @@ async function runExport(ctx: ExportContext, options: ExportOptions): Promise<Ex
   const events: OpsEvent[] = [];
   const event = (object: string, level: OpsEvent['level'], name: string, message: string) => events.push({ jobId, datasource: table, object, level, event: name, message });
   const job = { jobId, datasource: table, kind: 'export' as const, trigger: options.trigger, startedAt, objects: 0, failedObjects: 0, rows: 0, quarantined: 0, bytes: 0 };
-  await ensureInternalTables(client);
+  await ensureInternalTables(ctx.store);
   await recordJob(client, { ...job, status: 'running' });
   const run: ExportRun = { datasource: table, runId, jobId, strategy: spec.strategy, status: 'running', watermarkFrom: 0, watermarkTo: 0, startedAt, files: 0, rows: 0, bytes: 0 };
   const stagingDir = join(ctx.store.scratchDir, `export-${runId}`);

@@ -235,7 +235,7 @@ async function renumberAroundMalformedRows(client: ClickHouseClient, table: stri
 export async function setImportTag(client: ClickHouseClient, table: string, importId: string): Promise<void> {
   await runStatement(
     client,
-    `ALTER TABLE ${quoteIdentifier(table)} MODIFY COLUMN ${quoteIdentifier(IMPORT_TAG_COLUMN)} LowCardinality(String) MATERIALIZED {tag:String}`,
+    `ALTER TABLE ${quoteIdentifier(table)} MODIFY COLUMN ${quoteIdentifier(IMPORT_TAG_COLUMN)} String MATERIALIZED {tag:String}`,
     { tag: importId },
   );
 }

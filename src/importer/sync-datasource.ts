@@ -111,7 +111,7 @@ async function runSync(ctx: ImportContext, options: SyncOptions): Promise<Import
   const event = (object: string, level: OpsEvent['level'], name: string, message: string) =>
     events.push({ jobId, datasource: spec.name, object, level, event: name, message });
 
-  await ensureInternalTables(client);
+  await ensureInternalTables(ctx.store);
   await recordJob(client, job);
   let pipelineBuilt = false;
   try {

@@ -50,7 +50,7 @@ export async function pushProject(app: App, options: { dryRun: boolean }): Promi
     throw new BucketpipeError('PROJECT_INVALID', `push found ${lines.length} problem${lines.length === 1 ? '' : 's'}; nothing was changed:\n${lines.join('\n')}`);
   }
   if (options.dryRun) return { dryRun: true, steps, warnings };
-  await ensureInternalTables(store.client);
+  await ensureInternalTables(store);
   for (const step of steps) {
     const spec = app.datasource(step.datasource);
     if (step.action === 'create_tables') await createDatasourceTables(store.client, spec, step.columns!, step.reference);

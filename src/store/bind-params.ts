@@ -66,14 +66,19 @@ export function literal(value: unknown, type: string): string {
 }
 
 /**
- * The same client, with bound values put into the SQL text before it leaves: for servers that take
- * no query parameters. Everything else passes through.
+ * The same client, adapted to a server older than query parameters: bound values are put into the
+ * SQL text before it leaves, and inserted timestamps may carry milliseconds (the old parser wants
+ * whole seconds unless asked for its best effort). Everything else passes through.
  */
-export function withInlineParams<C extends object>(client: C): C {
+export function forOldServer<C extends object>(client: C): C {
   return new Proxy(client, {
     get(target, property, receiver) {
       const value = Reflect.get(target, property, receiver);
       if (typeof value !== 'function') return value;
+      if (property === 'insert') {
+        return (params: { clickhouse_settings?: Record<string, unknown> }) =>
+          value.call(target, { ...params, clickhouse_settings: { ...params.clickhouse_settings, date_time_input_format: 'best_effort' } });
+      }
       if (property !== 'query' && property !== 'command' && property !== 'exec') return value.bind(target);
       return (params: { query: string; query_params?: Record<string, unknown> }) => {
         if (!params.query_params || Object.keys(params.query_params).length === 0) return value.call(target, params);

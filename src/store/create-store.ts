@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { createChdbConnection, type ChdbConnection } from 'chdb/connection';
 import { RemoteStoreConnection } from './remote-connection.js';
-import { withInlineParams } from './bind-params.js';
+import { forOldServer } from './bind-params.js';
 import { capabilitiesOf, type ServerCapabilities } from './server-capabilities.js';
 import { hostStore, readHostRecord } from './store-host.js';
 import { BucketpipeError } from '../errors.js';
@@ -48,7 +48,7 @@ export async function createStore(settings: StoreSettings): Promise<Store> {
     await ping(raw, safe);
     const capabilities = await probeServer(raw);
     // Older servers take no query parameters: values are then put into the SQL text by one escaping function.
-    const client = capabilities.queryParameters ? raw : withInlineParams(raw);
+    const client = capabilities.queryParameters ? raw : forOldServer(raw);
     return { client, kind: 'server', scratchDir, description: `ClickHouse ${capabilities.version} at ${safe}`, capabilities, close: () => raw.close() };
   }
   mkdirSync(settings.dataDir, { recursive: true });

@@ -46,13 +46,14 @@ function columnSql(c: ColumnDefinition): string {
 
 /**
  * The data table. Engine clauses are the datasource's own SQL expressions, as in its file. The hidden
- * import tag column says which import wrote each row; it is not part of `SELECT *`.
+ * import tag column says which import wrote each row; it is not part of `SELECT *`. (A String: its
+ * value is one per part, which compresses to almost nothing, and every server version has it.)
  */
 export function dataTableSql(name: string, columns: readonly ColumnDefinition[], engine: EngineSpec): string {
   const engineCall = `${engine.engine}(${engine.engineArgs.join(', ')})`;
   const parts = [
     `CREATE TABLE IF NOT EXISTS ${quoteIdentifier(name)} (`,
-    [...columns.map(columnSql), `${quoteIdentifier(IMPORT_TAG_COLUMN)} LowCardinality(String) MATERIALIZED ''`].join(',\n  '),
+    [...columns.map(columnSql), `${quoteIdentifier(IMPORT_TAG_COLUMN)} String MATERIALIZED ''`].join(',\n  '),
     `) ENGINE = ${engineCall}`,
     engine.partitionKey ? `PARTITION BY ${engine.partitionKey}` : '',
     `ORDER BY ${engine.sortingKey ? `(${engine.sortingKey})` : 'tuple()'}`,

@@ -78,4 +78,31 @@ describe('push against a server that lacks a type', () => {
     expect(tables.code, tables.stderr).toBe(0);
     expect(tables.stdout.trim()).toBe('0');
   });
+
+  it('creates the data, quarantine and internal tables of a schema the server has, and a second push changes nothing', async () => {
+    const project = createProjectDir(inject('s3Endpoint'));
+    const dataDir = mkdtempSync(join(tmpdir(), 'bucketpipe-caps-'));
+    cleanups.push(() => project.remove(), () => rmSync(dataDir, { recursive: true, force: true }));
+    const table = `fitting_${Date.now().toString(36)}`;
+    project.writeDatasource(table, ['SCHEMA >', '    `id` UInt64,', "    `at` DateTime('UTC'),", '    `odd name`  Nullable(String),', '    `price` Decimal(10, 2)', '', 'ENGINE_SORTING_KEY "id"', ''].join('\n'));
+    const env = { ...process.env, BUCKETPIPE_CLICKHOUSE_URL: inject('clickhouseUrl'), BUCKETPIPE_DATA_DIR: dataDir, REDIS_URL: inject('redisUrl') };
+    const push = await runCli(['push'], { cwd: project.dir, env });
+    expect(push.code, push.stderr).toBe(0);
+    expect(push.stdout).toContain(`create tables ${table} and ${table}_quarantine (4 columns)`);
+    const again = await runCli(['push'], { cwd: project.dir, env });
+    expect(again.stdout).toContain(`${table}: no changes`);
+    const columns = await runCli(['sql', `SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = '${table}'`, '--format', 'JSONEachRow'], { cwd: project.dir, env });
+    expect(columns.stdout.trim().split('\n').map((l) => JSON.parse(l))).toEqual([
+      { name: 'id', type: 'UInt64' },
+      { name: 'at', type: "DateTime('UTC')" },
+      { name: 'odd name', type: 'Nullable(String)' },
+      { name: 'price', type: 'Decimal(10, 2)' },
+      { name: '_bp_import_id', type: 'String' },
+    ]);
+    const internal = await runCli(['sql', "SELECT name FROM system.tables WHERE database = currentDatabase() AND name LIKE '\\_bucketpipe%' ORDER BY name", '--format', 'TSV'], { cwd: project.dir, env });
+    expect(internal.stdout.trim().split('\n')).toEqual(['_bucketpipe_datasources', '_bucketpipe_events', '_bucketpipe_export_files', '_bucketpipe_exports', '_bucketpipe_jobs', '_bucketpipe_objects']);
+    const jobs = await runCli(['jobs'], { cwd: project.dir, env });
+    expect(jobs.code, jobs.stderr).toBe(0);
+    expect(jobs.stdout).toContain('No jobs yet.');
+  });
 });

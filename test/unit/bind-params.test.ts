@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bindParams, literal, withInlineParams } from '../../src/store/bind-params.js';
+import { bindParams, forOldServer, literal } from '../../src/store/bind-params.js';
 
 describe('bindParams', () => {
   it('puts each value into the SQL text as a literal of its declared type', () => {
@@ -29,13 +29,16 @@ describe('bindParams', () => {
     expect(literal([["a'"], []], 'Array(Array(LowCardinality(String)))')).toBe("[['a\\''], []]");
   });
 
-  it('wraps a client so that query, command and exec send bound text and no parameters', async () => {
+  it('adapts a client to an old server: bound text instead of parameters, best-effort timestamps on insert', async () => {
     const seen: unknown[] = [];
     const client = { query: async (p: unknown) => seen.push(p), insert: async (p: unknown) => seen.push(p), other: 1 };
-    const wrapped = withInlineParams(client);
+    const wrapped = forOldServer(client);
     await wrapped.query({ query: 'SELECT {x:String}', query_params: { x: 'y' }, format: 'JSONEachRow' } as never);
     await wrapped.insert({ table: 't' } as never);
-    expect(seen).toEqual([{ query: "SELECT 'y'", format: 'JSONEachRow' }, { table: 't' }]);
+    expect(seen).toEqual([
+      { query: "SELECT 'y'", format: 'JSONEachRow' },
+      { table: 't', clickhouse_settings: { date_time_input_format: 'best_effort' } },
+    ]);
     expect(wrapped.other).toBe(1);
   });
 });
