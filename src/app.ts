@@ -8,6 +8,7 @@ import type { ConnectionSpec, DatasourceSpec, ExportSpec, ImportSpec, Project, P
 import type { ExportContext } from './exporter/export-context.js';
 import { createStore, storeSettingsFromEnv, type Store } from './store/create-store.js';
 import { silentLogger, type Logger } from './log.js';
+import { openLocalEngine, type LocalEngine } from './store/local-engine.js';
 
 /**
  * The composition root: a validated project, plus the store and bucket clients built from settings
@@ -46,6 +47,7 @@ export async function openApp(options: AppOptions): Promise<App> {
   const env = options.env ?? process.env;
   const loaded = await loadValidProject(projectDir);
   let store: Promise<Store> | undefined;
+  let localEngine: LocalEngine | undefined;
   const accesses = new Map<string, BucketAccess>();
 
   const app: App = {
@@ -102,10 +104,22 @@ export async function openApp(options: AppOptions): Promise<App> {
       }
       const access = app.bucketAccess(spec.import.connectionName);
       const credentials = await resolveEngineCredentials(access, parseBucketUri(spec.import.bucketUri).bucket);
-      return { store: await app.store(), datasource: spec as DatasourceSpec & { import: ImportSpec }, access, credentials, log: app.log.child({ datasource: name }) };
+      const opened = await app.store();
+      // With a server as the store, objects are read and split by this process's own engine.
+      if (opened.kind === 'server') localEngine ??= openLocalEngine();
+      return {
+        store: opened,
+        datasource: spec as DatasourceSpec & { import: ImportSpec },
+        access,
+        credentials,
+        log: app.log.child({ datasource: name }),
+        engine: localEngine?.client ?? opened.client,
+        staging: localEngine,
+      };
     },
     async close() {
       for (const access of accesses.values()) access.client.destroy();
+      await localEngine?.close();
       if (store) await (await store.catch(() => undefined))?.close();
     },
   };

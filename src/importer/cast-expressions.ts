@@ -47,9 +47,11 @@ export function castExpressions(column: TargetColumn, raw: string): CastExpressi
       problem,
     };
   }
+  // true/false read as 1/0 in integer columns (booleans where the store has no Bool type).
+  const numeric = /^U?Int\d+$/.test(base) ? `transform(lowerUTF8(${present}), ['true', 'false'], ['1', '0'], ${present})` : present;
   const parsed = isDateTimeType(type)
     ? `parseDateTime64BestEffortOrNull(${present}, ${dateTimePrecision(type)}, ${quoteString(dateTimeZone(type))})`
-    : `accurateCastOrNull(${present}, ${quoteString(base)})`;
+    : `accurateCastOrNull(${numeric}, ${quoteString(base)})`;
   const value = isNullableType(type)
     ? `CAST(${parsed}, ${quoteString(type)})`
     : `CAST(ifNull(${parsed}, defaultValueOfTypeName(${quoteString(base)})), ${quoteString(type)})`;

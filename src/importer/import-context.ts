@@ -6,6 +6,8 @@ import { explainS3Error } from '../bucket/s3-errors.js';
 import type { DatasourceSpec, ImportSpec } from '../project/types.js';
 import type { Store } from '../store/create-store.js';
 import type { Logger } from '../log.js';
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { LocalEngine } from '../store/local-engine.js';
 import type { Compression } from './formats.js';
 import type { ObjectSource } from './engine-source.js';
 
@@ -18,6 +20,13 @@ export interface ImportContext {
   credentials?: AwsCredentialIdentity;
   /** Stage-by-stage progress at debug level (`stage` records). */
   log: Logger;
+  /**
+   * The engine that reads and splits objects: the store itself when embedded; with a ClickHouse server
+   * as the store, the worker's own engine, which stages the rows and streams them to the server.
+   */
+  engine: ClickHouseClient;
+  /** Set when rows are staged in the worker's engine and streamed to the server. */
+  staging?: LocalEngine;
 }
 
 /** Resolves the connection's credentials once, through the same chain the S3 client uses. */

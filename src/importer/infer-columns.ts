@@ -4,6 +4,7 @@ import { isNullableType, isNumericType, isStringType, makeNullable } from './col
 import { fieldColumn, positionalRead } from './csv-dialect.js';
 import { s3TableFunction } from './engine-source.js';
 import type { ImportContext } from './import-context.js';
+import type { ServerCapabilities } from '../store/server-capabilities.js';
 import { INFERENCE_ROWS, type ObjectLayout, type SourceColumn } from './probe-object.js';
 
 /**
@@ -22,7 +23,7 @@ export async function inferColumns(
     let type = c.type;
     if (fact?.leadingZeros) type = isNullableType(type) ? 'Nullable(String)' : 'String';
     if (fact?.empty && !isStringType(type)) type = makeNullable(type);
-    return { name: c.name, type };
+    return { name: c.name, type: forStore(type, ctx.store.capabilities) };
   });
 }
 
@@ -46,7 +47,7 @@ async function csvValueFacts(
     return `[countIf(match(${v}, '^[+-]?0[0-9]')), countIf(trimBoth(${v}) = '' OR lowerUTF8(${v}) = 'null')]`;
   });
   const rows = await selectRows<{ facts: Array<Array<string | number>> }>(
-    ctx.store.client,
+    ctx.engine,
     `SELECT [${checks.join(', ')}] AS facts FROM (SELECT * FROM ${fn.sql} LIMIT ${INFERENCE_ROWS})`,
     fn.params,
     { ...read.settings, input_format_allow_errors_ratio: 1, input_format_allow_errors_num: 1000000000 },
@@ -66,4 +67,12 @@ async function csvValueFacts(
 /** Columns that later objects bring: always Nullable, since earlier rows have no value for them. */
 export function evolvedColumns(columns: readonly ColumnDefinition[]): ColumnDefinition[] {
   return columns.map((c) => ({ name: c.name, type: makeNullable(c.type) }));
+}
+
+/** An inferred type the store can hold: older servers get whole-second DateTime and UInt8 booleans. */
+export function forStore(type: string, capabilities: ServerCapabilities): string {
+  let fitted = type;
+  if (!capabilities.dateTime64) fitted = fitted.replace(/DateTime64\(\s*\d+\s*(,\s*('[^']*')\s*)?\)/g, (_m, _tz, zone: string | undefined) => (zone ? `DateTime(${zone})` : 'DateTime'));
+  if (!capabilities.bool) fitted = fitted.replace(/\bBool\b/g, 'UInt8');
+  return fitted;
 }

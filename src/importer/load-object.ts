@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { objectUri } from '../bucket/bucket-uri.js';
 import { runStatement, selectRows, type QuerySettings } from '../store/queries.js';
-import { quoteIdentifier } from '../store/sql.js';
+import { identifierList, quoteIdentifier } from '../store/sql.js';
 import type { TargetColumn } from './cast-expressions.js';
 import { baseType, isCompositeType, isStringType } from './column-types.js';
 import { fieldColumn, positionalRead } from './csv-dialect.js';
@@ -11,7 +11,9 @@ import { s3TableFunction } from './engine-source.js';
 import type { ImportContext } from './import-context.js';
 import { defaultJsonPath, parseJsonPath } from './json-path.js';
 import { mapColumns, mapObjectColumns } from './map-columns.js';
-import { intakeColumnList, intakeTableName } from './pipeline.js';
+import { intakeColumnList, intakeTableName, type SplitTargets } from './pipeline.js';
+import type { LocalEngine } from '../store/local-engine.js';
+import type { Store } from '../store/create-store.js';
 import { withEngineErrors, type ObjectLayout } from './probe-object.js';
 import { IMPORT_TAG_COLUMN, quarantineTableName } from './table-names.js';
 
@@ -34,32 +36,19 @@ export async function loadObject(
   importId: string,
 ): Promise<LoadResult> {
   if (layout.empty || (layout.format !== 'ndjson' && layout.columns.length === 0)) return { rows: 0, quarantined: 0 };
+  return ctx.staging ? loadThroughStage(ctx, ctx.staging, layout, columns, importId) : loadInPlace(ctx, layout, columns, importId);
+}
+
+/** Embedded store: the split writes straight into the datasource's tables, tagged while it runs. */
+async function loadInPlace(ctx: ImportContext, layout: ObjectLayout, columns: readonly TargetColumn[], importId: string): Promise<LoadResult> {
   const client = ctx.store.client;
   const table = ctx.datasource.name;
-  const source = objectUri(layout.object.bucket, layout.object.key);
-  const errorsFile = join(ctx.store.scratchDir, `${importId}.rejected.csv`);
-  rmSync(errorsFile, { force: true });
-  const direct = directInsert(layout, columns);
-  const read = direct ?? readQuery(ctx, layout, columns);
   const firstNewBlock = (await lastBlockNumber(client, table)) + 1;
   await setImportTag(client, table, importId);
   try {
-    await withEngineErrors(ctx, layout.object, layout.source, async () => {
-      if (direct) {
-        await runStatement(client, `INSERT INTO ${quoteIdentifier(table)} ${direct.sql}`, direct.params);
-        return;
-      }
-      await runStatement(
-        client,
-        `INSERT INTO ${quoteIdentifier(intakeTableName(table))} (${intakeColumnList(columns)}) ${read.sql}`,
-        { ...read.params, bp_import_id: importId, bp_source: source },
-        layout.format === 'csv' && ctx.store.kind === 'embedded' ? { ...read.settings, ...malformedRowsToFile(errorsFile) } : read.settings,
-      );
-      if (existsSync(errorsFile)) await quarantineMalformedRows(client, table, errorsFile, importId, source);
-    });
+    await split(ctx, layout, columns, importId, { data: table, quarantine: quarantineTableName(table) });
   } finally {
     await setImportTag(client, table, '');
-    rmSync(errorsFile, { force: true });
   }
   return {
     rows: await countTaggedRows(client, table, importId, firstNewBlock),
@@ -68,9 +57,85 @@ export async function loadObject(
 }
 
 /**
- * The CSV parser skips rows it cannot split and records them, with their raw text, in a file; the
- * file must be local to read it back, so this is for the embedded engine only (elsewhere such a
- * row fails the object rather than vanish).
+ * A ClickHouse server as the store: the worker's engine splits the object into local staging tables,
+ * then the typed rows stream to the server (TabSeparated, which every server version reads), the
+ * data rows tagged with the import id like in place.
+ */
+async function loadThroughStage(
+  ctx: ImportContext,
+  staging: LocalEngine,
+  layout: ObjectLayout,
+  columns: readonly TargetColumn[],
+  importId: string,
+): Promise<LoadResult> {
+  const table = ctx.datasource.name;
+  const targets = stagingTargets(table);
+  await runStatement(staging.client, `TRUNCATE TABLE IF EXISTS ${quoteIdentifier(targets.data)}`);
+  await runStatement(staging.client, `TRUNCATE TABLE IF EXISTS ${quoteIdentifier(targets.quarantine)}`);
+  await split(ctx, layout, columns, importId, targets);
+  const count = async (name: string) => Number((await selectRows<{ n: string }>(staging.client, `SELECT count() AS n FROM ${quoteIdentifier(name)}`))[0]?.n ?? 0);
+  const result = { rows: await count(targets.data), quarantined: await count(targets.quarantine) };
+  const ship = async (from: string, to: string, names: readonly string[]) => {
+    const list = identifierList(names);
+    const shipped = await ctx.store.client.exec({
+      query: `INSERT INTO ${quoteIdentifier(to)} (${list}) FORMAT TabSeparated`,
+      values: staging.stream(`SELECT ${list} FROM ${quoteIdentifier(from)}`, 'TabSeparated'),
+    });
+    shipped.stream.resume();
+  };
+  if (result.rows > 0) {
+    await setImportTag(ctx.store.client, table, importId);
+    try {
+      await ship(targets.data, table, columns.map((c) => c.name));
+    } finally {
+      await setImportTag(ctx.store.client, table, '');
+    }
+  }
+  if (result.quarantined > 0) {
+    await ship(targets.quarantine, quarantineTableName(table), [...columns.map((c) => c.name), ...QUARANTINE_FIELDS]);
+  }
+  return result;
+}
+
+/** The quarantine columns besides the data columns' text (insertion_date takes its default). */
+const QUARANTINE_FIELDS = ['c__error_column', 'c__error', 'c__import_id', 'c__source', 'c__row', 'c__raw'];
+
+/** Local staging tables of a datasource in the worker's engine. */
+export function stagingTargets(datasource: string): SplitTargets {
+  return { data: `_bp_stage_${datasource}`, quarantine: `_bp_stage_${datasource}_quarantine` };
+}
+
+/** Reads the object once and writes its rows into `targets`: through the split, or directly when nothing can fail to fit. */
+async function split(ctx: ImportContext, layout: ObjectLayout, columns: readonly TargetColumn[], importId: string, targets: SplitTargets): Promise<void> {
+  const engine = ctx.engine;
+  const table = ctx.datasource.name;
+  const source = objectUri(layout.object.bucket, layout.object.key);
+  const errorsFile = join(ctx.store.scratchDir, `${importId}.rejected.csv`);
+  rmSync(errorsFile, { force: true });
+  const direct = directInsert(layout, columns);
+  const read = direct ?? readQuery(ctx, layout, columns);
+  try {
+    await withEngineErrors(ctx, layout.object, layout.source, async () => {
+      if (direct) {
+        await runStatement(engine, `INSERT INTO ${quoteIdentifier(targets.data)} ${direct.sql}`, direct.params);
+        return;
+      }
+      await runStatement(
+        engine,
+        `INSERT INTO ${quoteIdentifier(intakeTableName(table))} (${intakeColumnList(columns)}) ${read.sql}`,
+        { ...read.params, bp_import_id: importId, bp_source: source },
+        layout.format === 'csv' ? { ...read.settings, ...malformedRowsToFile(errorsFile) } : read.settings,
+      );
+      if (existsSync(errorsFile)) await quarantineMalformedRows(engine, targets.quarantine, errorsFile, importId, source);
+    });
+  } finally {
+    rmSync(errorsFile, { force: true });
+  }
+}
+
+/**
+ * The CSV parser skips rows it cannot split and records them, with their raw text, in a file of the
+ * reading engine's machine (this one: the embedded store, or the worker's own engine).
  */
 function malformedRowsToFile(path: string): QuerySettings {
   return {
@@ -181,28 +246,28 @@ function ndjsonReadQuery(
 /** Rows the CSV parser could not split into fields, with their raw text and the parser's reason. */
 async function quarantineMalformedRows(
   client: ClickHouseClient,
-  table: string,
+  quarantineTable: string,
   errorsFile: string,
   importId: string,
   source: string,
 ): Promise<void> {
   await runStatement(
     client,
-    `INSERT INTO ${quoteIdentifier(quarantineTableName(table))} (c__error_column, c__error, c__import_id, c__source, c__row, c__raw)
+    `INSERT INTO ${quoteIdentifier(quarantineTable)} (c__error_column, c__error, c__import_id, c__source, c__row, c__raw)
      SELECT [], [concat('malformed row: ', ifNull(nullIf(extract(reason, 'ERROR: ([^\\n]*)'), ''), reason))],
             {id:String}, {source:String}, ifNull(offset, 0), raw_data
      FROM file({path:String}, 'CSV', 'time DateTime, database Nullable(String), table Nullable(String), offset Nullable(UInt64), reason String, raw_data String')`,
     { id: importId, source, path: errorsFile },
   );
-  await renumberAroundMalformedRows(client, table, importId);
+  await renumberAroundMalformedRows(client, quarantineTable, importId);
 }
 
 /**
  * The engine numbers the rows it parsed; rows it skipped as malformed are not counted. Shift the
  * numbers of rejected-but-parsed rows so every `c__row` is the row's place in the file.
  */
-async function renumberAroundMalformedRows(client: ClickHouseClient, table: string, importId: string): Promise<void> {
-  const quarantine = quoteIdentifier(quarantineTableName(table));
+async function renumberAroundMalformedRows(client: ClickHouseClient, quarantineTable: string, importId: string): Promise<void> {
+  const quarantine = quoteIdentifier(quarantineTable);
   const rows = await selectRows<{ c__row: string; malformed: number }>(
     client,
     `SELECT c__row, c__raw IS NOT NULL AS malformed FROM ${quarantine} WHERE c__import_id = {id:String} ORDER BY c__row`,
@@ -272,8 +337,11 @@ export async function countQuarantined(client: ClickHouseClient, table: string, 
 }
 
 /** Removes every row an import wrote, from the data and the quarantine table. Safe to repeat. */
-export async function undoImport(client: ClickHouseClient, table: string, importId: string): Promise<void> {
-  const settings = { mutations_sync: 2 };
+export async function undoImport(store: Pick<Store, 'client' | 'capabilities'>, table: string, importId: string): Promise<void> {
+  const client = store.client;
+  // Waiting is a courtesy: a mutation touches only the parts that exist when it is made, so rows
+  // loaded again after it are safe either way (old servers cannot wait).
+  const settings: QuerySettings = store.capabilities.mutationsSync ? { mutations_sync: 2 } : {};
   await runStatement(client, `ALTER TABLE ${quoteIdentifier(table)} DELETE WHERE ${quoteIdentifier(IMPORT_TAG_COLUMN)} = {id:String}`, { id: importId }, settings);
   await runStatement(client, `ALTER TABLE ${quoteIdentifier(quarantineTableName(table))} DELETE WHERE c__import_id = {id:String}`, { id: importId }, settings);
 }

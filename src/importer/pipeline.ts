@@ -42,6 +42,7 @@ export async function createSplitPipeline(
   client: ClickHouseClient,
   datasource: string,
   columns: readonly TargetColumn[],
+  targets: SplitTargets = { data: datasource, quarantine: quarantineTableName(datasource) },
 ): Promise<void> {
   await dropSplitPipeline(client, datasource);
   const intake = quoteIdentifier(intakeTableName(datasource));
@@ -62,7 +63,7 @@ export async function createSplitPipeline(
   const fitSelect = casts.map((c) => `${c.value} AS ${quoteIdentifier(c.column.name)}`).join(', ');
   await runStatement(
     client,
-    `CREATE MATERIALIZED VIEW ${quoteIdentifier(fitViewName(datasource))} TO ${quoteIdentifier(datasource)} ` +
+    `CREATE MATERIALIZED VIEW ${quoteIdentifier(fitViewName(datasource))} TO ${quoteIdentifier(targets.data)} ` +
       `AS SELECT ${fitSelect || '*'} FROM ${intake} WHERE ${INTAKE.raw} IS NULL AND ${allFit}`,
   );
   const misfitColumns = casts.map((c) => `if(${c.fits}, '', ${quoteString(c.column.name)})`);
@@ -78,9 +79,15 @@ export async function createSplitPipeline(
   ];
   await runStatement(
     client,
-    `CREATE MATERIALIZED VIEW ${quoteIdentifier(rejectViewName(datasource))} TO ${quoteIdentifier(quarantineTableName(datasource))} ` +
+    `CREATE MATERIALIZED VIEW ${quoteIdentifier(rejectViewName(datasource))} TO ${quoteIdentifier(targets.quarantine)} ` +
       `AS SELECT ${rejectSelect.join(', ')} FROM ${intake} WHERE ${INTAKE.raw} IS NOT NULL OR NOT (${allFit})`,
   );
+}
+
+/** Where the split writes: the datasource's tables, or local staging tables in server mode. */
+export interface SplitTargets {
+  data: string;
+  quarantine: string;
 }
 
 export async function dropSplitPipeline(client: ClickHouseClient, datasource: string): Promise<void> {

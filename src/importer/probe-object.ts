@@ -74,7 +74,7 @@ async function probeCsv(ctx: ImportContext, object: ObjectRef, source: ObjectSou
   const read = positionalRead(delimiter, false, detected.length);
   const fn = s3TableFunction(source, read.format, read.structure);
   const rows = await selectRows<Record<string, string | null>>(
-    ctx.store.client,
+    ctx.engine,
     `SELECT ${detected.map((_, i) => fieldColumn(i)).join(', ')} FROM ${fn.sql} LIMIT 2`,
     fn.params,
     read.settings,
@@ -95,7 +95,7 @@ async function describeAfterHeader(ctx: ImportContext, source: ObjectSource, del
 
 async function firstLineOf(ctx: ImportContext, source: ObjectSource): Promise<string> {
   const fn = s3TableFunction(source, 'LineAsString', 'line String');
-  const rows = await selectRows<{ line: string }>(ctx.store.client, `SELECT line FROM ${fn.sql} LIMIT 1`, fn.params);
+  const rows = await selectRows<{ line: string }>(ctx.engine, `SELECT line FROM ${fn.sql} LIMIT 1`, fn.params);
   return rows[0]?.line ?? '';
 }
 
@@ -107,7 +107,7 @@ export async function describe(
   settings: QuerySettings,
 ): Promise<SourceColumn[]> {
   const fn = s3TableFunction(source, format);
-  const rows = await selectRows<{ name: string; type: string }>(ctx.store.client, `DESCRIBE TABLE ${fn.sql}`, fn.params, {
+  const rows = await selectRows<{ name: string; type: string }>(ctx.engine, `DESCRIBE TABLE ${fn.sql}`, fn.params, {
     schema_inference_make_columns_nullable: 'auto',
     input_format_max_rows_to_read_for_schema_inference: INFERENCE_ROWS,
     input_format_json_read_objects_as_strings: 1,
@@ -130,13 +130,13 @@ async function describeNdjson(ctx: ImportContext, source: ObjectSource): Promise
   } catch {
     const fn = s3TableFunction(source, 'LineAsString', 'line String');
     const lines = await selectRows<{ line: string }>(
-      ctx.store.client,
+      ctx.engine,
       `SELECT line FROM ${fn.sql} WHERE isValidJSON(line) AND JSONType(line) = 'Object' LIMIT 1000`,
       fn.params,
     );
     if (lines.length === 0) return [];
     const rows = await selectRows<{ name: string; type: string }>(
-      ctx.store.client,
+      ctx.engine,
       `DESCRIBE TABLE format(JSONEachRow, {sample:String})`,
       { sample: lines.map((l) => l.line).join('\n') },
       { schema_inference_make_columns_nullable: 'auto', input_format_json_read_objects_as_strings: 1, input_format_json_try_infer_named_tuples_from_objects: 0 },

@@ -10,7 +10,10 @@ import { discoverObjects } from './discover.js';
 import type { ImportContext } from './import-context.js';
 import { evolvedColumns, inferColumns } from './infer-columns.js';
 import { readLedger, recordObject, unfinishedImports, type ObjectStatus } from './ledger.js';
-import { loadObject, setImportTag, undoImport } from './load-object.js';
+import { loadObject, setImportTag, stagingTargets, undoImport } from './load-object.js';
+import { runStatement } from '../store/queries.js';
+import { quoteIdentifier } from '../store/sql.js';
+import { quarantineTableSql, stagingTableSql } from '../store/table-ddl.js';
 import { mapObjectColumns, unmappedColumns } from './map-columns.js';
 import { createSplitPipeline, dropSplitPipeline } from './pipeline.js';
 import { probeObject } from './probe-object.js';
@@ -131,7 +134,7 @@ async function runSync(ctx: ImportContext, options: SyncOptions): Promise<Import
     let columns = await targetColumns(ctx, discovery.toImport[0]);
     const total = discovery.toImport.length;
     if (columns && total > 0) {
-      await createSplitPipeline(client, spec.name, columns);
+      await prepareSplit(ctx, columns);
       pipelineBuilt = true;
     }
     let transientInARow = 0;
@@ -162,7 +165,7 @@ async function runSync(ctx: ImportContext, options: SyncOptions): Promise<Import
     report.error = toErrorReport(error);
     event('', 'error', 'job_failed', report.error.message);
   } finally {
-    if (pipelineBuilt) await dropSplitPipeline(client, spec.name).catch(() => undefined);
+    if (pipelineBuilt) await dropSplit(ctx).catch(() => undefined);
   }
   const finishedAt = new Date();
   report.finishedAt = finishedAt.toISOString();
@@ -228,7 +231,7 @@ async function importOne(
       const added = evolvedColumns(await inferColumns(ctx, layout, layout.columns.filter((c) => extra.includes(c.name))));
       await addColumns(client, spec.name, added);
       columns = loadableColumns((await readTableColumns(client, spec.name))!);
-      await createSplitPipeline(client, spec.name, columns);
+      await prepareSplit(ctx, columns);
       report.addedColumns = added.map((c) => c.name);
       event(uri, 'info', 'columns_added', `${uri} brought new columns; added to ${spec.name}: ${added.map((c) => `${c.name} ${c.type}`).join(', ')}`);
     } else if (extra.length > 0 && layout.format !== 'ndjson') {
@@ -247,12 +250,34 @@ async function importOne(
     ctx.log.warn({ stage: 'failed', object: uri, importId, code: failure.code }, failure.message);
     report.status = 'failed';
     report.error = failure;
-    await undoImport(client, spec.name, importId);
+    await undoImport(ctx.store, spec.name, importId);
     const status: ObjectStatus = failure.retryable ? 'retry' : 'failed';
     await recordObject(client, { ...entry, status, error: failure.message });
     event(uri, 'error', 'object_failed', failure.message);
   }
   return { report, columns };
+}
+
+/**
+ * The split of a run: in the store itself, or, with a server as the store, in the worker's engine
+ * with staging tables shaped like the server's tables.
+ */
+async function prepareSplit(ctx: ImportContext, columns: readonly TargetColumn[]): Promise<void> {
+  const name = ctx.datasource.name;
+  if (!ctx.staging) return createSplitPipeline(ctx.engine, name, columns);
+  await dropSplit(ctx);
+  const targets = stagingTargets(name);
+  await runStatement(ctx.engine, stagingTableSql(targets.data, columns));
+  await runStatement(ctx.engine, quarantineTableSql(name, columns, targets.quarantine));
+  await createSplitPipeline(ctx.engine, name, columns, targets);
+}
+
+async function dropSplit(ctx: ImportContext): Promise<void> {
+  await dropSplitPipeline(ctx.engine, ctx.datasource.name);
+  if (!ctx.staging) return;
+  const targets = stagingTargets(ctx.datasource.name);
+  await runStatement(ctx.engine, `DROP TABLE IF EXISTS ${quoteIdentifier(targets.data)}`);
+  await runStatement(ctx.engine, `DROP TABLE IF EXISTS ${quoteIdentifier(targets.quarantine)}`);
 }
 
 /** Undoes the rows of imports a crashed run left `loading`, so their objects can be imported again. */
@@ -267,7 +292,7 @@ async function recoverUnfinished(
   const bucket = parseBucketUri(ctx.datasource.import.bucketUri).bucket;
   if (await readTableColumns(client, ctx.datasource.name)) await setImportTag(client, ctx.datasource.name, '');
   for (const u of unfinished) {
-    if (await readTableColumns(client, ctx.datasource.name)) await undoImport(client, ctx.datasource.name, u.importId);
+    if (await readTableColumns(client, ctx.datasource.name)) await undoImport(ctx.store, ctx.datasource.name, u.importId);
     const object: ObjectRef = { bucket, key: u.key, etag: u.etag, size: 0, lastModified: new Date(0) };
     await recordObject(client, { object, datasource: ctx.datasource.name, importId: u.importId, jobId, status: 'retry' });
     event(objectUri(bucket, u.key), 'warn', 'import_undone', `an interrupted import of ${objectUri(bucket, u.key)} was undone; the object is imported again.`);

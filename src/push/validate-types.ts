@@ -15,8 +15,8 @@ export async function validateColumnTypes(
   const probe = (subset: readonly ColumnSpec[]) =>
     selectRows<Record<string, string>>(
       client,
-      // An empty array of the type names it on every server version, composite types included.
-      `SELECT ${subset.map((_, i) => `toTypeName(CAST([], {t${i}:String})) AS t${i}`).join(', ')}`,
+      // An empty array of the type, parsed from text, names it on every server version, composite types included.
+      `SELECT ${subset.map((_, i) => `toTypeName(CAST('[]', {t${i}:String})) AS t${i}`).join(', ')}`,
       Object.fromEntries(subset.map((c, i) => [`t${i}`, `Array(${c.type})`])),
     );
   try {

@@ -133,10 +133,14 @@ const QUIET = { level: ClickHouseLogLevel.OFF };
 /** The server's version and the settings that decide what it can create. */
 async function probeServer(client: ClickHouseClient): Promise<ServerCapabilities> {
   const version = ((await (await client.query({ query: 'SELECT version() AS v', format: 'JSONEachRow' })).json()) as Array<{ v: string }>)[0]?.v ?? '0';
-  const setting = (await (
-    await client.query({ query: "SELECT value FROM system.settings WHERE name = 'allow_experimental_low_cardinality_type'", format: 'JSONEachRow' })
-  ).json()) as Array<{ value: string }>;
-  return capabilitiesOf(version, { lowCardinalityEnabled: setting[0]?.value === '1' });
+  const settings = (await (
+    await client.query({
+      query: "SELECT name, value FROM system.settings WHERE name IN ('allow_experimental_low_cardinality_type', 'mutations_sync')",
+      format: 'JSONEachRow',
+    })
+  ).json()) as Array<{ name: string; value: string }>;
+  const value = (name: string) => settings.find((s) => s.name === name)?.value;
+  return capabilitiesOf(version, { lowCardinalityEnabled: value('allow_experimental_low_cardinality_type') === '1', mutationsSync: value('mutations_sync') !== undefined });
 }
 
 async function ping(client: ClickHouseClient, where: string): Promise<void> {

@@ -15,9 +15,11 @@ export interface ServerCapabilities {
   lowCardinality: boolean;
   ipAddressTypes: boolean;
   parquet: boolean;
+  /** ALTER … DELETE can wait for its mutation (`mutations_sync`). */
+  mutationsSync: boolean;
 }
 
-export function capabilitiesOf(version: string, settings: { lowCardinalityEnabled?: boolean } = {}): ServerCapabilities {
+export function capabilitiesOf(version: string, settings: { lowCardinalityEnabled?: boolean; mutationsSync?: boolean } = {}): ServerCapabilities {
   const [major = 0, minor = 0] = version.split('.').map((p) => Number(p));
   const atLeast = (a: number, b: number) => major > a || (major === a && minor >= b);
   return {
@@ -30,6 +32,7 @@ export function capabilitiesOf(version: string, settings: { lowCardinalityEnable
     lowCardinality: atLeast(19, 3) || Boolean(settings.lowCardinalityEnabled),
     ipAddressTypes: atLeast(19, 3),
     parquet: atLeast(19, 2),
+    mutationsSync: settings.mutationsSync ?? atLeast(19, 11),
   };
 }
 

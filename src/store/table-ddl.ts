@@ -65,7 +65,7 @@ export function dataTableSql(name: string, columns: readonly ColumnDefinition[],
 }
 
 /** The quarantine table: every column as text, plus why the row was set aside and where it came from. */
-export function quarantineTableSql(datasource: string, columns: readonly ColumnDefinition[]): string {
+export function quarantineTableSql(datasource: string, columns: readonly ColumnDefinition[], name = quarantineTableName(datasource)): string {
   const cols = [
     ...columns.map((c) => `${quoteIdentifier(c.name)} Nullable(String)`),
     'c__error_column Array(String)',
@@ -77,7 +77,7 @@ export function quarantineTableSql(datasource: string, columns: readonly ColumnD
     'insertion_date DateTime DEFAULT now()',
   ];
   return (
-    `CREATE TABLE IF NOT EXISTS ${quoteIdentifier(quarantineTableName(datasource))} (\n  ${cols.join(',\n  ')}\n) ` +
+    `CREATE TABLE IF NOT EXISTS ${quoteIdentifier(name)} (\n  ${cols.join(',\n  ')}\n) ` +
     'ENGINE = MergeTree PARTITION BY toYYYYMM(insertion_date) ORDER BY c__import_id'
   );
 }
@@ -110,9 +110,17 @@ async function addColumnsAfter(
   const existing = (await readTableColumns(client, table)) ?? [];
   let last = existing.filter(isDataColumn).at(-1)?.name;
   const clauses: string[] = [];
-  for (const addition of additions) {
-    clauses.push(`ADD COLUMN IF NOT EXISTS ${addition.sql} ${last === undefined ? 'FIRST' : `AFTER ${quoteIdentifier(last)}`}`);
+  // Old servers know no ADD COLUMN IF NOT EXISTS: the existing columns are skipped here instead.
+  const present = new Set(existing.map((c) => c.name));
+  for (const addition of additions.filter((a) => !present.has(a.name))) {
+    clauses.push(`ADD COLUMN ${addition.sql} ${last === undefined ? 'FIRST' : `AFTER ${quoteIdentifier(last)}`}`);
     last = addition.name;
   }
+  if (clauses.length === 0) return;
   await runStatement(client, `ALTER TABLE ${quoteIdentifier(table)} ${clauses.join(', ')}`);
+}
+
+/** A local staging table of the worker's engine: the table's loaded columns, nothing else. */
+export function stagingTableSql(name: string, columns: readonly ColumnDefinition[]): string {
+  return `CREATE TABLE IF NOT EXISTS ${quoteIdentifier(name)} (${columns.map(columnSql).join(', ')}) ENGINE = MergeTree ORDER BY tuple()`;
 }

@@ -26,3 +26,14 @@ describe('server capabilities', () => {
     expect(unsupportedType('DateTime64(3)', capabilitiesOf('24.8.1'))).toBeUndefined();
   });
 });
+
+describe('forStore', () => {
+  it('fits inferred types to an old server and leaves them alone on a current one', async () => {
+    const { forStore } = await import('../../src/importer/infer-columns.js');
+    const old = capabilitiesOf('18.16.1');
+    expect(forStore('Nullable(DateTime64(9))', old)).toBe('Nullable(DateTime)');
+    expect(forStore("DateTime64(3, 'UTC')", old)).toBe("DateTime('UTC')");
+    expect(forStore('Array(Nullable(Bool))', old)).toBe('Array(Nullable(UInt8))');
+    expect(forStore('Nullable(DateTime64(9))', capabilitiesOf('26.7.2.1'))).toBe('Nullable(DateTime64(9))');
+  });
+});
