@@ -90,11 +90,15 @@ export async function openApp(options: AppOptions): Promise<App> {
       if (!spec.export) {
         throw new BucketpipeError('NO_EXPORT', `datasource ${name} has no EXPORT_* settings in ${spec.location.file}; there is nothing to export.`, { context: { datasource: name } });
       }
+      const opened = await app.store();
+      if (opened.kind === 'server') localEngine ??= openLocalEngine();
       return {
-        store: await app.store(),
+        store: opened,
         datasource: spec as DatasourceSpec & { export: ExportSpec },
         access: app.bucketAccess(spec.export.connectionName),
         log: app.log.child({ datasource: name, kind: 'export' }),
+        engine: localEngine?.client ?? opened.client,
+        staging: localEngine,
       };
     },
     async importContextFor(spec) {

@@ -8,7 +8,8 @@ import { BucketpipeError, toErrorReport, type ErrorReport } from '../errors.js';
 import { recordEvents, recordJob, type OpsEvent } from '../ops/ops-log.js';
 import { needsPartPlaceholder, renderTemplate } from '../project/export-template.js';
 import { ensureInternalTables } from '../store/internal-tables.js';
-import { runStatement, selectRows, type QuerySettings } from '../store/queries.js';
+import { runStatement, selectRows, settingsClause, type QuerySettings } from '../store/queries.js';
+import type { LocalEngine } from '../store/local-engine.js';
 import { readTableColumns } from '../store/table-ddl.js';
 import { quoteIdentifier } from '../store/sql.js';
 import type { ExportContext } from './export-context.js';
@@ -100,9 +101,12 @@ async function runExport(ctx: ExportContext, options: ExportOptions): Promise<Ex
     runRecorded = true;
 
     const format = encodedFormat(spec);
-    const select = await exportSelect(client, table, spec, spec.strategy === 'new' ? { from: run.watermarkFrom, to: run.watermarkTo } : undefined);
+    const window = spec.strategy === 'new' ? { from: run.watermarkFrom, to: run.watermarkTo } : undefined;
+    const select = await exportSelect(client, ctx.store.capabilities, table, spec, window);
     mkdirSync(stagingDir, { recursive: true });
-    const staged = await encodeToFiles(ctx, runId, select, format, stagingDir, spec.maxRowsPerFile, spec.writeEmpty);
+    const staged = ctx.staging
+      ? await withRowsInWorkerEngine(ctx, ctx.staging, runId, select, (local) => encodeToFiles(ctx, runId, local, format, stagingDir, spec.maxRowsPerFile, spec.writeEmpty))
+      : await encodeToFiles(ctx, runId, select, format, stagingDir, spec.maxRowsPerFile, spec.writeEmpty);
     if (staged.length > 1 && needsPartPlaceholder(spec.fileTemplate)) {
       throw new BucketpipeError('PROJECT_INVALID', `datasource ${table}: this run writes ${staged.length} files, but EXPORT_FILE_TEMPLATE has neither {{PART}} nor {{UUID}}, so their keys would collide; add one.`, { context: { datasource: table, file: spec.location.file, line: spec.location.line } });
     }
@@ -171,7 +175,7 @@ async function encodeToFiles(
   maxRows: number | undefined,
   writeEmpty: boolean,
 ): Promise<StagedFile[]> {
-  const client = ctx.store.client;
+  const client = ctx.engine;
   const write = (part: number, sql: string, settings: QuerySettings) =>
     runStatement(
       client,
@@ -236,12 +240,38 @@ async function countFileRows(client: ExportContext['store']['client'], select: E
   return Number(rows[0]?.n ?? 0);
 }
 
+/**
+ * With a server as the store, the run's rows stream from the server (TabSeparated, which every version
+ * writes) into a table of the worker's engine, which then encodes them: Parquet works whatever the
+ * server can write, and memory stays bounded.
+ */
+async function withRowsInWorkerEngine<T>(
+  ctx: ExportContext,
+  staging: LocalEngine,
+  runId: string,
+  select: ExportSelect,
+  encode: (local: ExportSelect) => Promise<T>,
+): Promise<T> {
+  const columns = await selectRows<{ name: string; type: string }>(ctx.store.client, `DESCRIBE (${select.sql})`, {}, select.settings);
+  const localName = `_bp_export_rows_${runId.replace(/[^A-Za-z0-9_]/g, '_')}`;
+  const local = quoteIdentifier(localName);
+  await runStatement(staging.client, `DROP TABLE IF EXISTS ${local}`);
+  await runStatement(staging.client, `CREATE TABLE ${local} (${columns.map((c) => `${quoteIdentifier(c.name)} ${c.type}`).join(', ')}) ENGINE = MergeTree ORDER BY tuple()`);
+  try {
+    const rows = await ctx.store.client.exec({ query: `${select.sql}${settingsClause(select.settings)} FORMAT TabSeparated` });
+    await staging.insertStream(localName, rows.stream, 'TabSeparated');
+    return await encode({ sql: `SELECT * FROM ${local}`, settings: {} });
+  } finally {
+    await runStatement(staging.client, `DROP TABLE IF EXISTS ${local}`);
+  }
+}
+
 /** Deletes the files of runs a crash left unfinished and marks them aborted; their rows go out again now. */
 async function undoUnfinishedRuns(ctx: ExportContext, event: (object: string, level: OpsEvent['level'], name: string, message: string) => void): Promise<number> {
   const unfinished = await unfinishedRuns(ctx.store.client, ctx.datasource.name);
   for (const { run, files } of unfinished) {
     for (const file of files) await deleteObject(ctx.access, file.bucket, file.key);
-    await runStatement(ctx.store.client, `DROP TABLE IF EXISTS ${quoteIdentifier(numberedTableName(run.runId))}`);
+    await runStatement(ctx.engine, `DROP TABLE IF EXISTS ${quoteIdentifier(numberedTableName(run.runId))}`);
     await recordRun(ctx.store.client, { ...run, status: 'aborted', finishedAt: new Date(), error: 'the run was interrupted; its files were removed' });
     event('', 'warn', 'export_undone', `export run ${run.runId} was interrupted; its ${files.length} planned files were removed and its rows are exported again`);
   }

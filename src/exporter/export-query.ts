@@ -4,6 +4,8 @@ import { selectRows, type QuerySettings } from '../store/queries.js';
 import { quoteIdentifier, quoteString } from '../store/sql.js';
 import { IMPORT_TAG_COLUMN } from '../importer/table-names.js';
 import type { ExportSpec } from '../project/types.js';
+import { BucketpipeError } from '../errors.js';
+import type { ServerCapabilities } from '../store/server-capabilities.js';
 
 /** The SELECT an export runs, with the settings that restrict it to the run's rows. */
 export interface ExportSelect {
@@ -22,15 +24,31 @@ export interface ImportWindow {
  * wherever the query reads it, to the rows of the imports in its window (the engine's
  * additional_table_filters), so any query the user writes exports each imported row once.
  */
-export async function exportSelect(client: ClickHouseClient, table: string, spec: ExportSpec, window?: ImportWindow): Promise<ExportSelect> {
+export async function exportSelect(
+  client: ClickHouseClient,
+  capabilities: ServerCapabilities,
+  table: string,
+  spec: ExportSpec,
+  window?: ImportWindow,
+): Promise<ExportSelect> {
   let sql = spec.query ?? `SELECT * FROM ${quoteIdentifier(table)}`;
   const settings: QuerySettings = {};
   if (window) {
     const filter =
       `${quoteIdentifier(IMPORT_TAG_COLUMN)} IN (SELECT import_id FROM ${INTERNAL_TABLES.objects} ` +
       `WHERE datasource = ${quoteString(table)} AND status = 'done' AND version > ${window.from} AND version <= ${window.to})`;
-    // A map literal in a setting: the one place this value cannot be a bound parameter.
-    settings.additional_table_filters = { literal: `{${quoteString(table)}: ${quoteString(filter)}}` };
+    if (capabilities.tableFilters) {
+      // A map literal in a setting: the one place this value cannot be a bound parameter.
+      settings.additional_table_filters = { literal: `{${quoteString(table)}: ${quoteString(filter)}}` };
+    } else if (spec.query === undefined) {
+      sql = `${sql} WHERE ${filter}`;
+    } else {
+      throw new BucketpipeError(
+        'PROJECT_INVALID',
+        `datasource ${table}: EXPORT_QUERY with EXPORT_STRATEGY new needs a server that filters table reads (ClickHouse 22.7 or later; this one is ${capabilities.version}); drop EXPORT_QUERY or use EXPORT_STRATEGY full.`,
+        { context: { datasource: table, file: spec.location.file, line: spec.location.line } },
+      );
+    }
   }
   if (spec.columnCase) {
     const columns = await selectRows<{ name: string }>(client, `DESCRIBE (${sql})`);

@@ -135,12 +135,16 @@ async function probeServer(client: ClickHouseClient): Promise<ServerCapabilities
   const version = ((await (await client.query({ query: 'SELECT version() AS v', format: 'JSONEachRow' })).json()) as Array<{ v: string }>)[0]?.v ?? '0';
   const settings = (await (
     await client.query({
-      query: "SELECT name, value FROM system.settings WHERE name IN ('allow_experimental_low_cardinality_type', 'mutations_sync')",
+      query: "SELECT name, value FROM system.settings WHERE name IN ('allow_experimental_low_cardinality_type', 'mutations_sync', 'additional_table_filters')",
       format: 'JSONEachRow',
     })
   ).json()) as Array<{ name: string; value: string }>;
   const value = (name: string) => settings.find((s) => s.name === name)?.value;
-  return capabilitiesOf(version, { lowCardinalityEnabled: value('allow_experimental_low_cardinality_type') === '1', mutationsSync: value('mutations_sync') !== undefined });
+  return capabilitiesOf(version, {
+    lowCardinalityEnabled: value('allow_experimental_low_cardinality_type') === '1',
+    mutationsSync: value('mutations_sync') !== undefined,
+    tableFilters: value('additional_table_filters') !== undefined,
+  });
 }
 
 async function ping(client: ClickHouseClient, where: string): Promise<void> {

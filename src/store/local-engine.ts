@@ -11,6 +11,8 @@ export interface LocalEngine {
   client: ClickHouseClient;
   /** The result of a query as a byte stream in `format`, chunk by chunk (memory stays bounded). */
   stream(query: string, format: string): Readable;
+  /** Inserts a byte stream in `format` into a local table, chunk by chunk, with backpressure. */
+  insertStream(table: string, values: Readable, format: 'TabSeparated'): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -27,6 +29,9 @@ export function openLocalEngine(): LocalEngine {
         })(),
         { objectMode: false },
       );
+    },
+    async insertStream(table, values, format) {
+      await connection.chdb.streamInsert({ table, values, format });
     },
     close: () => client.close(),
   };

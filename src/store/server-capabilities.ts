@@ -17,9 +17,14 @@ export interface ServerCapabilities {
   parquet: boolean;
   /** ALTER … DELETE can wait for its mutation (`mutations_sync`). */
   mutationsSync: boolean;
+  /** Reads of a table can be restricted by a setting (`additional_table_filters`). */
+  tableFilters: boolean;
 }
 
-export function capabilitiesOf(version: string, settings: { lowCardinalityEnabled?: boolean; mutationsSync?: boolean } = {}): ServerCapabilities {
+export function capabilitiesOf(
+  version: string,
+  settings: { lowCardinalityEnabled?: boolean; mutationsSync?: boolean; tableFilters?: boolean } = {},
+): ServerCapabilities {
   const [major = 0, minor = 0] = version.split('.').map((p) => Number(p));
   const atLeast = (a: number, b: number) => major > a || (major === a && minor >= b);
   return {
@@ -33,6 +38,7 @@ export function capabilitiesOf(version: string, settings: { lowCardinalityEnable
     ipAddressTypes: atLeast(19, 3),
     parquet: atLeast(19, 2),
     mutationsSync: settings.mutationsSync ?? atLeast(19, 11),
+    tableFilters: settings.tableFilters ?? atLeast(22, 7),
   };
 }
 

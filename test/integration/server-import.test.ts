@@ -5,6 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { openApp, type App } from '../../src/app.js';
 import { syncDatasource } from '../../src/importer/sync-datasource.js';
+import { exportDatasource } from '../../src/exporter/export-datasource.js';
 import { pushProject } from '../../src/push/push-project.js';
 import { selectRows } from '../../src/store/queries.js';
 import { createBucket, putObjects, s3Client } from '../helpers/bucket.js';
@@ -125,5 +126,32 @@ describe('import into a ClickHouse server', () => {
     const parquet = await syncDatasource(await app.importContext(pq), { trigger: 'on-demand' });
     expect(parquet.rows).toBe(1000);
     expect(await rows(`SELECT count() AS n, sum(id) AS s, sum(arraySum(pair)) AS p FROM ${pq}`)).toEqual([{ n: '1000', s: '499500', p: '1498500' }]);
+  });
+
+  it('exports a server table as Parquet through the worker engine, in parts, new rows once', async () => {
+    const name = `srv_export_${suffix}`;
+    await putObjects(s3, bucket, { 'exp/1.csv': 'id,label\n1,one\n2,two\n3,three\n' });
+    project.writeDatasource(
+      name,
+      importDatasource(`s3://${bucket}/exp/*.csv`, { schema: '    `id` UInt32,\n    `label` String' }) +
+        `EXPORT_CONNECTION_NAME local\nEXPORT_BUCKET_URI s3://${bucket}/exp-out/\nEXPORT_FORMAT parquet\nEXPORT_MAX_ROWS_PER_FILE 2\n`,
+    );
+    await app.reload();
+    await pushProject(app, { dryRun: false });
+    await syncDatasource(await app.importContext(name), { trigger: 'on-demand' });
+    const first = await exportDatasource(await app.exportContext(name), { trigger: 'on-demand' });
+    expect(first.error?.message).toBeUndefined();
+    expect(first.files.map((f) => f.rows)).toEqual([2, 1]);
+    const engine = (await app.importContext(name)).engine;
+    const back = await selectRows<{ id: number; label: string }>(
+      engine,
+      `SELECT id, label FROM s3({url:String}, {k:String}, {s:String}, 'Parquet') ORDER BY id`,
+      { url: `${inject('s3Endpoint')}/${bucket}/exp-out/${name}/**.parquet`, k: S3_KEY, s: S3_SECRET },
+    );
+    expect(back).toEqual([{ id: 1, label: 'one' }, { id: 2, label: 'two' }, { id: 3, label: 'three' }]);
+    await putObjects(s3, bucket, { 'exp/2.csv': 'id,label\n4,four\n' });
+    await syncDatasource(await app.importContext(name), { trigger: 'on-demand' });
+    const second = await exportDatasource(await app.exportContext(name), { trigger: 'on-demand' });
+    expect(second.rows).toBe(1);
   });
 });
