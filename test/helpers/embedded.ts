@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, inject } from 'vitest';
+import type { ClickHouseClient } from '@clickhouse/client';
 import { openApp, type App } from '../../src/app.js';
-import { selectRows } from '../../src/store/queries.js';
 import { S3_KEY, S3_SECRET } from './s3-server.js';
 import { createBucket } from './bucket.js';
 import { createProjectDir, type TestProjectDir } from './project.js';
@@ -15,8 +15,33 @@ import { createProjectDir, type TestProjectDir } from './project.js';
  */
 const dataDir = mkdtempSync(join(tmpdir(), 'bucketpipe-data-'));
 
+/** Set by useServerStore: the file's tables live on the test ClickHouse server, in a database of its own. */
+let serverUrl: string | undefined;
+
 export function testEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return { ...process.env, S3_ACCESS_KEY: S3_KEY, S3_SECRET, BUCKETPIPE_DATA_DIR: dataDir, ...extra };
+  return {
+    ...process.env,
+    S3_ACCESS_KEY: S3_KEY,
+    S3_SECRET,
+    BUCKETPIPE_DATA_DIR: dataDir,
+    ...(serverUrl ? { BUCKETPIPE_CLICKHOUSE_URL: serverUrl } : {}),
+    ...extra,
+  };
+}
+
+/**
+ * Runs this file's suites against the test ClickHouse server instead of the embedded engine, in a
+ * fresh database (the server is shared by every test file).
+ */
+export function useServerStore(): void {
+  beforeAll(async () => {
+    const base = new URL(inject('clickhouseUrl'));
+    const database = `bp_test_${Date.now().toString(36)}_${process.pid}`;
+    const response = await fetch(`http://${base.host}/?query=${encodeURIComponent(`CREATE DATABASE ${database}`)}`, { method: 'POST' });
+    if (!response.ok) throw new Error(`cannot create database ${database}: ${await response.text()}`);
+    base.pathname = `/${database}`;
+    serverUrl = base.toString();
+  });
 }
 
 export function s3Endpoint(): string {
@@ -39,7 +64,28 @@ export async function closeTestApp(): Promise<void> {
 
 /** Rows of a query on the app's store. */
 export async function query<T = Record<string, unknown>>(app: App, sql: string, params: Record<string, unknown> = {}): Promise<T[]> {
-  return selectRows<T>((await app.store()).client, sql, params);
+  return queryOn((await app.store()).client, sql, params);
+}
+
+/**
+ * Rows of a query on the engine that reads objects: the store itself when embedded, the worker's own
+ * engine with a server store (which may have no s3() of its own).
+ */
+export async function queryEngine<T = Record<string, unknown>>(app: App, sql: string, params: Record<string, unknown> = {}): Promise<T[]> {
+  const anyImport = [...app.project.datasources.values()].find((d) => d.import);
+  if (!anyImport) throw new Error('queryEngine needs a datasource with IMPORT_* settings in the project');
+  return queryOn((await app.importContext(anyImport.name)).engine, sql, params);
+}
+
+async function queryOn<T>(client: ClickHouseClient, sql: string, params: Record<string, unknown>): Promise<T[]> {
+  const result = await client.query({ query: sql, format: 'JSON', query_params: params });
+  const { meta, data } = (await result.json()) as { meta: Array<{ name: string; type: string }>; data: Array<Record<string, unknown>> };
+  // Servers quote 64-bit integers in JSON; the embedded engine does not. Tests compare numbers.
+  const wide = meta.filter((m) => /^(Nullable\()?U?Int64\)?$/.test(m.type)).map((m) => m.name);
+  return data.map((row) => {
+    for (const name of wide) if (typeof row[name] === 'string') row[name] = Number(row[name]);
+    return row as T;
+  });
 }
 
 /**

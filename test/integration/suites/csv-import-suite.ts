@@ -1,0 +1,158 @@
+import { describe, expect, it } from 'vitest';
+import { pushProject } from '../../../src/push/push-project.js';
+import { syncDatasource } from '../../../src/importer/sync-datasource.js';
+import { putObjects, s3Client } from '../../helpers/bucket.js';
+import { withBucketAndProject, openTestApp, query, s3Endpoint } from '../../helpers/embedded.js';
+import { importDatasource, type TestProjectDir } from '../../helpers/project.js';
+
+/** The CSV import suite, run against every store (see import-csv*.test.ts). */
+export function defineCsvImportSuite(store: string): void {
+  describe(`CSV import (${store})`, () => {
+  const s3 = s3Client(s3Endpoint());
+  let bucket: string;
+  let project: TestProjectDir;
+  withBucketAndProject(s3, (b, p) => ((bucket = b), (project = p)));
+
+  it('infers the schema at push from the oldest object, keeps leading zeros as text and loads every dialect', async () => {
+    await putObjects(
+      s3,
+      bucket,
+      {
+        'dialects/a.csv': 'id,zip,city,score\n1,00501,Holtsville,1.5\n2,02134,Boston,\n',
+        'dialects/b.csv': '\uFEFFid;zip;city;score\r\n3;10001;"New York; NY";2.25\r\n',
+        'dialects/c.csv': 'id\tzip\tcity\tscore\n4\t94105\t"San\nFrancisco"\t3\n',
+        'dialects/d.csv': 'id|zip|city|score\n5|60601|Chicago|4\n',
+      },
+      { spaced: true },
+    );
+    project.writeDatasource('dialects', importDatasource(`s3://${bucket}/dialects/*.csv`));
+    const app = await openTestApp(project.dir);
+    const pushed = await pushProject(app, { dryRun: false });
+    const create = pushed.steps.find((s) => s.datasource === 'dialects');
+    expect(create?.action).toBe('create_tables');
+    expect(create?.reference?.key).toBe('dialects/a.csv');
+    const columns = await query<{ name: string; type: string }>(
+      app,
+      `SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = 'dialects' AND name != '_bp_import_id'`,
+    );
+    expect(columns).toEqual([
+      { name: 'id', type: 'Int64' },
+      { name: 'zip', type: 'String' },
+      { name: 'city', type: 'String' },
+      { name: 'score', type: 'Nullable(Float64)' },
+    ]);
+
+    const report = await syncDatasource(await app.importContext('dialects'), { trigger: 'on-demand' });
+    expect(report.objects.map((o) => o.error?.message)).toEqual([undefined, undefined, undefined, undefined]);
+    expect(report.status).toBe('ok');
+    expect(report.objects.map((o) => o.rows)).toEqual([2, 1, 1, 1]);
+    const rows = await query(app, 'SELECT id, zip, city, score FROM dialects ORDER BY id');
+    expect(rows).toEqual([
+      { id: 1, zip: '00501', city: 'Holtsville', score: 1.5 },
+      { id: 2, zip: '02134', city: 'Boston', score: null },
+      { id: 3, zip: '10001', city: 'New York; NY', score: 2.25 },
+      { id: 4, zip: '94105', city: 'San\nFrancisco', score: 3 },
+      { id: 5, zip: '60601', city: 'Chicago', score: 4 },
+    ]);
+
+    const again = await pushProject(app, { dryRun: false });
+    expect(again.steps.filter((s) => s.datasource === 'dialects').map((s) => s.action)).toEqual(['unchanged']);
+  });
+
+  it('quarantines rows that do not fit, with the column, the reason and the row number, and loads the rest', async () => {
+    await putObjects(s3, bucket, {
+      'bad/rows.csv': ['n,amount,day', '1,10,2024-01-01', '2,ten,2024-01-02', '3,30', '4,40,2024-13-45', '5,50,2024-01-05', ''].join('\n'),
+    });
+    project.writeDatasource(
+      'bad_rows',
+      importDatasource(`s3://${bucket}/bad/*.csv`, { schema: '    `n` Int32,\n    `amount` Int64,\n    `day` Date' }),
+    );
+    const app = await openTestApp(project.dir);
+    await pushProject(app, { dryRun: false });
+    const report = await syncDatasource(await app.importContext('bad_rows'), { trigger: 'on-demand' });
+    expect(report.error?.message).toBeUndefined();
+    expect(report.status).toBe('ok');
+    expect(report.rows).toBe(2);
+    expect(report.quarantined).toBe(3);
+    expect(await query(app, 'SELECT n, amount, day FROM bad_rows ORDER BY n')).toEqual([
+      { n: 1, amount: 10, day: '2024-01-01' },
+      { n: 5, amount: 50, day: '2024-01-05' },
+    ]);
+    const quarantined = await query<{ n: string | null; c__error_column: string[]; c__error: string[]; c__row: string; c__raw: string | null; c__source: string }>(
+      app,
+      'SELECT n, c__error_column, c__error, c__row, c__raw, c__source FROM bad_rows_quarantine ORDER BY c__row',
+    );
+    expect(quarantined.map((q) => Number(q.c__row))).toEqual([2, 3, 4]);
+    expect(quarantined[0]).toMatchObject({ n: '2', c__error_column: ['amount'], c__raw: null, c__source: `s3://${bucket}/bad/rows.csv` });
+    expect(quarantined[0]!.c__error[0]).toContain('"ten" is not a valid Int64');
+    expect(quarantined[1]).toMatchObject({ n: null, c__error_column: [], c__raw: '3,30' });
+    expect(quarantined[1]!.c__error[0]).toMatch(/^malformed row/);
+    expect(quarantined[2]).toMatchObject({ n: '4', c__error_column: ['day'] });
+  });
+
+  it('keeps odd column names exactly and quotes them everywhere', async () => {
+    const names = ['order id', 'price $', 'say "hi"', 'back`tick', 'naïve ünïcode', 'semi;colon', 'dash--dash', 'select'];
+    const header = names.map((n) => `"${n.replace(/"/g, '""')}"`).join(',');
+    await putObjects(s3, bucket, { 'odd/names.csv': `${header}\n1,2.5,a,b,c,d,e,f\n` });
+    project.writeDatasource('odd_names', importDatasource(`s3://${bucket}/odd/*.csv`));
+    const app = await openTestApp(project.dir);
+    await pushProject(app, { dryRun: false });
+    const report = await syncDatasource(await app.importContext('odd_names'), { trigger: 'on-demand' });
+    expect(report.status).toBe('ok');
+    const rows = await query<Record<string, unknown>>(app, 'SELECT * FROM odd_names');
+    expect(Object.keys(rows[0]!)).toEqual(names);
+    expect(rows[0]!['order id']).toBe(1);
+    expect(rows[0]!['back`tick']).toBe('b');
+    expect(rows[0]!['select']).toBe('f');
+  });
+
+  it('reads headers with repeated and empty names, all-text files and files without a header', async () => {
+    await putObjects(s3, bucket, {
+      'messy/a-dups.csv': 'id,name,name,,value\n1,a,b,c,10\n2,d,e,f,20\n',
+      'messy/b-dups.csv': 'id,name,name,,value,extra\n3,g,h,i,30,x\n',
+    }, { spaced: true });
+    await putObjects(s3, bucket, {
+      'text/people.csv': 'first name,city\nAda,London\nGrace,Arlington\n',
+      'nohead/values.csv': '1,alpha,2024-01-01\n2,beta,2024-01-02\n',
+    });
+    project.writeDatasource('messy', importDatasource(`s3://${bucket}/messy/*.csv`));
+    project.writeDatasource('all_text', importDatasource(`s3://${bucket}/text/*.csv`));
+    project.writeDatasource('no_header', importDatasource(`s3://${bucket}/nohead/*.csv`));
+    const app = await openTestApp(project.dir);
+    await pushProject(app, { dryRun: false });
+    for (const name of ['messy', 'all_text', 'no_header']) {
+      const report = await syncDatasource(await app.importContext(name), { trigger: 'on-demand' });
+      expect(report.objects.map((o) => o.error?.message)).toEqual(report.objects.map(() => undefined));
+    }
+    expect(await query(app, 'SELECT * FROM messy ORDER BY id')).toEqual([
+      { id: 1, name: 'a', name_2: 'b', column_4: 'c', value: 10, extra: null },
+      { id: 2, name: 'd', name_2: 'e', column_4: 'f', value: 20, extra: null },
+      { id: 3, name: 'g', name_2: 'h', column_4: 'i', value: 30, extra: 'x' },
+    ]);
+    expect(await query(app, 'SELECT * FROM all_text ORDER BY city')).toEqual([
+      { 'first name': 'Grace', city: 'Arlington' },
+      { 'first name': 'Ada', city: 'London' },
+    ]);
+    expect(await query(app, 'SELECT c1, c2, toString(c3) AS c3 FROM no_header ORDER BY c1')).toEqual([
+      { c1: 1, c2: 'alpha', c3: '2024-01-01' },
+      { c1: 2, c2: 'beta', c3: '2024-01-02' },
+    ]);
+  });
+
+  it('reads a CSV without a header, or with other names, by position against a declared SCHEMA', async () => {
+    await putObjects(s3, bucket, { 'positional/a.csv': '1,alpha,2.5\n2,beta,\n', 'positional/b.csv': 'ID,NAME_OF_THING,VALUE_X\n3,gamma,7\n' });
+    project.writeDatasource('positional', importDatasource(`s3://${bucket}/positional/*.csv`, { schema: '    `id` UInt32,\n    `label` String,\n    `value` Nullable(Float64)' }));
+    const app = await openTestApp(project.dir);
+    await pushProject(app, { dryRun: false });
+    const report = await syncDatasource(await app.importContext('positional'), { trigger: 'on-demand' });
+    expect(report.status).toBe('ok');
+    expect(await query(app, 'SELECT id, label, value FROM positional ORDER BY id')).toEqual([
+      { id: 1, label: 'alpha', value: 2.5 },
+      { id: 2, label: 'beta', value: null },
+      { id: 3, label: 'gamma', value: 7 },
+    ]);
+    const events = await query<{ n: number }>(app, "SELECT count() AS n FROM _bucketpipe_events WHERE datasource = 'positional' AND event = 'columns_by_position'");
+    expect(events).toEqual([{ n: 2 }]);
+  });
+});
+}
