@@ -9,13 +9,14 @@ import { quarantineTableName } from './table-names.js';
 
 /** Creates the data and quarantine tables of a datasource with these columns (no-op where they exist). */
 export async function createDatasourceTables(
-  client: ClickHouseClient,
+  store: { client: ClickHouseClient; cluster?: string },
   spec: DatasourceSpec,
   columns: readonly ColumnDefinition[],
   reference?: ObjectRef,
 ): Promise<void> {
-  await runStatement(client, dataTableSql(spec.name, columns, spec.engine));
-  await runStatement(client, quarantineTableSql(spec.name, columns));
+  const client = store.client;
+  await runStatement(client, dataTableSql(spec.name, columns, spec.engine, store.cluster));
+  await runStatement(client, quarantineTableSql(spec.name, columns, undefined, store.cluster));
   await insertRows(client, INTERNAL_TABLES.datasources, [
     {
       name: spec.name,
@@ -28,9 +29,13 @@ export async function createDatasourceTables(
 }
 
 /** Creates a missing quarantine table for an existing data table (e.g. dropped by hand). */
-export async function ensureQuarantineTable(client: ClickHouseClient, datasource: string, columns: readonly ColumnDefinition[]): Promise<boolean> {
-  if (await readTableColumns(client, quarantineTableName(datasource))) return false;
-  await runStatement(client, quarantineTableSql(datasource, columns));
+export async function ensureQuarantineTable(
+  store: { client: ClickHouseClient; cluster?: string },
+  datasource: string,
+  columns: readonly ColumnDefinition[],
+): Promise<boolean> {
+  if (await readTableColumns(store.client, quarantineTableName(datasource))) return false;
+  await runStatement(store.client, quarantineTableSql(datasource, columns, undefined, store.cluster));
   return true;
 }
 

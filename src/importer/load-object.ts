@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { objectUri } from '../bucket/bucket-uri.js';
 import { runStatement, selectRows, type QuerySettings } from '../store/queries.js';
-import { identifierList, quoteIdentifier } from '../store/sql.js';
+import { identifierList, quoteIdentifier, quoteString } from '../store/sql.js';
 import type { TargetColumn } from './cast-expressions.js';
 import { baseType, isCompositeType, isStringType } from './column-types.js';
 import { fieldColumn, positionalRead } from './csv-dialect.js';
@@ -14,6 +14,7 @@ import { mapColumns, mapObjectColumns } from './map-columns.js';
 import { intakeColumnList, intakeTableName, type SplitTargets } from './pipeline.js';
 import type { LocalEngine } from '../store/local-engine.js';
 import type { Store } from '../store/create-store.js';
+import { onCluster } from '../store/table-ddl.js';
 import { withEngineErrors, type ObjectLayout } from './probe-object.js';
 import { IMPORT_TAG_COLUMN, quarantineTableName } from './table-names.js';
 
@@ -58,8 +59,8 @@ async function loadInPlace(ctx: ImportContext, layout: ObjectLayout, columns: re
 
 /**
  * A ClickHouse server as the store: the worker's engine splits the object into local staging tables,
- * then the typed rows stream to the server (TabSeparated, which every server version reads), the
- * data rows tagged with the import id like in place.
+ * then the typed rows stream to the server (TabSeparated, which every server version reads), each
+ * data row with its import id.
  */
 async function loadThroughStage(
   ctx: ImportContext,
@@ -75,22 +76,18 @@ async function loadThroughStage(
   await split(ctx, layout, columns, importId, targets);
   const count = async (name: string) => Number((await selectRows<{ n: string }>(staging.client, `SELECT count() AS n FROM ${quoteIdentifier(name)}`))[0]?.n ?? 0);
   const result = { rows: await count(targets.data), quarantined: await count(targets.quarantine) };
-  const ship = async (from: string, to: string, names: readonly string[]) => {
+  const ship = async (from: string, to: string, names: readonly string[], tag?: string) => {
     const list = identifierList(names);
+    // The import id travels with each data row (no ALTER per object on the server, or its cluster).
+    const target = tag === undefined ? list : `${list}, ${quoteIdentifier(IMPORT_TAG_COLUMN)}`;
     const shipped = await ctx.store.client.exec({
-      query: `INSERT INTO ${quoteIdentifier(to)} (${list}) FORMAT TabSeparated`,
-      values: staging.stream(`SELECT ${list} FROM ${quoteIdentifier(from)}`, 'TabSeparated'),
+      query: `INSERT INTO ${quoteIdentifier(to)} (${target}) FORMAT TabSeparated`,
+      values: staging.stream(`SELECT ${list}${tag === undefined ? '' : `, ${quoteString(tag)}`} FROM ${quoteIdentifier(from)}`, 'TabSeparated'),
+      clickhouse_settings: tag === undefined ? {} : { insert_allow_materialized_columns: 1 },
     });
     shipped.stream.resume();
   };
-  if (result.rows > 0) {
-    await setImportTag(ctx.store.client, table, importId);
-    try {
-      await ship(targets.data, table, columns.map((c) => c.name));
-    } finally {
-      await setImportTag(ctx.store.client, table, '');
-    }
-  }
+  if (result.rows > 0) await ship(targets.data, table, columns.map((c) => c.name), importId);
   if (result.quarantined > 0) {
     await ship(targets.quarantine, quarantineTableName(table), [...columns.map((c) => c.name), ...QUARANTINE_FIELDS]);
   }
@@ -337,11 +334,12 @@ export async function countQuarantined(client: ClickHouseClient, table: string, 
 }
 
 /** Removes every row an import wrote, from the data and the quarantine table. Safe to repeat. */
-export async function undoImport(store: Pick<Store, 'client' | 'capabilities'>, table: string, importId: string): Promise<void> {
+export async function undoImport(store: Pick<Store, 'client' | 'capabilities' | 'cluster'>, table: string, importId: string): Promise<void> {
   const client = store.client;
   // Waiting is a courtesy: a mutation touches only the parts that exist when it is made, so rows
   // loaded again after it are safe either way (old servers cannot wait).
   const settings: QuerySettings = store.capabilities.mutationsSync ? { mutations_sync: 2 } : {};
-  await runStatement(client, `ALTER TABLE ${quoteIdentifier(table)} DELETE WHERE ${quoteIdentifier(IMPORT_TAG_COLUMN)} = {id:String}`, { id: importId }, settings);
-  await runStatement(client, `ALTER TABLE ${quoteIdentifier(quarantineTableName(table))} DELETE WHERE c__import_id = {id:String}`, { id: importId }, settings);
+  const on = onCluster(store.cluster);
+  await runStatement(client, `ALTER TABLE ${quoteIdentifier(table)}${on} DELETE WHERE ${quoteIdentifier(IMPORT_TAG_COLUMN)} = {id:String}`, { id: importId }, settings);
+  await runStatement(client, `ALTER TABLE ${quoteIdentifier(quarantineTableName(table))}${on} DELETE WHERE c__import_id = {id:String}`, { id: importId }, settings);
 }

@@ -189,18 +189,19 @@ async function targetColumns(ctx: ImportContext, firstObject: ObjectRef | undefi
   const client = ctx.store.client;
   const existing = await readTableColumns(client, ctx.datasource.name);
   if (existing) {
-    await setImportTag(client, ctx.datasource.name, '');
+    // The tag default is only ever set in place (embedded store); a server's stays empty.
+    if (!ctx.staging) await setImportTag(client, ctx.datasource.name, '');
     return loadableColumns(existing);
   }
   if (ctx.datasource.schema) {
-    await createDatasourceTables(client, ctx.datasource, ctx.datasource.schema);
+    await createDatasourceTables(ctx.store, ctx.datasource, ctx.datasource.schema);
   } else {
     if (!firstObject) return undefined;
     const layout = await probeObject(ctx, firstObject);
     if (layout.columns.length === 0) {
       throw new BucketpipeError('SCHEMA_INFERENCE_FAILED', `datasource ${ctx.datasource.name}: cannot infer a schema from ${objectUri(firstObject.bucket, firstObject.key)} (it has no columns); add a SCHEMA to ${ctx.datasource.location.file}.`, { context: { datasource: ctx.datasource.name } });
     }
-    await createDatasourceTables(client, ctx.datasource, await inferColumns(ctx, layout), firstObject);
+    await createDatasourceTables(ctx.store, ctx.datasource, await inferColumns(ctx, layout), firstObject);
   }
   return loadableColumns((await readTableColumns(client, ctx.datasource.name))!);
 }
@@ -229,7 +230,7 @@ async function importOne(
     const extra = unmappedColumns(matched.mapping, layout.columns.map((c) => c.name));
     if (extra.length > 0 && !spec.schema) {
       const added = evolvedColumns(await inferColumns(ctx, layout, layout.columns.filter((c) => extra.includes(c.name))));
-      await addColumns(client, spec.name, added);
+      await addColumns(ctx.store, spec.name, added);
       columns = loadableColumns((await readTableColumns(client, spec.name))!);
       await prepareSplit(ctx, columns);
       report.addedColumns = added.map((c) => c.name);
@@ -290,7 +291,7 @@ async function recoverUnfinished(
   const unfinished = await unfinishedImports(client, ctx.datasource.name);
   if (unfinished.length === 0) return 0;
   const bucket = parseBucketUri(ctx.datasource.import.bucketUri).bucket;
-  if (await readTableColumns(client, ctx.datasource.name)) await setImportTag(client, ctx.datasource.name, '');
+  if (!ctx.staging && (await readTableColumns(client, ctx.datasource.name))) await setImportTag(client, ctx.datasource.name, '');
   for (const u of unfinished) {
     if (await readTableColumns(client, ctx.datasource.name)) await undoImport(ctx.store, ctx.datasource.name, u.importId);
     const object: ObjectRef = { bucket, key: u.key, etag: u.etag, size: 0, lastModified: new Date(0) };

@@ -53,9 +53,9 @@ export async function pushProject(app: App, options: { dryRun: boolean }): Promi
   await ensureInternalTables(store);
   for (const step of steps) {
     const spec = app.datasource(step.datasource);
-    if (step.action === 'create_tables') await createDatasourceTables(store.client, spec, step.columns!, step.reference);
-    else if (step.action === 'add_columns') await addColumns(store.client, spec.name, step.columns!);
-    else if (step.action === 'create_quarantine') await ensureQuarantineTable(store.client, spec.name, step.columns!);
+    if (step.action === 'create_tables') await createDatasourceTables(store, spec, step.columns!, step.reference);
+    else if (step.action === 'add_columns') await addColumns(store, spec.name, step.columns!);
+    else if (step.action === 'create_quarantine') await ensureQuarantineTable(store, spec.name, step.columns!);
   }
   return { dryRun: false, steps, warnings };
 }

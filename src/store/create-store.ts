@@ -18,6 +18,8 @@ export interface Store {
   description: string;
   /** What the store's engine can do (all of it, for the embedded engine). */
   capabilities: ServerCapabilities;
+  /** `BUCKETPIPE_CLICKHOUSE_CLUSTER`: DDL runs ON CLUSTER this cluster. */
+  cluster?: string;
   close(): Promise<void>;
 }
 
@@ -26,6 +28,8 @@ export interface StoreSettings {
   clickhouseUrl?: string;
   /** `BUCKETPIPE_DATA_DIR`; default `<project>/.bucketpipe/data`. */
   dataDir: string;
+  /** `BUCKETPIPE_CLICKHOUSE_CLUSTER`, with a server: run DDL ON CLUSTER. */
+  cluster?: string;
   /** Who opens the store: `worker` and `dev` hold it for long, `cli` briefly. */
   role?: 'worker' | 'dev' | 'cli';
 }
@@ -33,6 +37,7 @@ export interface StoreSettings {
 export function storeSettingsFromEnv(projectDir: string, env: NodeJS.ProcessEnv = process.env): StoreSettings {
   return {
     clickhouseUrl: env.BUCKETPIPE_CLICKHOUSE_URL || undefined,
+    cluster: env.BUCKETPIPE_CLICKHOUSE_CLUSTER || undefined,
     dataDir: resolve(projectDir, env.BUCKETPIPE_DATA_DIR || join('.bucketpipe', 'data')),
   };
 }
@@ -49,7 +54,10 @@ export async function createStore(settings: StoreSettings): Promise<Store> {
     const capabilities = await probeServer(raw);
     // Older servers take no query parameters: values are then put into the SQL text by one escaping function.
     const client = capabilities.queryParameters ? raw : forOldServer(raw);
-    return { client, kind: 'server', scratchDir, description: `ClickHouse ${capabilities.version} at ${safe}`, capabilities, close: () => raw.close() };
+    return {
+      client, kind: 'server', scratchDir, description: `ClickHouse ${capabilities.version} at ${safe}`, capabilities,
+      cluster: settings.cluster, close: () => raw.close(),
+    };
   }
   mkdirSync(settings.dataDir, { recursive: true });
   return openEmbedded(settings, scratchDir);

@@ -49,10 +49,10 @@ function columnSql(c: ColumnDefinition): string {
  * import tag column says which import wrote each row; it is not part of `SELECT *`. (A String: its
  * value is one per part, which compresses to almost nothing, and every server version has it.)
  */
-export function dataTableSql(name: string, columns: readonly ColumnDefinition[], engine: EngineSpec): string {
+export function dataTableSql(name: string, columns: readonly ColumnDefinition[], engine: EngineSpec, cluster?: string): string {
   const engineCall = `${engine.engine}(${engine.engineArgs.join(', ')})`;
   const parts = [
-    `CREATE TABLE IF NOT EXISTS ${quoteIdentifier(name)} (`,
+    `CREATE TABLE IF NOT EXISTS ${quoteIdentifier(name)}${onCluster(cluster)} (`,
     [...columns.map(columnSql), `${quoteIdentifier(IMPORT_TAG_COLUMN)} String MATERIALIZED ''`].join(',\n  '),
     `) ENGINE = ${engineCall}`,
     engine.partitionKey ? `PARTITION BY ${engine.partitionKey}` : '',
@@ -65,7 +65,12 @@ export function dataTableSql(name: string, columns: readonly ColumnDefinition[],
 }
 
 /** The quarantine table: every column as text, plus why the row was set aside and where it came from. */
-export function quarantineTableSql(datasource: string, columns: readonly ColumnDefinition[], name = quarantineTableName(datasource)): string {
+export function quarantineTableSql(
+  datasource: string,
+  columns: readonly ColumnDefinition[],
+  name = quarantineTableName(datasource),
+  cluster?: string,
+): string {
   const cols = [
     ...columns.map((c) => `${quoteIdentifier(c.name)} Nullable(String)`),
     'c__error_column Array(String)',
@@ -77,7 +82,7 @@ export function quarantineTableSql(datasource: string, columns: readonly ColumnD
     'insertion_date DateTime DEFAULT now()',
   ];
   return (
-    `CREATE TABLE IF NOT EXISTS ${quoteIdentifier(name)} (\n  ${cols.join(',\n  ')}\n) ` +
+    `CREATE TABLE IF NOT EXISTS ${quoteIdentifier(name)}${onCluster(cluster)} (\n  ${cols.join(',\n  ')}\n) ` +
     'ENGINE = MergeTree PARTITION BY toYYYYMM(insertion_date) ORDER BY c__import_id'
   );
 }
@@ -87,15 +92,17 @@ export function quarantineTableSql(datasource: string, columns: readonly ColumnD
  * text, to its quarantine table (before the c__ columns).
  */
 export async function addColumns(
-  client: ClickHouseClient,
+  store: { client: ClickHouseClient; cluster?: string },
   datasource: string,
   columns: readonly ColumnDefinition[],
 ): Promise<void> {
   if (columns.length === 0) return;
-  await addColumnsAfter(client, datasource, columns.map((c) => ({ name: c.name, sql: columnSql(c) })), (c) => c.name !== IMPORT_TAG_COLUMN);
+  const on = onCluster(store.cluster);
+  await addColumnsAfter(store.client, datasource, on, columns.map((c) => ({ name: c.name, sql: columnSql(c) })), (c) => c.name !== IMPORT_TAG_COLUMN);
   await addColumnsAfter(
-    client,
+    store.client,
     quarantineTableName(datasource),
+    on,
     columns.map((c) => ({ name: c.name, sql: `${quoteIdentifier(c.name)} Nullable(String)` })),
     (c) => !c.name.startsWith('c__') && c.name !== 'insertion_date',
   );
@@ -104,6 +111,7 @@ export async function addColumns(
 async function addColumnsAfter(
   client: ClickHouseClient,
   table: string,
+  on: string,
   additions: ReadonlyArray<{ name: string; sql: string }>,
   isDataColumn: (c: ExistingColumn) => boolean,
 ): Promise<void> {
@@ -117,10 +125,15 @@ async function addColumnsAfter(
     last = addition.name;
   }
   if (clauses.length === 0) return;
-  await runStatement(client, `ALTER TABLE ${quoteIdentifier(table)} ${clauses.join(', ')}`);
+  await runStatement(client, `ALTER TABLE ${quoteIdentifier(table)}${on} ${clauses.join(', ')}`);
 }
 
 /** A local staging table of the worker's engine: the table's loaded columns, nothing else. */
 export function stagingTableSql(name: string, columns: readonly ColumnDefinition[]): string {
   return `CREATE TABLE IF NOT EXISTS ${quoteIdentifier(name)} (${columns.map(columnSql).join(', ')}) ENGINE = MergeTree ORDER BY tuple()`;
+}
+
+/** ` ON CLUSTER name` for DDL with BUCKETPIPE_CLICKHOUSE_CLUSTER, else nothing. */
+export function onCluster(cluster?: string): string {
+  return cluster ? ` ON CLUSTER ${quoteIdentifier(cluster)}` : '';
 }

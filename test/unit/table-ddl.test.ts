@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { dataTableSql, onCluster, quarantineTableSql, stagingTableSql } from '../../src/store/table-ddl.js';
+
+const engine = { engine: 'ReplicatedMergeTree', engineArgs: [], partitionKey: 'toYYYYMM(at)', sortingKey: 'at', location: { file: 'f', line: 1 } };
+
+describe('table DDL', () => {
+  it('creates the data table with quoted columns, the engine clauses and the hidden import tag', () => {
+    expect(dataTableSql('events', [{ name: 'at', type: 'DateTime' }, { name: 'odd `name`', type: 'String', defaultExpression: "'x'" }], engine)).toBe(
+      [
+        'CREATE TABLE IF NOT EXISTS `events` (',
+        "`at` DateTime,\n  `odd \\`name\\`` String DEFAULT 'x',\n  `_bp_import_id` String MATERIALIZED ''",
+        ') ENGINE = ReplicatedMergeTree()',
+        'PARTITION BY toYYYYMM(at)',
+        'ORDER BY (at)',
+      ].join('\n'),
+    );
+  });
+
+  it('runs DDL ON CLUSTER when a cluster is set', () => {
+    expect(onCluster(undefined)).toBe('');
+    expect(onCluster('main')).toBe(' ON CLUSTER `main`');
+    expect(dataTableSql('events', [{ name: 'at', type: 'DateTime' }], engine, 'main')).toMatch(/^CREATE TABLE IF NOT EXISTS `events` ON CLUSTER `main` \(/);
+    expect(quarantineTableSql('events', [{ name: 'at', type: 'DateTime' }], undefined, 'main')).toMatch(/^CREATE TABLE IF NOT EXISTS `events_quarantine` ON CLUSTER `main` \(\n  `at` Nullable\(String\),/);
+  });
+
+  it('stages rows in a plain local table', () => {
+    expect(stagingTableSql('_bp_stage_x', [{ name: 'a', type: 'UInt8' }])).toBe('CREATE TABLE IF NOT EXISTS `_bp_stage_x` (`a` UInt8) ENGINE = MergeTree ORDER BY tuple()');
+  });
+});
