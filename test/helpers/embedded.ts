@@ -35,13 +35,18 @@ export function testEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
  */
 export function useServerStore(): void {
   beforeAll(async () => {
-    const base = new URL(inject('clickhouseUrl'));
-    const database = `bp_test_${Date.now().toString(36)}_${process.pid}`;
-    const response = await fetch(`http://${base.host}/?query=${encodeURIComponent(`CREATE DATABASE ${database}`)}`, { method: 'POST' });
-    if (!response.ok) throw new Error(`cannot create database ${database}: ${await response.text()}`);
-    base.pathname = `/${database}`;
-    serverUrl = base.toString();
+    serverUrl = await freshServerDatabase();
   });
+}
+
+/** A new database on the test ClickHouse server; returns the store URL that points at it. */
+export async function freshServerDatabase(): Promise<string> {
+  const base = new URL(inject('clickhouseUrl'));
+  const database = `bp_test_${Date.now().toString(36)}_${process.pid}_${Math.floor(Math.random() * 1e6)}`;
+  const response = await fetch(`http://${base.host}/?query=${encodeURIComponent(`CREATE DATABASE ${database}`)}`, { method: 'POST' });
+  if (!response.ok) throw new Error(`cannot create database ${database}: ${await response.text()}`);
+  base.pathname = `/${database}`;
+  return base.toString();
 }
 
 export function s3Endpoint(): string {

@@ -11,6 +11,7 @@ import { selectRows } from '../../src/store/queries.js';
 import { createBucket, putObjects, s3Client } from '../helpers/bucket.js';
 import { createProjectDir, importDatasource, type TestProjectDir } from '../helpers/project.js';
 import { S3_KEY, S3_SECRET } from '../helpers/s3-server.js';
+import { freshServerDatabase } from '../helpers/embedded.js';
 
 /** Imports into a real ClickHouse 18.16 server: this process's engine reads, splits and streams the rows. */
 describe('import into a ClickHouse server', () => {
@@ -27,7 +28,7 @@ describe('import into a ClickHouse server', () => {
     dataDir = mkdtempSync(join(tmpdir(), 'bucketpipe-server-import-'));
     app = await openApp({
       projectDir: project.dir,
-      env: { ...process.env, S3_ACCESS_KEY: S3_KEY, S3_SECRET, BUCKETPIPE_DATA_DIR: dataDir, BUCKETPIPE_CLICKHOUSE_URL: inject('clickhouseUrl') },
+      env: { ...process.env, S3_ACCESS_KEY: S3_KEY, S3_SECRET, BUCKETPIPE_DATA_DIR: dataDir, BUCKETPIPE_CLICKHOUSE_URL: await freshServerDatabase() },
     });
   });
   afterAll(async () => {

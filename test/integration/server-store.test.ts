@@ -7,6 +7,7 @@ import { insertRows, runStatement, selectRows } from '../../src/store/queries.js
 import { identifierList, quoteIdentifier } from '../../src/store/sql.js';
 import { runCli } from '../helpers/cli.js';
 import { createProjectDir } from '../helpers/project.js';
+import { freshServerDatabase } from '../helpers/embedded.js';
 
 const HOSTILE = "it's \"quoted\" \\ back\\slash\nnew line\ttab ünï {x:String} --; DROP TABLE t; `tick`";
 const HOSTILE_COLUMNS = ['order id', 'say "hi"', 'back`tick', 'semi;colon', 'dash--dash', 'select', 'naïve'];
@@ -14,12 +15,12 @@ const HOSTILE_COLUMNS = ['order id', 'say "hi"', 'back`tick', 'semi;colon', 'das
 /** The same checks on every store: the embedded engine and a real (old) ClickHouse server. */
 describe.each([
   ['the embedded engine', () => ({ dataDir: mkdtempSync(join(tmpdir(), 'bucketpipe-conf-')) })],
-  ['ClickHouse server 18.16', () => ({ clickhouseUrl: inject('clickhouseUrl'), dataDir: mkdtempSync(join(tmpdir(), 'bucketpipe-conf-')) })],
+  ['ClickHouse server 18.16', async () => ({ clickhouseUrl: await freshServerDatabase(), dataDir: mkdtempSync(join(tmpdir(), 'bucketpipe-conf-')) })],
 ] as const)('store conformance: %s', (_name, settings) => {
   let store: Store;
   let dataDir: string;
   beforeAll(async () => {
-    const s = settings();
+    const s = await settings();
     dataDir = s.dataDir;
     store = await createStore(s);
   });
@@ -64,7 +65,7 @@ describe('push against a server that lacks a type', () => {
       table,
       ['SCHEMA >', '    `id` UInt64,', '    `at` DateTime64(3),', '    `ok` Bool,', '    `tags` Map(String, String),', '    `kind` LowCardinality(String),', '    `note` Nullable(String)', ''].join('\n'),
     );
-    const env = { ...process.env, BUCKETPIPE_CLICKHOUSE_URL: inject('clickhouseUrl'), BUCKETPIPE_DATA_DIR: dataDir, REDIS_URL: inject('redisUrl') };
+    const env = { ...process.env, BUCKETPIPE_CLICKHOUSE_URL: await freshServerDatabase(), BUCKETPIPE_DATA_DIR: dataDir, REDIS_URL: inject('redisUrl') };
     const push = await runCli(['push'], { cwd: project.dir, env });
     expect(push.code).toBe(2);
     const lines = push.stderr.split('\n').filter((l) => l.startsWith(`datasources/${table}.datasource:`));
@@ -85,7 +86,7 @@ describe('push against a server that lacks a type', () => {
     cleanups.push(() => project.remove(), () => rmSync(dataDir, { recursive: true, force: true }));
     const table = `fitting_${Date.now().toString(36)}`;
     project.writeDatasource(table, ['SCHEMA >', '    `id` UInt64,', "    `at` DateTime('UTC'),", '    `odd name`  Nullable(String),', '    `price` Decimal(10, 2)', '', 'ENGINE_SORTING_KEY "id"', ''].join('\n'));
-    const env = { ...process.env, BUCKETPIPE_CLICKHOUSE_URL: inject('clickhouseUrl'), BUCKETPIPE_DATA_DIR: dataDir, REDIS_URL: inject('redisUrl') };
+    const env = { ...process.env, BUCKETPIPE_CLICKHOUSE_URL: await freshServerDatabase(), BUCKETPIPE_DATA_DIR: dataDir, REDIS_URL: inject('redisUrl') };
     const push = await runCli(['push'], { cwd: project.dir, env });
     expect(push.code, push.stderr).toBe(0);
     expect(push.stdout).toContain(`create tables ${table} and ${table}_quarantine (4 columns)`);
