@@ -1,7 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, inject } from 'vitest';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { afterAll, afterEach, beforeAll, expect, inject } from 'vitest';
+import { createBucket, s3Client } from './bucket.js';
+import { spawnWorker, type WorkerProcess } from './worker.js';
 import { runCli } from './cli.js';
 import { createProjectDir, type TestProjectDir } from './project.js';
 import { S3_KEY, S3_SECRET } from './s3-server.js';
@@ -57,4 +60,48 @@ export interface JobRow {
   finished_at: string | null;
   objects: number;
   rows: number;
+}
+
+/** What a describe block whose tests run bucketpipe processes shares. */
+export interface ProcessTests {
+  s3: S3Client;
+  /** The block's bucket, created before its tests. */
+  readonly bucket: string;
+  /** Run after the block, last first. */
+  cleanups: Array<() => unknown>;
+  /** A project with its own store and queue prefix, removed after the block. */
+  newProject(extraEnv?: Record<string, string>): { project: TestProjectDir; env: NodeJS.ProcessEnv };
+  /** A `bucketpipe worker` (or `dev`) process, killed after its test. */
+  spawn(dir: string, env: NodeJS.ProcessEnv, args?: string[]): WorkerProcess;
+}
+
+/** Registers the block's hooks: a bucket before, processes killed after each test, cleanups after. */
+export function useProcessTests(): ProcessTests {
+  const running: WorkerProcess[] = [];
+  const cleanups: Array<() => unknown> = [];
+  let bucket: string | undefined;
+  const s3 = s3Client(inject('s3Endpoint'));
+  beforeAll(async () => {
+    bucket = await createBucket(s3);
+  });
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((w) => w.stop('SIGKILL')));
+  });
+  afterAll(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  });
+  return {
+    s3,
+    get bucket() {
+      if (!bucket) throw new Error('the bucket is created before the tests run');
+      return bucket;
+    },
+    cleanups,
+    newProject: (extraEnv = {}) => newProcessProject(cleanups, extraEnv),
+    spawn(dir, env, args) {
+      const w = spawnWorker(dir, env, args);
+      running.push(w);
+      return w;
+    },
+  };
 }

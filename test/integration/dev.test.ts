@@ -1,32 +1,18 @@
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createBucket, putObjects, s3Client } from '../helpers/bucket.js';
+import { describe, expect, it } from 'vitest';
+import { putObjects } from '../helpers/bucket.js';
 import { runCli } from '../helpers/cli.js';
 import { importDatasource } from '../helpers/project.js';
-import { newProcessProject, sqlRows, srcCsv, SRC_N_SCHEMA, until } from '../helpers/scheduler-project.js';
-import { spawnWorker, type WorkerProcess } from '../helpers/worker.js';
+import { sqlRows, srcCsv, SRC_N_SCHEMA, until, useProcessTests } from '../helpers/scheduler-project.js';
 
 describe('bucketpipe dev and commands from another terminal', () => {
-  const s3 = s3Client(inject('s3Endpoint'));
-  let bucket: string;
-  const cleanups: Array<() => unknown> = [];
-  const processes: WorkerProcess[] = [];
-
-  beforeAll(async () => {
-    bucket = await createBucket(s3);
-  });
-  afterEach(async () => {
-    await Promise.all(processes.splice(0).map((p) => p.stop('SIGKILL')));
-  });
-  afterAll(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
-  });
+  const t = useProcessTests();
+  const { s3 } = t;
 
   it('pushes, works, re-pushes on file changes, and serves sql, jobs, status, sync and preview to other processes', async () => {
-    const { project, env } = newProcessProject(cleanups, { BUCKETPIPE_AUTO_INTERVAL_MS: '1000' });
-    await putObjects(s3, bucket, Object.fromEntries(Array.from({ length: 3 }, (_, i) => [`dev/obj-${i}.csv`, srcCsv(`dev/${i}`, 4)])));
-    project.writeDatasource('devds', importDatasource(`s3://${bucket}/dev/*.csv`, { schema: SRC_N_SCHEMA, schedule: '@auto' }));
-    const dev = spawnWorker(project.dir, env, ['dev']);
-    processes.push(dev);
+    const { project, env } = t.newProject({ BUCKETPIPE_AUTO_INTERVAL_MS: '1000' });
+    await putObjects(s3, t.bucket, Object.fromEntries(Array.from({ length: 3 }, (_, i) => [`dev/obj-${i}.csv`, srcCsv(`dev/${i}`, 4)])));
+    project.writeDatasource('devds', importDatasource(`s3://${t.bucket}/dev/*.csv`, { schema: SRC_N_SCHEMA, schedule: '@auto' }));
+    const dev = t.spawn(project.dir, env, ['dev']);
     await dev.waitFor('dev started');
     await dev.waitFor(/"datasource":"devds".*"objects":3.*import finished/);
 
@@ -42,13 +28,13 @@ describe('bucketpipe dev and commands from another terminal', () => {
     const preview = await runCli(['datasource', 'preview', 'devds'], { cwd: project.dir, env });
     expect(preview.code, preview.stderr).toBe(0);
     expect(preview.stdout).toContain('0 new, 3 imported');
-    await putObjects(s3, bucket, { 'dev/obj-9.csv': srcCsv('dev/9', 2) });
+    await putObjects(s3, t.bucket, { 'dev/obj-9.csv': srcCsv('dev/9', 2) });
     const sync = await runCli(['datasource', 'sync', 'devds', '--wait'], { cwd: project.dir, env });
     expect(sync.code, sync.stderr).toBe(0);
     const [after] = await sqlRows<{ n: number }>(project, env, 'SELECT count() AS n FROM devds');
     expect(after).toEqual({ n: 14 });
 
-    project.writeDatasource('late', importDatasource(`s3://${bucket}/late/*.csv`, { schema: SRC_N_SCHEMA }));
+    project.writeDatasource('late', importDatasource(`s3://${t.bucket}/late/*.csv`, { schema: SRC_N_SCHEMA }));
     await until(
       () => sqlRows<{ result: number }>(project, env, 'EXISTS TABLE late'),
       (rows) => rows[0]?.result === 1,
@@ -58,8 +44,8 @@ describe('bucketpipe dev and commands from another terminal', () => {
   });
 
   it('says in one sentence that Redis does not answer, without a stack trace', async () => {
-    const { project, env } = newProcessProject(cleanups, { REDIS_URL: 'redis://127.0.0.1:1' });
-    project.writeDatasource('nowhere', importDatasource(`s3://${bucket}/nothing/*.csv`, { schema: SRC_N_SCHEMA, schedule: '@auto' }));
+    const { project, env } = t.newProject({ REDIS_URL: 'redis://127.0.0.1:1' });
+    project.writeDatasource('nowhere', importDatasource(`s3://${t.bucket}/nothing/*.csv`, { schema: SRC_N_SCHEMA, schedule: '@auto' }));
     for (const args of [['status'], ['worker'], ['push'], ['datasource', 'sync', 'nowhere']]) {
       const result = await runCli(args, { cwd: project.dir, env, timeoutMs: 30_000 });
       expect(result.code, args.join(' ')).toBe(1);

@@ -1,50 +1,37 @@
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { queuePrefix } from '../../src/queue/queue-names.js';
-import { createBucket, putObjects, s3Client } from '../helpers/bucket.js';
+import { putObjects } from '../helpers/bucket.js';
 import { collect, runCli, spawnCli } from '../helpers/cli.js';
 import { importDatasource } from '../helpers/project.js';
-import { newProcessProject, sqlRows, srcCsv, SRC_N_SCHEMA, until } from '../helpers/scheduler-project.js';
+import { sqlRows, srcCsv, SRC_N_SCHEMA, until, useProcessTests } from '../helpers/scheduler-project.js';
 import { S3_KEY, S3_SECRET } from '../helpers/s3-server.js';
-import { spawnWorker, type WorkerProcess } from '../helpers/worker.js';
 
 describe('exports run by processes', () => {
   const endpoint = inject('s3Endpoint');
-  const s3 = s3Client(endpoint);
-  let bucket: string;
-  const cleanups: Array<() => unknown> = [];
-  const workers: WorkerProcess[] = [];
+  const t = useProcessTests();
+  const { s3, cleanups } = t;
 
   const keys = async (prefix: string) =>
-    ((await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }))).Contents ?? []).map((o) => o.Key!).sort();
+    ((await s3.send(new ListObjectsV2Command({ Bucket: t.bucket, Prefix: prefix }))).Contents ?? []).map((o) => o.Key!).sort();
 
   /** Rows of every exported JSONL object under a prefix, read back with the CLI's engine. */
   const exportedRows = (project: Parameters<typeof sqlRows>[0], env: NodeJS.ProcessEnv, prefix: string) =>
     sqlRows<{ rows: number; distinct: number }>(
       project,
       env,
-      `SELECT count() AS rows, uniqExact(src, n) AS distinct FROM s3('${endpoint}/${bucket}/${prefix}**.jsonl', '${S3_KEY}', '${S3_SECRET}', 'JSONEachRow', 'src String, n UInt32')`,
+      `SELECT count() AS rows, uniqExact(src, n) AS distinct FROM s3('${endpoint}/${t.bucket}/${prefix}**.jsonl', '${S3_KEY}', '${S3_SECRET}', 'JSONEachRow', 'src String, n UInt32')`,
     );
 
-  beforeAll(async () => {
-    bucket = await createBucket(s3);
-  });
-  afterEach(async () => {
-    await Promise.all(workers.splice(0).map((w) => w.stop('SIGKILL')));
-  });
-  afterAll(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
-  });
-
   it('a SIGKILL in the middle of an export leaves no partial run: the next run removes its files and exports every row once', async () => {
-    const { project, env } = newProcessProject(cleanups, { BUCKETPIPE_LOG_LEVEL: 'debug' });
-    await putObjects(s3, bucket, Object.fromEntries(Array.from({ length: 4 }, (_, i) => [`xk/obj-${i}.csv`, srcCsv(`xk/${i}`, 25_000)])));
+    const { project, env } = t.newProject({ BUCKETPIPE_LOG_LEVEL: 'debug' });
+    await putObjects(s3, t.bucket, Object.fromEntries(Array.from({ length: 4 }, (_, i) => [`xk/obj-${i}.csv`, srcCsv(`xk/${i}`, 25_000)])));
     project.writeDatasource(
       'killed',
-      importDatasource(`s3://${bucket}/xk/*.csv`, { schema: SRC_N_SCHEMA }) +
-        `EXPORT_CONNECTION_NAME local\nEXPORT_BUCKET_URI s3://${bucket}/xk-out/\nEXPORT_FORMAT jsonl\nEXPORT_MAX_ROWS_PER_FILE 10000\n`,
+      importDatasource(`s3://${t.bucket}/xk/*.csv`, { schema: SRC_N_SCHEMA }) +
+        `EXPORT_CONNECTION_NAME local\nEXPORT_BUCKET_URI s3://${t.bucket}/xk-out/\nEXPORT_FORMAT jsonl\nEXPORT_MAX_ROWS_PER_FILE 10000\n`,
     );
     expect((await runCli(['push'], { cwd: project.dir, env })).code).toBe(0);
     expect((await runCli(['datasource', 'sync', 'killed', '--wait'], { cwd: project.dir, env })).code).toBe(0);
@@ -72,29 +59,31 @@ describe('exports run by processes', () => {
   });
 
   it('push schedules a cron EXPORT_SCHEDULE and a worker runs it; export --wait follows a worker job', async () => {
-    const { project, env } = newProcessProject(cleanups);
-    await putObjects(s3, bucket, { 'cron/a.csv': srcCsv('cron/a', 30) });
+    const { project, env } = t.newProject();
+    await putObjects(s3, t.bucket, { 'cron/a.csv': srcCsv('cron/a', 30) });
     project.writeDatasource(
       'cronned',
-      importDatasource(`s3://${bucket}/cron/*.csv`, { schema: SRC_N_SCHEMA }) +
-        `EXPORT_CONNECTION_NAME local\nEXPORT_BUCKET_URI s3://${bucket}/cron-out/\nEXPORT_FORMAT jsonl\nEXPORT_SCHEDULE */2 * * * * *\n`,
+      importDatasource(`s3://${t.bucket}/cron/*.csv`, { schema: SRC_N_SCHEMA }) +
+        `EXPORT_CONNECTION_NAME local\nEXPORT_BUCKET_URI s3://${t.bucket}/cron-out/\nEXPORT_FORMAT jsonl\nEXPORT_SCHEDULE */2 * * * * *\n`,
     );
     const push = await runCli(['push'], { cwd: project.dir, env });
     expect(push.code, push.stderr).toBe(0);
     expect(push.stdout).toContain('schedule the export of cronned: */2 * * * * * (UTC)');
     const redis = new Redis(inject('redisUrl'));
     const queue = new Queue('imports', { connection: redis, prefix: queuePrefix(project.dir, env) });
-    cleanups.push(() => queue.close(), () => redis.disconnect());
+    cleanups.push(async () => {
+      await queue.close();
+      redis.disconnect();
+    });
     expect((await queue.getJobSchedulers(0, -1)).map((s) => [s.key, s.pattern])).toEqual([['export:cronned', '*/2 * * * * *']]);
 
-    const w = spawnWorker(project.dir, env);
-    workers.push(w);
+    const w = t.spawn(project.dir, env);
     await w.waitFor('worker started');
     expect((await runCli(['datasource', 'sync', 'cronned', '--wait'], { cwd: project.dir, env })).code).toBe(0);
     await w.waitFor(/"kind":"export","status":"ok","files":1,"rows":30.*export finished/);
     expect(await exportedRows(project, env, 'cron-out/')).toEqual([{ rows: 30, distinct: 30 }]);
 
-    await putObjects(s3, bucket, { 'cron/b.csv': srcCsv('cron/b', 5) });
+    await putObjects(s3, t.bucket, { 'cron/b.csv': srcCsv('cron/b', 5) });
     expect((await runCli(['datasource', 'sync', 'cronned', '--wait'], { cwd: project.dir, env })).code).toBe(0);
     const follow = await runCli(['export', 'cronned', '--wait'], { cwd: project.dir, env });
     expect(follow.code, follow.stderr).toBe(0);
@@ -103,10 +92,10 @@ describe('exports run by processes', () => {
     expect(await exportedRows(project, env, 'cron-out/')).toEqual([{ rows: 35, distinct: 35 }]);
   });
 
-  it('push names an export bucket it cannot write to, at its file and line', async () => {
-    const { project, env } = newProcessProject(cleanups);
+  it('push names an export t.bucket it cannot write to, at its file and line', async () => {
+    const { project, env } = t.newProject();
     project.writeConnection('other', `TYPE s3\nS3_ACCESS_KEY {{ tb_secret("OTHER_KEY") }}\nS3_SECRET {{ tb_secret("OTHER_SECRET") }}\nS3_ENDPOINT "${endpoint}"\n`);
-    project.writeDatasource('unwritable', `SCHEMA >\n    \`a\` Int32\n\nEXPORT_CONNECTION_NAME other\nEXPORT_BUCKET_URI s3://${bucket}/nope/\nEXPORT_STRATEGY full\n`);
+    project.writeDatasource('unwritable', `SCHEMA >\n    \`a\` Int32\n\nEXPORT_CONNECTION_NAME other\nEXPORT_BUCKET_URI s3://${t.bucket}/nope/\nEXPORT_STRATEGY full\n`);
     // s3rver refuses only unknown access key ids.
     const push = await runCli(['push'], { cwd: project.dir, env: { ...env, OTHER_KEY: 'UNKNOWNKEYID', OTHER_SECRET: 'x' } });
     expect(push.code).toBe(2);

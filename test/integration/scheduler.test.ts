@@ -2,51 +2,33 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { queuePrefix } from '../../src/queue/queue-names.js';
-import { createBucket, putObjects, s3Client } from '../helpers/bucket.js';
+import { putObjects } from '../helpers/bucket.js';
 import { runCli } from '../helpers/cli.js';
 import { importDatasource, type TestProjectDir } from '../helpers/project.js';
-import { newProcessProject, sqlRows, srcCsv, SRC_N_SCHEMA, until, type JobRow } from '../helpers/scheduler-project.js';
-import { spawnWorker, type WorkerProcess } from '../helpers/worker.js';
+import { sqlRows, srcCsv, SRC_N_SCHEMA, until, type JobRow, useProcessTests } from '../helpers/scheduler-project.js';
 
 const SCHEMA = SRC_N_SCHEMA;
 const csv = srcCsv;
 
 describe('scheduler and workers', () => {
-  const endpoint = inject('s3Endpoint');
-  const s3 = s3Client(endpoint);
-  let bucket: string;
-  const cleanups: Array<() => unknown> = [];
-  const workers: WorkerProcess[] = [];
-
-  const newProject = (extraEnv: Record<string, string> = {}) => newProcessProject(cleanups, extraEnv);
-
-  function worker(project: TestProjectDir, env: NodeJS.ProcessEnv): WorkerProcess {
-    const w = spawnWorker(project.dir, env);
-    workers.push(w);
-    return w;
-  }
-
+  const t = useProcessTests();
+  const { s3, cleanups } = t;
+  const newProject = t.newProject;
+  const worker = (project: TestProjectDir, env: NodeJS.ProcessEnv) => t.spawn(project.dir, env);
   const sql = sqlRows;
-
-  beforeAll(async () => {
-    bucket = await createBucket(s3);
-  });
-  afterEach(async () => {
-    await Promise.all(workers.splice(0).map((w) => w.stop('SIGKILL')));
-  });
-  afterAll(async () => {
-    for (const cleanup of cleanups) await cleanup();
-  });
 
   it('push keeps one job scheduler per @auto datasource and removes the others', async () => {
     const { project, env } = newProject();
-    project.writeDatasource('ticking', importDatasource(`s3://${bucket}/none-a/*.csv`, { schema: SCHEMA, schedule: '@auto' }));
-    project.writeDatasource('manual', importDatasource(`s3://${bucket}/none-b/*.csv`, { schema: SCHEMA }));
+    project.writeDatasource('ticking', importDatasource(`s3://${t.bucket}/none-a/*.csv`, { schema: SCHEMA, schedule: '@auto' }));
+    project.writeDatasource('manual', importDatasource(`s3://${t.bucket}/none-b/*.csv`, { schema: SCHEMA }));
     const redis = new Redis(inject('redisUrl'));
     const queue = new Queue('imports', { connection: redis, prefix: queuePrefix(project.dir, env) });
-    cleanups.push(() => queue.close(), () => redis.disconnect());
+    cleanups.push(async () => {
+      await queue.close();
+      redis.disconnect();
+    });
     const schedulers = async () => (await queue.getJobSchedulers(0, -1)).map((s) => `${s.key} every ${s.every}`).sort();
 
     const first = await runCli(['push'], { cwd: project.dir, env });
@@ -59,7 +41,7 @@ describe('scheduler and workers', () => {
     expect(await schedulers()).toEqual(['auto:ticking every 1500']);
 
     rmSync(join(project.dir, 'datasources', 'ticking.datasource'));
-    project.writeDatasource('manual', importDatasource(`s3://${bucket}/none-b/*.csv`, { schema: SCHEMA, schedule: '@auto' }));
+    project.writeDatasource('manual', importDatasource(`s3://${t.bucket}/none-b/*.csv`, { schema: SCHEMA, schedule: '@auto' }));
     const switched = await runCli(['push'], { cwd: project.dir, env });
     expect(switched.code, switched.stderr).toBe(0);
     expect(switched.stdout).toContain('unschedule ticking');
@@ -69,8 +51,8 @@ describe('scheduler and workers', () => {
   it('@auto ticks import at most 5 objects each until every object is in', async () => {
     const { project, env } = newProject();
     const objects = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`tick/obj-${String(i).padStart(2, '0')}.csv`, csv(`tick/${i}`, 10)]));
-    await putObjects(s3, bucket, objects);
-    project.writeDatasource('ticks', importDatasource(`s3://${bucket}/tick/*.csv`, { schema: SCHEMA, schedule: '@auto' }));
+    await putObjects(s3, t.bucket, objects);
+    project.writeDatasource('ticks', importDatasource(`s3://${t.bucket}/tick/*.csv`, { schema: SCHEMA, schedule: '@auto' }));
     expect((await runCli(['push'], { cwd: project.dir, env })).code).toBe(0);
     const w = worker(project, env);
     await w.waitFor('worker started');
@@ -89,10 +71,10 @@ describe('scheduler and workers', () => {
 
   it('sync queues a job; --wait follows it and its exit code says how it ended', async () => {
     const { project, env } = newProject();
-    await putObjects(s3, bucket, Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`od/obj-${i}.csv`, csv(`od/${i}`, 3)])));
-    await putObjects(s3, bucket, { 'odbad/not.parquet': 'this is not parquet' });
-    project.writeDatasource('ondemand', importDatasource(`s3://${bucket}/od/*.csv`, { schema: SCHEMA }));
-    project.writeDatasource('doomed', importDatasource(`s3://${bucket}/odbad/*.parquet`, { schema: SCHEMA }));
+    await putObjects(s3, t.bucket, Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`od/obj-${i}.csv`, csv(`od/${i}`, 3)])));
+    await putObjects(s3, t.bucket, { 'odbad/not.parquet': 'this is not parquet' });
+    project.writeDatasource('ondemand', importDatasource(`s3://${t.bucket}/od/*.csv`, { schema: SCHEMA }));
+    project.writeDatasource('doomed', importDatasource(`s3://${t.bucket}/odbad/*.parquet`, { schema: SCHEMA }));
     expect((await runCli(['push'], { cwd: project.dir, env })).code).toBe(0);
 
     const queued = await runCli(['datasource', 'sync', 'ondemand'], { cwd: project.dir, env });
@@ -111,6 +93,6 @@ describe('scheduler and workers', () => {
 
     const failed = await runCli(['datasource', 'sync', 'doomed', '--wait'], { cwd: project.dir, env });
     expect(failed.code).toBe(1);
-    expect(failed.stderr).toContain(`s3://${bucket}/odbad/not.parquet`);
+    expect(failed.stderr).toContain(`s3://${t.bucket}/odbad/not.parquet`);
   });
 });

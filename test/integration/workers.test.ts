@@ -1,37 +1,21 @@
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startLocalRedis } from '../../scripts/local-redis.js';
-import { createBucket, putObjects, s3Client } from '../helpers/bucket.js';
+import type { WorkerProcess } from '../helpers/worker.js';
+import { putObjects } from '../helpers/bucket.js';
 import { runCli } from '../helpers/cli.js';
 import { importDatasource } from '../helpers/project.js';
-import { newProcessProject, sqlRows, srcCsv, SRC_N_SCHEMA, until, type JobRow } from '../helpers/scheduler-project.js';
-import { spawnWorker, type WorkerProcess } from '../helpers/worker.js';
+import { sqlRows, srcCsv, SRC_N_SCHEMA, until, type JobRow, useProcessTests } from '../helpers/scheduler-project.js';
 
 describe('several workers, stops and restarts', () => {
-  const s3 = s3Client(inject('s3Endpoint'));
-  let bucket: string;
-  const cleanups: Array<() => unknown> = [];
-  const workers: WorkerProcess[] = [];
-  const worker = (dir: string, env: NodeJS.ProcessEnv) => {
-    const w = spawnWorker(dir, env);
-    workers.push(w);
-    return w;
-  };
-
-  beforeAll(async () => {
-    bucket = await createBucket(s3);
-  });
-  afterEach(async () => {
-    await Promise.all(workers.splice(0).map((w) => w.stop('SIGKILL')));
-  });
-  afterAll(async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
-  });
+  const t = useProcessTests();
+  const { s3, cleanups } = t;
+  const worker = (dir: string, env: NodeJS.ProcessEnv) => t.spawn(dir, env);
 
   it('two worker processes share the work over 30 objects: every row once, never two runs of a datasource at a time', async () => {
-    const { project, env } = newProcessProject(cleanups, { BUCKETPIPE_AUTO_INTERVAL_MS: '700' });
+    const { project, env } = t.newProject({ BUCKETPIPE_AUTO_INTERVAL_MS: '700' });
     for (const ds of ['alpha', 'beta', 'gamma']) {
-      await putObjects(s3, bucket, Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`two/${ds}/obj-${i}.csv`, srcCsv(`${ds}/${i}`, 500)])));
-      project.writeDatasource(ds, importDatasource(`s3://${bucket}/two/${ds}/*.csv`, { schema: SRC_N_SCHEMA, schedule: '@auto', more: 'IMPORT_MAX_FILES_PER_RUN 2' }));
+      await putObjects(s3, t.bucket, Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`two/${ds}/obj-${i}.csv`, srcCsv(`${ds}/${i}`, 500)])));
+      project.writeDatasource(ds, importDatasource(`s3://${t.bucket}/two/${ds}/*.csv`, { schema: SRC_N_SCHEMA, schedule: '@auto', more: 'IMPORT_MAX_FILES_PER_RUN 2' }));
     }
     expect((await runCli(['push'], { cwd: project.dir, env })).code).toBe(0);
     const first = worker(project.dir, env);
@@ -59,9 +43,9 @@ describe('several workers, stops and restarts', () => {
   });
 
   it('SIGTERM mid-run finishes the current object and exits 0; after a restart every row is in once', async () => {
-    const { project, env } = newProcessProject(cleanups);
-    await putObjects(s3, bucket, Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`term/obj-${i}.csv`, srcCsv(`term/${i}`, 30_000)])));
-    project.writeDatasource('terminated', importDatasource(`s3://${bucket}/term/*.csv`, { schema: SRC_N_SCHEMA }));
+    const { project, env } = t.newProject();
+    await putObjects(s3, t.bucket, Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`term/obj-${i}.csv`, srcCsv(`term/${i}`, 30_000)])));
+    project.writeDatasource('terminated', importDatasource(`s3://${t.bucket}/term/*.csv`, { schema: SRC_N_SCHEMA }));
     expect((await runCli(['push'], { cwd: project.dir, env })).code).toBe(0);
     const w = worker(project.dir, env);
     await w.waitFor('worker started');
@@ -85,15 +69,15 @@ describe('several workers, stops and restarts', () => {
   it('schedules carry on after Redis restarts empty', async () => {
     const redis = await startLocalRedis();
     cleanups.push(() => redis.stop());
-    const { project, env } = newProcessProject(cleanups, { REDIS_URL: redis.url, BUCKETPIPE_AUTO_INTERVAL_MS: '800' });
-    await putObjects(s3, bucket, { 'rr/before.csv': srcCsv('before', 5) });
-    project.writeDatasource('restarts', importDatasource(`s3://${bucket}/rr/*.csv`, { schema: SRC_N_SCHEMA, schedule: '@auto' }));
+    const { project, env } = t.newProject({ REDIS_URL: redis.url, BUCKETPIPE_AUTO_INTERVAL_MS: '800' });
+    await putObjects(s3, t.bucket, { 'rr/before.csv': srcCsv('before', 5) });
+    project.writeDatasource('restarts', importDatasource(`s3://${t.bucket}/rr/*.csv`, { schema: SRC_N_SCHEMA, schedule: '@auto' }));
     expect((await runCli(['push'], { cwd: project.dir, env })).code).toBe(0);
     const w = worker(project.dir, env);
     await w.waitFor(/"datasource":"restarts".*"objects":1.*import finished/);
 
     await redis.restart();
-    await putObjects(s3, bucket, { 'rr/after.csv': srcCsv('after', 7) });
+    await putObjects(s3, t.bucket, { 'rr/after.csv': srcCsv('after', 7) });
     // The schedule is gone with the restart; the worker puts it back when Redis is ready again.
     await w.waitFor(/"datasource":"restarts".*"objects":1,"rows":7,.*import finished/);
     const [count] = await sqlRows<{ before: number; after: number }>(project, env, "SELECT countIf(src = 'before') AS before, countIf(src = 'after') AS after FROM restarts");
