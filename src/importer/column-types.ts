@@ -54,3 +54,28 @@ export function dateTimeZone(type: string): string {
   const m = /^DateTime(?:64\(\s*\d+\s*,|\()\s*'([^']+)'/.exec(baseType(type));
   return m ? m[1]! : 'UTC';
 }
+
+const INT_WIDTH = /^(U?)Int(8|16|32|64|128|256)$/;
+
+/**
+ * Whether every value of type `from` has exactly one value of type `to`: the same type up to
+ * Nullable/LowCardinality, a wider integer, a wider float, or the same instant in another time zone.
+ * Such columns are inserted without the split, since no value can fail to fit (NULL takes the default).
+ */
+export function convertsLosslessly(from: string, to: string): boolean {
+  const f = baseType(from);
+  const t = baseType(to);
+  if (f === t) return true;
+  const fi = INT_WIDTH.exec(f);
+  const ti = INT_WIDTH.exec(t);
+  if (fi && ti) {
+    const [fromUnsigned, fromBits, toUnsigned, toBits] = [fi[1] === 'U', Number(fi[2]), ti[1] === 'U', Number(ti[2])];
+    if (fromUnsigned === toUnsigned) return toBits >= fromBits;
+    return fromUnsigned && !toUnsigned && toBits > fromBits;
+  }
+  if (fi && t === 'Float64') return Number(fi[2]) <= 32;
+  if (f === 'Float32' && t === 'Float64') return true;
+  if (/^DateTime64\(/.test(f) && /^DateTime64\(/.test(t)) return dateTimePrecision(f) === dateTimePrecision(t);
+  if (/^DateTime(\(|$)/.test(f) && /^DateTime64\(/.test(t)) return true;
+  return f === 'Date' && t === 'Date32';
+}

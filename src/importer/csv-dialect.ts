@@ -99,3 +99,42 @@ export function positionalRead(delimiter: string, hasHeader: boolean, fieldCount
 export function fieldColumn(index: number): string {
   return `_bp_f${index}`;
 }
+
+/**
+ * The fields of one CSV line, quotes removed (`""` inside quotes is one quote). Undefined when a
+ * quote is left open: the line then continues past its end, and only the engine can read it.
+ */
+export function splitCsvLine(line: string, delimiter: string): string[] | undefined {
+  const fields: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i]!;
+    if (quoted) {
+      if (ch !== '"') field += ch;
+      else if (line[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else quoted = false;
+    } else if (ch === '"' && field === '') quoted = true;
+    else if (ch === delimiter) {
+      fields.push(field);
+      field = '';
+    } else field += ch;
+  }
+  if (quoted) return undefined;
+  fields.push(field);
+  return fields;
+}
+
+/**
+ * The header names of a first line that names only columns the table already has, each once: such
+ * a line is a header for certain, and no type needs inferring. Undefined otherwise.
+ */
+export function headerOfKnownColumns(firstLine: string, delimiter: string, known: readonly string[]): string[] | undefined {
+  const names = splitCsvLine(firstLine.replace(/^\uFEFF/, ''), delimiter);
+  if (!names || names.length === 0) return undefined;
+  const knownNames = new Set(known);
+  if (new Set(names).size !== names.length || !names.every((n) => knownNames.has(n))) return undefined;
+  return names;
+}

@@ -25,9 +25,16 @@ export interface LedgerEntry {
 }
 
 export async function recordObject(client: ClickHouseClient, entry: LedgerEntry): Promise<void> {
-  const now = new Date();
-  await insertRows(client, INTERNAL_TABLES.objects, [
-    {
+  await recordObjects(client, [entry]);
+}
+
+/** Records several entries in one insert. */
+export async function recordObjects(client: ClickHouseClient, entries: readonly LedgerEntry[]): Promise<void> {
+  const now = toDateTime64(new Date());
+  await insertRows(
+    client,
+    INTERNAL_TABLES.objects,
+    entries.map((entry) => ({
       datasource: entry.datasource,
       key: entry.object.key,
       etag: entry.object.etag,
@@ -40,10 +47,10 @@ export async function recordObject(client: ClickHouseClient, entry: LedgerEntry)
       rows: entry.rows ?? 0,
       quarantined: entry.quarantined ?? 0,
       error: entry.error ?? '',
-      updated_at: toDateTime64(now),
+      updated_at: now,
       version: nextVersion(),
-    },
-  ]);
+    })),
+  );
 }
 
 /** What the ledger knows of one key: every ETag seen and its status. */

@@ -1,11 +1,11 @@
-import { rmSync, existsSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { objectUri } from '../bucket/bucket-uri.js';
 import { runStatement, selectRows, type QuerySettings } from '../store/queries.js';
 import { identifierList, quoteIdentifier, quoteString } from '../store/sql.js';
 import type { TargetColumn } from './cast-expressions.js';
-import { baseType, isCompositeType, isStringType } from './column-types.js';
+import { baseType, convertsLosslessly, isCompositeType, isNullableType, isStringType } from './column-types.js';
 import { fieldColumn, positionalRead } from './csv-dialect.js';
 import { s3TableFunction } from './engine-source.js';
 import type { ImportContext } from './import-context.js';
@@ -22,6 +22,12 @@ export interface LoadResult {
   rows: number;
   quarantined: number;
 }
+
+/**
+ * Rows per block through the split. The split holds each block as text and as typed values at once,
+ * so blocks smaller than the engine's default keep memory flat whatever the object's size.
+ */
+const SPLIT_BLOCKS: QuerySettings = { min_insert_block_size_rows: 262_144, min_insert_block_size_bytes: 64 * 1024 * 1024 };
 
 /** More rejected rows than any file has: rejected rows are kept aside, never a reason to stop. */
 const UNLIMITED_ERRORS = 1_000_000_000_000;
@@ -121,9 +127,9 @@ async function split(ctx: ImportContext, layout: ObjectLayout, columns: readonly
         engine,
         `INSERT INTO ${quoteIdentifier(intakeTableName(table))} (${intakeColumnList(columns)}) ${read.sql}`,
         { ...read.params, bp_import_id: importId, bp_source: source },
-        layout.format === 'csv' ? { ...read.settings, ...malformedRowsToFile(errorsFile) } : read.settings,
+        { ...read.settings, ...(layout.format === 'csv' ? malformedRowsToFile(errorsFile) : {}), ...SPLIT_BLOCKS },
       );
-      if (existsSync(errorsFile)) await quarantineMalformedRows(engine, targets.quarantine, errorsFile, importId, source);
+      if (existsSync(errorsFile) && statSync(errorsFile).size > 0) await quarantineMalformedRows(engine, targets.quarantine, errorsFile, importId, source);
     });
   } finally {
     rmSync(errorsFile, { force: true });
@@ -143,19 +149,23 @@ function malformedRowsToFile(path: string): QuerySettings {
 }
 
 /**
- * A Parquet object whose columns have exactly the table's types cannot hold a value that does not
- * fit: it is inserted as it is, at the engine's own speed, without the text round trip of the split.
- * Table columns the object lacks take their defaults.
+ * A Parquet object whose column types convert losslessly to the table's cannot hold a value that does
+ * not fit: it is inserted as it is, at the engine's own speed, without the text round trip of the
+ * split. Table columns the object lacks take their defaults; NULL in a non-Nullable column too.
  */
 function directInsert(layout: ObjectLayout, columns: readonly TargetColumn[]): ReadQuery | undefined {
   if (layout.format !== 'parquet') return undefined;
   const sourceTypes = new Map(layout.columns.map((c) => [c.name, c.type]));
   const mapping = mapColumns(columns.map((c) => c.name), layout.columns.map((c) => c.name));
-  const pairs = columns.filter((c) => mapping.has(c.name)).map((c) => ({ target: c, from: mapping.get(c.name)! }));
-  if (pairs.length === 0 || pairs.some((p) => sourceTypes.get(p.from) !== p.target.type)) return undefined;
+  const pairs = columns.filter((c) => mapping.has(c.name)).map((c) => ({ target: c, from: mapping.get(c.name)!, type: sourceTypes.get(mapping.get(c.name)!)! }));
+  if (pairs.length === 0 || pairs.some((p) => !convertsLosslessly(p.type, p.target.type))) return undefined;
+  const values = pairs.map((p) => {
+    const value = isNullableType(p.type) && !isNullableType(p.target.type) ? `ifNull(${quoteIdentifier(p.from)}, defaultValueOfTypeName(${quoteString(baseType(p.target.type))}))` : quoteIdentifier(p.from);
+    return p.type === p.target.type ? value : `CAST(${value}, ${quoteString(p.target.type)})`;
+  });
   const fn = s3TableFunction(layout.source, 'Parquet');
   return {
-    sql: `(${pairs.map((p) => quoteIdentifier(p.target.name)).join(', ')}) SELECT ${pairs.map((p) => quoteIdentifier(p.from)).join(', ')} FROM ${fn.sql}`,
+    sql: `(${pairs.map((p) => quoteIdentifier(p.target.name)).join(', ')}) SELECT ${values.join(', ')} FROM ${fn.sql}`,
     params: fn.params,
     settings: {},
   };

@@ -22,9 +22,23 @@ export const INTAKE = {
 function rawColumn(index: number): string {
   return `_bp_v${index}`;
 }
+/** The typed value of column `index`, computed once in the cast step. */
+function typedColumn(index: number): string {
+  return `_bp_t${index}`;
+}
+/** Whether the raw value of column `index` fits its type (1) or not (0). */
+function fitsColumn(index: number): string {
+  return `_bp_ok${index}`;
+}
 
 export function intakeTableName(datasource: string): string {
   return `_bp_in_${datasource}`;
+}
+function castTableName(datasource: string): string {
+  return `_bp_cast_${datasource}`;
+}
+function castViewName(datasource: string): string {
+  return `_bp_casting_${datasource}`;
 }
 function fitViewName(datasource: string): string {
   return `_bp_fit_${datasource}`;
@@ -34,9 +48,10 @@ function rejectViewName(datasource: string): string {
 }
 
 /**
- * Builds the split that runs inside the engine: rows are inserted once, as text, into a Null-engine
- * intake table; one materialized view casts the rows that fit into the data table, the other writes
- * the rows that do not, with their reasons, into the quarantine table. One read of each object.
+ * Builds the split that runs inside the engine, with one read of each object and one cast of each
+ * value: rows are inserted once, as text, into a Null-engine intake table; a materialized view casts
+ * every value and marks what fits into a second Null table; from there one view moves the rows that
+ * fit into the data table, the other the rows that do not, with their reasons, into the quarantine.
  */
 export async function createSplitPipeline(
   client: ClickHouseClient,
@@ -46,28 +61,40 @@ export async function createSplitPipeline(
 ): Promise<void> {
   await dropSplitPipeline(client, datasource);
   const intake = quoteIdentifier(intakeTableName(datasource));
+  const cast = quoteIdentifier(castTableName(datasource));
   const rawColumns = columns.map((_, i) => `${rawColumn(i)} Nullable(String)`);
+  const rowColumns = [`${INTAKE.row} UInt64`, `${INTAKE.raw} Nullable(String)`, `${INTAKE.rawProblem} String`, `${INTAKE.importId} String`, `${INTAKE.source} String`];
+  const rowColumnNames = [INTAKE.row, INTAKE.raw, INTAKE.rawProblem, INTAKE.importId, INTAKE.source];
+  await runStatement(client, `CREATE TABLE ${intake} (${[...rawColumns, ...rowColumns].join(', ')}) ENGINE = Null`);
   await runStatement(
     client,
-    `CREATE TABLE ${intake} (${[
+    `CREATE TABLE ${cast} (${[
       ...rawColumns,
-      `${INTAKE.row} UInt64`,
-      `${INTAKE.raw} Nullable(String)`,
-      `${INTAKE.rawProblem} String`,
-      `${INTAKE.importId} String`,
-      `${INTAKE.source} String`,
+      ...columns.map((c, i) => `${typedColumn(i)} ${c.type}`),
+      ...columns.map((_, i) => `${fitsColumn(i)} UInt8`),
+      ...rowColumns,
     ].join(', ')}) ENGINE = Null`,
   );
   const casts = columns.map((c, i) => ({ column: c, ...castExpressions(c, rawColumn(i)) }));
-  const allFit = casts.length === 0 ? '1' : casts.map((c) => c.fits).join(' AND ');
-  const fitSelect = casts.map((c) => `${c.value} AS ${quoteIdentifier(c.column.name)}`).join(', ');
+  // A row fits when the parser split it into fields and every value fits its column.
+  const allFit = [`${INTAKE.raw} IS NULL`, ...columns.map((_, i) => fitsColumn(i))].join(' AND ');
+  await runStatement(
+    client,
+    `CREATE MATERIALIZED VIEW ${quoteIdentifier(castViewName(datasource))} TO ${cast} AS SELECT ${[
+      ...columns.map((_, i) => rawColumn(i)),
+      ...casts.map((c, i) => `${c.value} AS ${typedColumn(i)}`),
+      ...casts.map((c, i) => `toUInt8(${c.fits}) AS ${fitsColumn(i)}`),
+      ...rowColumnNames,
+    ].join(', ')} FROM ${intake}`,
+  );
+  const fitSelect = columns.map((c, i) => `${typedColumn(i)} AS ${quoteIdentifier(c.name)}`).join(', ');
   await runStatement(
     client,
     `CREATE MATERIALIZED VIEW ${quoteIdentifier(fitViewName(datasource))} TO ${quoteIdentifier(targets.data)} ` +
-      `AS SELECT ${fitSelect || '*'} FROM ${intake} WHERE ${INTAKE.raw} IS NULL AND ${allFit}`,
+      `AS SELECT ${fitSelect || '*'} FROM ${cast} WHERE ${allFit}`,
   );
-  const misfitColumns = casts.map((c) => `if(${c.fits}, '', ${quoteString(c.column.name)})`);
-  const misfitProblems = casts.map((c) => `if(${c.fits}, '', concat(${quoteString(c.column.name)}, ': ', ${c.problem}))`);
+  const misfitColumns = casts.map((c, i) => `if(${fitsColumn(i)}, '', ${quoteString(c.column.name)})`);
+  const misfitProblems = casts.map((c, i) => `if(${fitsColumn(i)}, '', concat(${quoteString(c.column.name)}, ': ', ${c.problem}))`);
   const rejectSelect = [
     ...columns.map((c, i) => `${rawColumn(i)} AS ${quoteIdentifier(c.name)}`),
     `if(${INTAKE.raw} IS NULL, arrayFilter(x -> x != '', [${misfitColumns.join(', ')}]), []) AS c__error_column`,
@@ -80,7 +107,7 @@ export async function createSplitPipeline(
   await runStatement(
     client,
     `CREATE MATERIALIZED VIEW ${quoteIdentifier(rejectViewName(datasource))} TO ${quoteIdentifier(targets.quarantine)} ` +
-      `AS SELECT ${rejectSelect.join(', ')} FROM ${intake} WHERE ${INTAKE.raw} IS NOT NULL OR NOT (${allFit})`,
+      `AS SELECT ${rejectSelect.join(', ')} FROM ${cast} WHERE NOT (${allFit})`,
   );
 }
 
@@ -91,9 +118,11 @@ export interface SplitTargets {
 }
 
 export async function dropSplitPipeline(client: ClickHouseClient, datasource: string): Promise<void> {
+  await runStatement(client, `DROP VIEW IF EXISTS ${quoteIdentifier(castViewName(datasource))}`);
   await runStatement(client, `DROP VIEW IF EXISTS ${quoteIdentifier(fitViewName(datasource))}`);
   await runStatement(client, `DROP VIEW IF EXISTS ${quoteIdentifier(rejectViewName(datasource))}`);
   await runStatement(client, `DROP TABLE IF EXISTS ${quoteIdentifier(intakeTableName(datasource))}`);
+  await runStatement(client, `DROP TABLE IF EXISTS ${quoteIdentifier(castTableName(datasource))}`);
 }
 
 /** The intake column list in insert order, for `INSERT INTO intake (...) SELECT ...`. */

@@ -4,7 +4,8 @@ import { readObjectHead } from '../bucket/read-object-head.js';
 import { BucketpipeError } from '../errors.js';
 import type { ImportFormat } from '../project/types.js';
 import { selectRows, type QuerySettings } from '../store/queries.js';
-import { delimitedFormat, fieldColumn, isGenericColumnNames, looksLikeHeader, positionalRead, sniffDelimiter, uniqueColumnNames } from './csv-dialect.js';
+import { delimitedFormat, fieldColumn, headerOfKnownColumns, isGenericColumnNames, looksLikeHeader, positionalRead, sniffDelimiter, uniqueColumnNames } from './csv-dialect.js';
+import { firstLineOf as firstLineOfHead, headText, type HeadText } from './head-text.js';
 import { redact, s3TableFunction, sourceSecrets, type ObjectSource } from './engine-source.js';
 import { compressionOf, formatOfKey } from './formats.js';
 import { objectSource, type ImportContext } from './import-context.js';
@@ -33,11 +34,18 @@ export interface ObjectLayout {
 /** Rows the engine reads to infer types, as its own default. */
 export const INFERENCE_ROWS = 25000;
 
-/**
- * Reads an object's head and, through the engine, its columns. NDJSON columns are only inferred when
- * `describeJson` is set (datasources without a SCHEMA); declared json paths need no inference.
- */
-export async function probeObject(ctx: ImportContext, object: ObjectRef, describeJson = true): Promise<ObjectLayout> {
+/** Bytes read from the start of each object: enough for a header line and the format's signs. */
+const HEAD_BYTES = 64 * 1024;
+
+export interface ProbeOptions {
+  /** Infer NDJSON columns (datasources without a SCHEMA); declared json paths need no inference. Default true. */
+  describeJson?: boolean;
+  /** The target table's columns: a CSV header naming only these is read without asking the engine. */
+  knownColumns?: readonly string[];
+}
+
+/** Reads an object's head and, through the engine where the head is not enough, its columns. */
+export async function probeObject(ctx: ImportContext, object: ObjectRef, options: ProbeOptions = {}): Promise<ObjectLayout> {
   const uri = objectUri(object.bucket, object.key);
   const format = formatOfKey(object.key, ctx.datasource.import.format);
   if (!format) {
@@ -47,26 +55,31 @@ export async function probeObject(ctx: ImportContext, object: ObjectRef, describ
       { context: { datasource: ctx.datasource.name, bucket: object.bucket, key: object.key } },
     );
   }
-  // An empty object has no head to read (and some stores answer a ranged GET on it wrongly).
-  const head = object.size === 0 ? { bytes: new Uint8Array() } : await readObjectHead(ctx.access, object.bucket, object.key);
+  const head = object.size === 0 ? { bytes: new Uint8Array() } : await readObjectHead(ctx.access, object.bucket, object.key, HEAD_BYTES);
   const source = objectSource(ctx, object, format === 'parquet' ? 'none' : compressionOf(object.key, head.bytes, head.contentEncoding));
   if (head.bytes.length === 0) return { object, format, source, columns: [], empty: true };
+  const text = format === 'parquet' ? undefined : headText(head.bytes, source.compression, head.bytes.length < HEAD_BYTES);
   return withEngineErrors(ctx, object, source, async () => {
-    if (format === 'csv') return probeCsv(ctx, object, source);
+    if (format === 'csv') return probeCsv(ctx, object, source, text, options.knownColumns);
     if (format === 'parquet') return { object, format, source, columns: await describe(ctx, source, 'Parquet', {}), empty: false };
-    const jsonArray = (await firstLineOf(ctx, source)).replace(/^\uFEFF/, '').trimStart().startsWith('[');
-    const columns = describeJson ? await describeNdjson(ctx, source) : [];
+    const start = text ? text.text : await firstLineOf(ctx, source);
+    const jsonArray = start.replace(/^\uFEFF/, '').trimStart().startsWith('[');
+    const columns = options.describeJson ?? true ? await describeNdjson(ctx, source) : [];
     return { object, format, source, columns, jsonArray, empty: false };
   });
 }
 
-async function probeCsv(ctx: ImportContext, object: ObjectRef, source: ObjectSource): Promise<ObjectLayout> {
-  const delimiter = sniffDelimiter(await firstLineOf(ctx, source));
-  const detecting = delimitedFormat(delimiter, false);
-  const detected = await describe(ctx, source, detecting.format, { ...detecting.settings, input_format_csv_detect_header: 1, input_format_custom_detect_header: 1 });
+async function probeCsv(ctx: ImportContext, object: ObjectRef, source: ObjectSource, head: HeadText | undefined, knownColumns?: readonly string[]): Promise<ObjectLayout> {
+  const firstLine = (head && firstLineOfHead(head)) ?? (await firstLineOf(ctx, source));
+  const delimiter = sniffDelimiter(firstLine);
   const layout = (hasHeader: boolean, columns: SourceColumn[]): ObjectLayout => ({
     object, format: 'csv', source, columns, csv: { delimiter, hasHeader }, empty: false,
   });
+  const known = knownColumns && headerOfKnownColumns(firstLine, delimiter, knownColumns);
+  // Types are only inferred for new columns, and a header of known columns brings none.
+  if (known) return layout(true, known.map((name) => ({ name, type: 'String' })));
+  const detecting = delimitedFormat(delimiter, false);
+  const detected = await describe(ctx, source, detecting.format, { ...detecting.settings, input_format_csv_detect_header: 1, input_format_custom_detect_header: 1 });
   if (!isGenericColumnNames(detected.map((c) => c.name))) return layout(true, detected);
 
   // The engine detects a header only when the first row's types differ from the rest; an all-text

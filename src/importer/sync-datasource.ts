@@ -222,7 +222,7 @@ async function importOne(
   await recordObject(client, { ...entry, status: 'loading' });
   ctx.log.debug({ stage: 'claimed', object: uri, importId }, 'stage');
   try {
-    const layout = await probeObject(ctx, object, !spec.schema);
+    const layout = await probeObject(ctx, object, { describeJson: !spec.schema, knownColumns: columns.map((c) => c.name) });
     const matched = mapObjectColumns(columns.map((c) => c.name), layout, Boolean(spec.schema));
     if (matched.byPosition) {
       event(uri, 'info', 'columns_by_position', `${uri} shares no column name with the SCHEMA of ${spec.name}; its columns were matched by position`);

@@ -52,9 +52,14 @@ const ddl = (ts: string, on: string): readonly string[] => [
  * Creates the internal tables where missing. Timestamps are DateTime64(3) where the store has it and
  * whole-second DateTime on older servers.
  */
+/** Clients whose store has the internal tables already: every run asks, once per process is enough. */
+const ensured = new WeakSet<ClickHouseClient>();
+
 export async function ensureInternalTables(store: { client: ClickHouseClient; capabilities: ServerCapabilities; cluster?: string }): Promise<void> {
+  if (ensured.has(store.client)) return;
   const ts = store.capabilities.dateTime64 ? "DateTime64(3, 'UTC')" : "DateTime('UTC')";
   for (const statement of ddl(ts, onCluster(store.cluster))) await runStatement(store.client, statement);
+  ensured.add(store.client);
 }
 
 let lastVersion = 0;

@@ -50,6 +50,12 @@ describe('Parquet import', () => {
         ].join('\n'),
       }),
     );
+    project.writeDatasource(
+      'pq_widened',
+      importDatasource(`s3://${bucket}/pq/part-*.parquet`, {
+        schema: ['    `id` Int128,', '    `name` LowCardinality(String),', '    `day` Date32,', '    `maybe` Float64'].join('\n'),
+      }),
+    );
     // The engine writes the objects, so the store must be open first; push comes after.
     app = await openTestApp(project.dir);
     await putParquet(app, bucket, 'pq/part-1.parquet', 0, 1000);
@@ -103,6 +109,24 @@ describe('Parquet import', () => {
       `SELECT countIf(arr != [id, id + 1] OR day != toDate('2024-01-01') + id OR name != toString(id)) AS n FROM pq_inferred`,
     );
     expect(mismatch!.n).toBe(0);
+  });
+
+  it('inserts columns that widen losslessly (wider integer, LowCardinality, NULL as default) with every value intact', async () => {
+    await pushProject(app, { dryRun: false });
+    const report = await syncDatasource(await app.importContext('pq_widened'), { trigger: 'on-demand' });
+    expect(report.objects.map((o) => [o.status, o.rows, o.quarantined])).toEqual([['imported', 1000, 0], ['imported', 1000, 0]]);
+    const columns = await query<{ type: string }>(
+      app,
+      `SELECT type FROM system.columns WHERE database = currentDatabase() AND table = 'pq_widened' AND name != '_bp_import_id' ORDER BY position`,
+    );
+    expect(columns.map((c) => c.type)).toEqual(['Int128', 'LowCardinality(String)', 'Date32', 'Float64']);
+    const [totals] = await query<{ n: number; ids: string; zeros: number; maybe_sum: number; mismatch: number }>(
+      app,
+      `SELECT count() AS n, toString(sum(id)) AS ids, countIf(maybe = 0) AS zeros, sum(maybe) AS maybe_sum,
+              countIf(name != toString(id) OR day != toDate32('2024-01-01') + toInt32(id)) AS mismatch FROM pq_widened`,
+    );
+    // NULL in the non-Nullable column became its default (0); id 0 has maybe NULL too.
+    expect(totals).toEqual({ n: N, ids: String(SUM_ID), zeros: NULLS, maybe_sum: SUM_MAYBE, mismatch: 0 });
   });
 
   it('casts Parquet columns into a declared SCHEMA of other types; an object that is not Parquet fails alone', async () => {

@@ -7,6 +7,7 @@ import {
   isNullableType,
   isNumericType,
   isStringType,
+  convertsLosslessly,
   makeNullable,
 } from '../../src/importer/column-types.js';
 
@@ -152,5 +153,33 @@ describe('dateTimeZone', () => {
     expect(dateTimeZone('DateTime')).toBe('UTC');
     expect(dateTimeZone('DateTime64(3)')).toBe('UTC');
     expect(dateTimeZone('Date')).toBe('UTC');
+  });
+});
+
+describe('convertsLosslessly', () => {
+  it('accepts the same type through Nullable and LowCardinality', () => {
+    expect(convertsLosslessly('String', 'LowCardinality(String)')).toBe(true);
+    expect(convertsLosslessly('Nullable(Int32)', 'Int32')).toBe(true);
+    expect(convertsLosslessly("DateTime64(3, 'UTC')", 'DateTime64(3)')).toBe(true);
+    expect(convertsLosslessly("DateTime('UTC')", "DateTime64(3, 'Europe/Berlin')")).toBe(true);
+  });
+  it('accepts wider integers and floats only', () => {
+    expect(convertsLosslessly('Int32', 'Int64')).toBe(true);
+    expect(convertsLosslessly('UInt32', 'Int64')).toBe(true);
+    expect(convertsLosslessly('UInt32', 'UInt64')).toBe(true);
+    expect(convertsLosslessly('Int32', 'Float64')).toBe(true);
+    expect(convertsLosslessly('Float32', 'Float64')).toBe(true);
+    expect(convertsLosslessly('Int64', 'Int32')).toBe(false);
+    expect(convertsLosslessly('UInt64', 'Int64')).toBe(false);
+    expect(convertsLosslessly('Int8', 'UInt64')).toBe(false);
+    expect(convertsLosslessly('Int64', 'Float64')).toBe(false);
+    expect(convertsLosslessly('Float64', 'Float32')).toBe(false);
+  });
+  it('refuses conversions that parse, round or shift', () => {
+    expect(convertsLosslessly('String', 'Int32')).toBe(false);
+    expect(convertsLosslessly('Float64', 'Decimal(10, 2)')).toBe(false);
+    expect(convertsLosslessly('DateTime64(6)', 'DateTime64(3)')).toBe(false);
+    expect(convertsLosslessly('Date', 'DateTime')).toBe(false);
+    expect(convertsLosslessly('Int32', 'String')).toBe(false);
   });
 });

@@ -1,0 +1,124 @@
+/**
+ * `npm run bench`: generates the data (deterministic), starts a local S3 server, measures every figure
+ * in fresh processes, prints the table and the ratios against baselines of the same run, and writes
+ * bench/results.md. Settings: BENCH_ROWS (1000000), BENCH_REPS (3), BENCH_ONLY (import,small,discovery,
+ * export,memory), BENCH_FRESH=1 to generate the data again.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { quietNodeVersionNotice } from '../src/cli/quiet-warnings.js';
+import { S3_KEY, S3_SECRET, startS3Server } from '../scripts/local-s3-server.js';
+import { BUCKET, LARGE_FORMATS, largeKey, type LargeFormat } from './dataset.js';
+import { generateData } from './generate.js';
+import type { Task } from './measure.js';
+import type { Measurement } from './measurement.js';
+import { median } from './scenarios/discovery.js';
+import { renderResults, type BenchResults, type LargeImportRow } from './report.js';
+
+quietNodeVersionNotice();
+const here = dirname(fileURLToPath(import.meta.url));
+const rows = Number(process.env.BENCH_ROWS ?? 1_000_000);
+const reps = Number(process.env.BENCH_REPS ?? 3);
+const only = new Set((process.env.BENCH_ONLY ?? 'import,small,discovery,export,memory').split(','));
+const smallFiles = Number(process.env.BENCH_SMALL_FILES ?? 2000);
+const discoveryObjects = Number(process.env.BENCH_DISCOVERY_OBJECTS ?? 20_000);
+const SMALL_ROWS = 100;
+const BIG_SCALE = 3;
+const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
+
+const dataDir = join(here, '.data', 's3');
+if (process.env.BENCH_FRESH) rmSync(dataDir, { recursive: true, force: true });
+mkdirSync(dataDir, { recursive: true });
+const s3server = await startS3Server({ dir: dataDir });
+const endpoint = s3server.endpoint;
+try {
+  await generateData({ endpoint, rows, scales: only.has('memory') ? [1, BIG_SCALE] : [1], smallFiles, smallRows: SMALL_ROWS, discoveryObjects, log });
+  const results: BenchResults = { rows, reps, large: [], date: new Date().toISOString() };
+
+  if (only.has('import')) {
+    for (const format of LARGE_FORMATS) results.large.push(await measureLargeImport(format));
+  }
+  if (only.has('small')) {
+    const runs: Measurement[] = [];
+    for (let rep = 0; rep < reps; rep++) runs.push(await measure({ kind: 'small-files', args: { endpoint, files: smallFiles, rowsPerFile: SMALL_ROWS } }, `small files, rep ${rep + 1}`));
+    results.small = { files: smallFiles, rowsPerFile: SMALL_ROWS, seconds: median(runs.map((r) => r.seconds)), maxRssBytes: Math.max(...runs.map((r) => r.maxRssBytes)) };
+  }
+  if (only.has('discovery')) {
+    const imported = discoveryObjects - 10;
+    const m = await measure({ kind: 'discovery', args: { endpoint, objects: discoveryObjects, imported, reps: Math.max(reps, 5) } }, 'discovery');
+    results.discovery = { objects: discoveryObjects, imported, discoverySeconds: m.seconds, listingSeconds: m.more!.listing! };
+  }
+  if (only.has('export')) {
+    results.exports = [];
+    for (const format of ['csv.gz', 'parquet'] as const) {
+      const m = await measure({ kind: 'export', args: { endpoint, format, rows, reps } }, `export ${format}`);
+      results.exports.push({ format, rows, seconds: m.seconds, engineSeconds: m.more!.engine!, maxRssBytes: m.maxRssBytes });
+    }
+  }
+  if (only.has('memory')) {
+    results.memory = [];
+    for (const format of ['csv', 'parquet'] as const) {
+      const peaks: number[] = [];
+      for (const scale of [1, BIG_SCALE]) {
+        const m = await measure({ kind: 'import-bucketpipe', args: { endpoint, format, scale, rows } }, `memory ${format} ${scale}x`);
+        peaks.push(m.maxRssBytes);
+      }
+      results.memory.push({ format, scale: BIG_SCALE, baseRssBytes: peaks[0]!, bigRssBytes: peaks[1]! });
+    }
+  }
+  const text = renderResults(results);
+  process.stdout.write(`${text}\n`);
+  if (only.size === 5 && rows === 1_000_000) writeFileSync(join(here, 'results.md'), `${text}\n`);
+} finally {
+  await s3server.stop();
+}
+
+async function measureLargeImport(format: LargeFormat): Promise<LargeImportRow> {
+  const methods = format === 'parquet' ? (['native', 'bucketpipe'] as const) : (['native', 'bucketpipe', 'naive'] as const);
+  const runs = new Map<string, Measurement[]>(methods.map((m) => [m, []]));
+  for (let rep = 0; rep < reps; rep++) {
+    for (const method of methods) {
+      runs.get(method)!.push(await measure({ kind: `import-${method}`, args: { endpoint, format, scale: 1, rows } }, `import ${format} ${method}, rep ${rep + 1}`));
+    }
+  }
+  const seconds = (method: string) => (runs.has(method) ? median(runs.get(method)!.map((r) => r.seconds)) : undefined);
+  return {
+    format,
+    bytes: await objectSize(largeKey(format, 1)),
+    rows,
+    nativeSeconds: seconds('native')!,
+    bucketpipeSeconds: seconds('bucketpipe')!,
+    naiveSeconds: seconds('naive'),
+    maxRssBytes: Math.max(...runs.get('bucketpipe')!.map((r) => r.maxRssBytes)),
+  };
+}
+
+async function objectSize(key: string): Promise<number> {
+  const s3 = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: S3_KEY, secretAccessKey: S3_SECRET } });
+  try {
+    return (await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }))).ContentLength ?? 0;
+  } finally {
+    s3.destroy();
+  }
+}
+
+/** Runs one task in a fresh process and returns what it measured. */
+function measure(task: Task, label: string): Promise<Measurement> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'measure.ts'), JSON.stringify(task)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('exit', (code) => {
+      const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
+      if (code !== 0 || !line) return reject(new Error(`${label} failed (exit ${code}):\n${stderr.slice(-4000)}`));
+      const measurement = JSON.parse(line.slice('RESULT '.length)) as Measurement;
+      log(`${label}: ${measurement.seconds.toFixed(2)} s, peak RSS ${(measurement.maxRssBytes / 2 ** 20).toFixed(0)} MiB`);
+      resolve(measurement);
+    });
+  });
+}

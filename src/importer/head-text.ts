@@ -1,0 +1,34 @@
+import { constants, gunzipSync } from 'node:zlib';
+import type { Compression } from './formats.js';
+
+/** The text at the start of an object, decoded from its first bytes. */
+export interface HeadText {
+  text: string;
+  /** The bytes held the whole object. */
+  complete: boolean;
+}
+
+/**
+ * Decodes the first bytes of an object, inflating gzip as far as they go. Undefined where the
+ * compression cannot be read from a prefix here (zstd), or the prefix is not valid gzip.
+ */
+export function headText(bytes: Uint8Array, compression: Compression, complete: boolean): HeadText | undefined {
+  let plain: Uint8Array;
+  if (compression === 'none') plain = bytes;
+  else if (compression === 'gzip') {
+    try {
+      // A cut-off stream inflates as far as it goes with a sync flush instead of failing.
+      plain = gunzipSync(bytes, { finishFlush: constants.Z_SYNC_FLUSH });
+    } catch {
+      return undefined;
+    }
+  } else return undefined;
+  return { text: new TextDecoder().decode(plain), complete };
+}
+
+/** The first line without its line ending, or undefined when the head ends before the line does. */
+export function firstLineOf(head: HeadText): string | undefined {
+  const end = head.text.indexOf('\n');
+  if (end < 0) return head.complete ? head.text.replace(/\r$/, '') : undefined;
+  return head.text.slice(0, end).replace(/\r$/, '');
+}
