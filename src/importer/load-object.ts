@@ -224,27 +224,33 @@ function ndjsonReadQuery(
 ): ReadQuery {
   const declared = new Map((ctx.datasource.schema ?? []).map((c) => [c.name, c.jsonPath]));
   const params: Record<string, string> = {};
-  const values = columns.map((c, i) => {
-    const path = parseJsonPath(declared.get(c.name) ?? defaultJsonPath(c.name)) ?? [c.name];
+  const paths = columns.map((c) => parseJsonPath(declared.get(c.name) ?? defaultJsonPath(c.name)) ?? [c.name]);
+  // Top-level keys come out of one parse of the line, as a tuple of texts; deeper paths one by one.
+  const topKeys = [...new Set(paths.filter((p) => p.length === 1 && typeof p[0] === 'string').map((p) => p[0] as string))];
+  params.jp_tuple = `Tuple(${topKeys.map((k) => `${quoteIdentifier(k)} Nullable(String)`).join(', ')})`;
+  const values = paths.map((path, i) => {
+    if (path.length === 1 && typeof path[0] === 'string') return `tupleElement(top, ${topKeys.indexOf(path[0]) + 1})`;
     const args = path.map((segment, j) => {
       if (typeof segment === 'number') return String(segment + 1);
       params[`jp_${i}_${j}`] = segment;
       return `{jp_${i}_${j}:String}`;
     });
     const at = ['line', ...args].join(', ');
-    // The raw JSON text of the value: strings are unescaped, objects and arrays stay JSON.
+    // The JSON text of the value: strings are unescaped, objects and arrays stay JSON.
     return `multiIf(JSONExtractRaw(${at}) IN ('', 'null'), NULL, startsWith(JSONExtractRaw(${at}), '"'), JSONExtractString(${at}), JSONExtractRaw(${at}))`;
   });
+  const top = topKeys.length > 0 ? ', JSONExtract(line, {jp_tuple:String}) AS top' : '';
   const outer = `SELECT ${[...values, 'n + 1', "if(valid, NULL, line)", "if(valid, '', 'the line is not a JSON object')", tail].join(', ')} `;
+  // JSONType parses the whole line: anything but a well-formed object is 'Null', 'Array', and so on.
   if (layout.jsonArray) {
     // One JSON array of objects: the engine hands over each element; numbers are element places.
     const fn = s3TableFunction(layout.source, 'JSONAsString', 'line String');
-    return { sql: `${outer}FROM (SELECT line, _row_number AS n, JSONType(line) = 'Object' AS valid FROM ${fn.sql})`, params: { ...fn.params, ...params }, settings: {} };
+    return { sql: `${outer}FROM (SELECT line, _row_number AS n, JSONType(line) = 'Object' AS valid${top} FROM ${fn.sql})`, params: { ...fn.params, ...params }, settings: {} };
   }
   const fn = s3TableFunction(layout.source, 'LineAsString', 'raw String');
   // A UTF-8 byte order mark before the first line is not part of its JSON.
   const sql =
-    `${outer}FROM (SELECT line, _row_number AS n, isValidJSON(line) AND JSONType(line) = 'Object' AS valid ` +
+    `${outer}FROM (SELECT line, _row_number AS n, JSONType(line) = 'Object' AS valid${top} ` +
     `FROM (SELECT if(_row_number = 0, replaceOne(raw, '\\xEF\\xBB\\xBF', ''), raw) AS line, _row_number FROM ${fn.sql}) ` +
     `WHERE NOT match(line, '^\\\\s*$'))`;
   return { sql, params: { ...fn.params, ...params }, settings: {} };
