@@ -119,6 +119,7 @@ export async function openApp(options: AppOptions): Promise<App> {
         log: app.log.child({ datasource: name }),
         engine: localEngine?.client ?? opened.client,
         staging: localEngine,
+        batchObjects: batchObjectsFromEnv(env),
       };
     },
     async close() {
@@ -145,4 +146,10 @@ function connection(project: Project, name: string): ConnectionSpec {
     throw new BucketpipeError('CONNECTION_NOT_FOUND', `There is no connection ${name} in connections/.`, { context: { connection: name } });
   }
   return spec;
+}
+
+/** `BUCKETPIPE_IMPORT_BATCH_OBJECTS`: how many small objects one statement may load (1 = one at a time). */
+function batchObjectsFromEnv(env: NodeJS.ProcessEnv): number {
+  const value = Number(env.BUCKETPIPE_IMPORT_BATCH_OBJECTS ?? 100);
+  return Number.isInteger(value) && value >= 1 ? value : 100;
 }

@@ -27,6 +27,8 @@ export interface ImportContext {
   engine: ClickHouseClient;
   /** Set when rows are staged in the worker's engine and streamed to the server. */
   staging?: LocalEngine;
+  /** At most this many small objects are loaded by one statement; default 100. */
+  batchObjects?: number;
 }
 
 /** Resolves the connection's credentials once, through the same chain the S3 client uses. */

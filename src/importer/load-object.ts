@@ -4,18 +4,15 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { objectUri } from '../bucket/bucket-uri.js';
 import { runStatement, selectRows, type QuerySettings } from '../store/queries.js';
 import { identifierList, quoteIdentifier, quoteString } from '../store/sql.js';
-import type { TargetColumn } from './cast-expressions.js';
-import { baseType, convertsLosslessly, isCompositeType, isNullableType, isStringType } from './column-types.js';
-import { fieldColumn, positionalRead } from './csv-dialect.js';
-import { s3TableFunction } from './engine-source.js';
-import type { ImportContext } from './import-context.js';
-import { defaultJsonPath, parseJsonPath } from './json-path.js';
-import { mapColumns, mapObjectColumns } from './map-columns.js';
-import { intakeColumnList, intakeTableName, type SplitTargets } from './pipeline.js';
 import type { LocalEngine } from '../store/local-engine.js';
 import type { Store } from '../store/create-store.js';
 import { onCluster } from '../store/table-ddl.js';
+import type { TargetColumn } from './cast-expressions.js';
+import type { ImportContext } from './import-context.js';
+import { malformedRowsToFile, quarantineMalformedRows } from './malformed-rows.js';
+import { clearRowCounts, intakeColumnList, intakeTableName, rowsBySource, type SplitTargets } from './pipeline.js';
 import { withEngineErrors, type ObjectLayout } from './probe-object.js';
+import { directInsert, readQuery, withParamSuffix, type ReadQuery } from './read-query.js';
 import { IMPORT_TAG_COLUMN, quarantineTableName } from './table-names.js';
 
 export interface LoadResult {
@@ -29,59 +26,67 @@ export interface LoadResult {
  */
 const SPLIT_BLOCKS: QuerySettings = { min_insert_block_size_rows: 262_144, min_insert_block_size_bytes: 64 * 1024 * 1024 };
 
-/** More rejected rows than any file has: rejected rows are kept aside, never a reason to stop. */
-const UNLIMITED_ERRORS = 1_000_000_000_000;
-
 /**
- * Loads one object through the split pipeline. Rows written to the data table carry the import id
- * in the hidden tag column, so an interrupted load can be undone exactly.
+ * Loads objects of one layout through the split pipeline, in one statement, all under one import id.
+ * Rows written to the data table carry the import id in the hidden tag column, so an interrupted load
+ * can be undone exactly. Results are per object, in order.
  */
-export async function loadObject(
+export async function loadObjects(
   ctx: ImportContext,
-  layout: ObjectLayout,
+  layouts: readonly ObjectLayout[],
   columns: readonly TargetColumn[],
   importId: string,
-): Promise<LoadResult> {
-  if (layout.empty || (layout.format !== 'ndjson' && layout.columns.length === 0)) return { rows: 0, quarantined: 0 };
-  return ctx.staging ? loadThroughStage(ctx, ctx.staging, layout, columns, importId) : loadInPlace(ctx, layout, columns, importId);
+): Promise<LoadResult[]> {
+  const readable = layouts.filter((l) => !(l.empty || (l.format !== 'ndjson' && l.columns.length === 0)));
+  const loaded = readable.length === 0 ? new Map<string, LoadResult>()
+    : ctx.staging ? await loadThroughStage(ctx, ctx.staging, readable, columns, importId) : await loadInPlace(ctx, readable, columns, importId);
+  return layouts.map((l) => loaded.get(uriOf(l)) ?? { rows: 0, quarantined: 0 });
+}
+
+export async function loadObject(ctx: ImportContext, layout: ObjectLayout, columns: readonly TargetColumn[], importId: string): Promise<LoadResult> {
+  return (await loadObjects(ctx, [layout], columns, importId))[0]!;
+}
+
+function uriOf(layout: ObjectLayout): string {
+  return objectUri(layout.object.bucket, layout.object.key);
 }
 
 /** Embedded store: the split writes straight into the datasource's tables, tagged while it runs. */
-async function loadInPlace(ctx: ImportContext, layout: ObjectLayout, columns: readonly TargetColumn[], importId: string): Promise<LoadResult> {
+async function loadInPlace(ctx: ImportContext, layouts: readonly ObjectLayout[], columns: readonly TargetColumn[], importId: string): Promise<Map<string, LoadResult>> {
   const client = ctx.store.client;
   const table = ctx.datasource.name;
-  const firstNewBlock = (await lastBlockNumber(client, table)) + 1;
+  const direct = layouts.length === 1 ? directInsert(layouts[0]!, columns) : undefined;
+  const firstNewBlock = direct ? (await lastBlockNumber(client, table)) + 1 : 0;
   await setImportTag(client, table, importId);
   try {
-    await split(ctx, layout, columns, importId, { data: table, quarantine: quarantineTableName(table) });
+    await split(ctx, layouts, columns, importId, { data: table, quarantine: quarantineTableName(table) }, direct);
   } finally {
     await setImportTag(client, table, '');
   }
-  return {
-    rows: await countTaggedRows(client, table, importId, firstNewBlock),
-    quarantined: await countQuarantined(client, table, importId),
-  };
+  const rows = direct ? new Map([[uriOf(layouts[0]!), await countTaggedRows(client, table, importId, firstNewBlock)]]) : await rowsBySource(ctx.engine, table);
+  const quarantined = await quarantinedBySource(client, quarantineTableName(table), importId);
+  return new Map(layouts.map((l) => [uriOf(l), { rows: rows.get(uriOf(l)) ?? 0, quarantined: quarantined.get(uriOf(l)) ?? 0 }]));
 }
 
 /**
- * A ClickHouse server as the store: the worker's engine splits the object into local staging tables,
+ * A ClickHouse server as the store: the worker's engine splits the objects into local staging tables,
  * then the typed rows stream to the server (TabSeparated, which every server version reads), each
  * data row with its import id.
  */
 async function loadThroughStage(
   ctx: ImportContext,
   staging: LocalEngine,
-  layout: ObjectLayout,
+  layouts: readonly ObjectLayout[],
   columns: readonly TargetColumn[],
   importId: string,
-): Promise<LoadResult> {
+): Promise<Map<string, LoadResult>> {
   const table = ctx.datasource.name;
   const targets = stagingTargets(table);
   await runStatement(staging.client, `TRUNCATE TABLE IF EXISTS ${quoteIdentifier(targets.data)}`);
   await runStatement(staging.client, `TRUNCATE TABLE IF EXISTS ${quoteIdentifier(targets.quarantine)}`);
-  await split(ctx, layout, columns, importId, targets);
-  const count = async (name: string) => Number((await selectRows<{ n: string }>(staging.client, `SELECT count() AS n FROM ${quoteIdentifier(name)}`))[0]?.n ?? 0);
-  const result = { rows: await count(targets.data), quarantined: await count(targets.quarantine) };
+  await split(ctx, layouts, columns, importId, targets);
+  const rows = await rowsBySource(staging.client, table);
+  const quarantined = await quarantinedBySource(staging.client, targets.quarantine, importId);
   const ship = async (from: string, to: string, names: readonly string[], tag?: string) => {
     const list = identifierList(names);
     // The import id travels with each data row (no ALTER per object on the server, or its cluster).
@@ -93,11 +98,11 @@ async function loadThroughStage(
     });
     shipped.stream.resume();
   };
-  if (result.rows > 0) await ship(targets.data, table, columns.map((c) => c.name), importId);
-  if (result.quarantined > 0) {
+  if ([...rows.values()].some((n) => n > 0)) await ship(targets.data, table, columns.map((c) => c.name), importId);
+  if ([...quarantined.values()].some((n) => n > 0)) {
     await ship(targets.quarantine, quarantineTableName(table), [...columns.map((c) => c.name), ...QUARANTINE_FIELDS]);
   }
-  return result;
+  return new Map(layouts.map((l) => [uriOf(l), { rows: rows.get(uriOf(l)) ?? 0, quarantined: quarantined.get(uriOf(l)) ?? 0 }]));
 }
 
 /** The quarantine columns besides the data columns' text (insertion_date takes its default). */
@@ -108,205 +113,48 @@ export function stagingTargets(datasource: string): SplitTargets {
   return { data: `_bp_stage_${datasource}`, quarantine: `_bp_stage_${datasource}_quarantine` };
 }
 
-/** Reads the object once and writes its rows into `targets`: through the split, or directly when nothing can fail to fit. */
-async function split(ctx: ImportContext, layout: ObjectLayout, columns: readonly TargetColumn[], importId: string, targets: SplitTargets): Promise<void> {
+/**
+ * Reads the objects once and writes their rows into `targets`: through the split, or directly when
+ * nothing can fail to fit. Several objects are read by one statement, each with its own source name.
+ */
+async function split(
+  ctx: ImportContext,
+  layouts: readonly ObjectLayout[],
+  columns: readonly TargetColumn[],
+  importId: string,
+  targets: SplitTargets,
+  direct?: ReadQuery,
+): Promise<void> {
   const engine = ctx.engine;
   const table = ctx.datasource.name;
-  const source = objectUri(layout.object.bucket, layout.object.key);
+  const first = layouts[0]!;
+  if (direct) {
+    await withEngineErrors(ctx, first.object, first.source, () => runStatement(engine, `INSERT INTO ${quoteIdentifier(targets.data)} ${direct.sql}`, direct.params));
+    return;
+  }
   const errorsFile = join(ctx.store.scratchDir, `${importId}.rejected.csv`);
   rmSync(errorsFile, { force: true });
-  const direct = directInsert(layout, columns);
-  const read = direct ?? readQuery(ctx, layout, columns);
+  const reads = layouts.map((layout, i) => {
+    const read = readQuery(ctx, layout, columns);
+    const named = { ...read, params: { ...read.params, bp_import_id: importId, bp_source: uriOf(layout) } };
+    return layouts.length === 1 ? named : withParamSuffix(named, `_${i}`);
+  });
   try {
-    await withEngineErrors(ctx, layout.object, layout.source, async () => {
-      if (direct) {
-        await runStatement(engine, `INSERT INTO ${quoteIdentifier(targets.data)} ${direct.sql}`, direct.params);
-        return;
-      }
+    await withEngineErrors(ctx, first.object, first.source, async () => {
+      await clearRowCounts(engine, table);
       await runStatement(
         engine,
-        `INSERT INTO ${quoteIdentifier(intakeTableName(table))} (${intakeColumnList(columns)}) ${read.sql}`,
-        { ...read.params, bp_import_id: importId, bp_source: source },
-        { ...read.settings, ...(layout.format === 'csv' ? malformedRowsToFile(errorsFile) : {}), ...SPLIT_BLOCKS },
+        `INSERT INTO ${quoteIdentifier(intakeTableName(table))} (${intakeColumnList(columns)}) ${reads.map((r) => r.sql).join(' UNION ALL ')}`,
+        Object.assign({}, ...reads.map((r) => r.params)) as Record<string, string>,
+        // Rows the parser cannot split are set aside only for a lone object: the record of them names no
+        // object, so in a batch the first one fails the statement and the objects are loaded one by one.
+        { ...reads[0]!.settings, ...(first.format === 'csv' && layouts.length === 1 ? malformedRowsToFile(errorsFile) : {}), ...SPLIT_BLOCKS },
       );
-      if (existsSync(errorsFile) && statSync(errorsFile).size > 0) await quarantineMalformedRows(engine, targets.quarantine, errorsFile, importId, source);
     });
+    if (existsSync(errorsFile) && statSync(errorsFile).size > 0) await quarantineMalformedRows(engine, targets.quarantine, errorsFile, importId, uriOf(first));
   } finally {
     rmSync(errorsFile, { force: true });
   }
-}
-
-/**
- * The CSV parser skips rows it cannot split and records them, with their raw text, in a file of the
- * reading engine's machine (this one: the embedded store, or the worker's own engine).
- */
-function malformedRowsToFile(path: string): QuerySettings {
-  return {
-    input_format_allow_errors_num: UNLIMITED_ERRORS,
-    input_format_allow_errors_ratio: 1,
-    input_format_record_errors_file_path: path,
-  };
-}
-
-/**
- * A Parquet object whose column types convert losslessly to the table's cannot hold a value that does
- * not fit: it is inserted as it is, at the engine's own speed, without the text round trip of the
- * split. Table columns the object lacks take their defaults; NULL in a non-Nullable column too.
- */
-function directInsert(layout: ObjectLayout, columns: readonly TargetColumn[]): ReadQuery | undefined {
-  if (layout.format !== 'parquet') return undefined;
-  const sourceTypes = new Map(layout.columns.map((c) => [c.name, c.type]));
-  const mapping = mapColumns(columns.map((c) => c.name), layout.columns.map((c) => c.name));
-  const pairs = columns.filter((c) => mapping.has(c.name)).map((c) => ({ target: c, from: mapping.get(c.name)!, type: sourceTypes.get(mapping.get(c.name)!)! }));
-  if (pairs.length === 0 || pairs.some((p) => !convertsLosslessly(p.type, p.target.type))) return undefined;
-  const values = pairs.map((p) => {
-    const value = isNullableType(p.type) && !isNullableType(p.target.type) ? `ifNull(${quoteIdentifier(p.from)}, defaultValueOfTypeName(${quoteString(baseType(p.target.type))}))` : quoteIdentifier(p.from);
-    return p.type === p.target.type ? value : `CAST(${value}, ${quoteString(p.target.type)})`;
-  });
-  const fn = s3TableFunction(layout.source, 'Parquet');
-  return {
-    sql: `(${pairs.map((p) => quoteIdentifier(p.target.name)).join(', ')}) SELECT ${values.join(', ')} FROM ${fn.sql}`,
-    params: fn.params,
-    settings: {},
-  };
-}
-
-interface ReadQuery {
-  sql: string;
-  params: Record<string, string>;
-  settings: QuerySettings;
-}
-
-function readQuery(ctx: ImportContext, layout: ObjectLayout, columns: readonly TargetColumn[]): ReadQuery {
-  const tail = `{bp_import_id:String}, {bp_source:String}`;
-  if (layout.format === 'ndjson') return ndjsonReadQuery(ctx, layout, columns, tail);
-  const mapping = mapColumns(columns.map((c) => c.name), layout.columns.map((c) => c.name));
-  const sourceTypes = new Map(layout.columns.map((c) => [c.name, c.type]));
-  if (layout.format === 'parquet') {
-    const values = columns.map((c) => {
-      const from = mapping.get(c.name);
-      if (from === undefined) return 'NULL';
-      const type = sourceTypes.get(from) ?? 'String';
-      if (isStringType(type)) return quoteIdentifier(from);
-      if (isCompositeType(type)) return `toJSONString(${quoteIdentifier(from)})`;
-      // An instant travels as ISO 8601 in UTC, so no time zone can shift it on the way.
-      if (/^DateTime/.test(baseType(type))) return `formatDateTime(${quoteIdentifier(from)}, '%Y-%m-%dT%H:%i:%S.%fZ', 'UTC')`;
-      return `toString(${quoteIdentifier(from)})`;
-    });
-    const fn = s3TableFunction(layout.source, 'Parquet');
-    return {
-      sql: `SELECT ${[...values, '_row_number + 1', 'NULL', "''", tail].join(', ')} FROM ${fn.sql}`,
-      params: fn.params,
-      settings: {},
-    };
-  }
-  const csv = layout.csv!;
-  const byPosition = mapObjectColumns(columns.map((c) => c.name), layout, Boolean(ctx.datasource.schema)).mapping;
-  const read = positionalRead(csv.delimiter, csv.hasHeader, layout.columns.length);
-  const fn = s3TableFunction(layout.source, read.format, read.structure);
-  const position = new Map(layout.columns.map((c, i) => [c.name, i]));
-  const values = columns.map((c) => {
-    const from = byPosition.get(c.name);
-    return from === undefined ? 'NULL' : fieldColumn(position.get(from)!);
-  });
-  return {
-    sql: `SELECT ${[...values, '_row_number + 1', 'NULL', "''", tail].join(', ')} FROM ${fn.sql}`,
-    params: fn.params,
-    settings: read.settings,
-  };
-}
-
-function ndjsonReadQuery(
-  ctx: ImportContext,
-  layout: ObjectLayout,
-  columns: readonly TargetColumn[],
-  tail: string,
-): ReadQuery {
-  const declared = new Map((ctx.datasource.schema ?? []).map((c) => [c.name, c.jsonPath]));
-  const params: Record<string, string> = {};
-  const paths = columns.map((c) => parseJsonPath(declared.get(c.name) ?? defaultJsonPath(c.name)) ?? [c.name]);
-  // Top-level keys come out of one parse of the line, as a tuple of texts; deeper paths one by one.
-  const topKeys = [...new Set(paths.filter((p) => p.length === 1 && typeof p[0] === 'string').map((p) => p[0] as string))];
-  params.jp_tuple = `Tuple(${topKeys.map((k) => `${quoteIdentifier(k)} Nullable(String)`).join(', ')})`;
-  const values = paths.map((path, i) => {
-    if (path.length === 1 && typeof path[0] === 'string') return `tupleElement(top, ${topKeys.indexOf(path[0]) + 1})`;
-    const args = path.map((segment, j) => {
-      if (typeof segment === 'number') return String(segment + 1);
-      params[`jp_${i}_${j}`] = segment;
-      return `{jp_${i}_${j}:String}`;
-    });
-    const at = ['line', ...args].join(', ');
-    // The JSON text of the value: strings are unescaped, objects and arrays stay JSON.
-    return `multiIf(JSONExtractRaw(${at}) IN ('', 'null'), NULL, startsWith(JSONExtractRaw(${at}), '"'), JSONExtractString(${at}), JSONExtractRaw(${at}))`;
-  });
-  const top = topKeys.length > 0 ? ', JSONExtract(line, {jp_tuple:String}) AS top' : '';
-  const outer = `SELECT ${[...values, 'n + 1', "if(valid, NULL, line)", "if(valid, '', 'the line is not a JSON object')", tail].join(', ')} `;
-  // JSONType parses the whole line: anything but a well-formed object is 'Null', 'Array', and so on.
-  if (layout.jsonArray) {
-    // One JSON array of objects: the engine hands over each element; numbers are element places.
-    const fn = s3TableFunction(layout.source, 'JSONAsString', 'line String');
-    return { sql: `${outer}FROM (SELECT line, _row_number AS n, JSONType(line) = 'Object' AS valid${top} FROM ${fn.sql})`, params: { ...fn.params, ...params }, settings: {} };
-  }
-  const fn = s3TableFunction(layout.source, 'LineAsString', 'raw String');
-  // A UTF-8 byte order mark before the first line is not part of its JSON.
-  const sql =
-    `${outer}FROM (SELECT line, _row_number AS n, JSONType(line) = 'Object' AS valid${top} ` +
-    `FROM (SELECT if(_row_number = 0, replaceOne(raw, '\\xEF\\xBB\\xBF', ''), raw) AS line, _row_number FROM ${fn.sql}) ` +
-    `WHERE NOT match(line, '^\\\\s*$'))`;
-  return { sql, params: { ...fn.params, ...params }, settings: {} };
-}
-
-/** Rows the CSV parser could not split into fields, with their raw text and the parser's reason. */
-async function quarantineMalformedRows(
-  client: ClickHouseClient,
-  quarantineTable: string,
-  errorsFile: string,
-  importId: string,
-  source: string,
-): Promise<void> {
-  await runStatement(
-    client,
-    `INSERT INTO ${quoteIdentifier(quarantineTable)} (c__error_column, c__error, c__import_id, c__source, c__row, c__raw)
-     SELECT [], [concat('malformed row: ', ifNull(nullIf(extract(reason, 'ERROR: ([^\\n]*)'), ''), reason))],
-            {id:String}, {source:String}, ifNull(offset, 0), raw_data
-     FROM file({path:String}, 'CSV', 'time DateTime, database Nullable(String), table Nullable(String), offset Nullable(UInt64), reason String, raw_data String')`,
-    { id: importId, source, path: errorsFile },
-  );
-  await renumberAroundMalformedRows(client, quarantineTable, importId);
-}
-
-/**
- * The engine numbers the rows it parsed; rows it skipped as malformed are not counted. Shift the
- * numbers of rejected-but-parsed rows so every `c__row` is the row's place in the file.
- */
-async function renumberAroundMalformedRows(client: ClickHouseClient, quarantineTable: string, importId: string): Promise<void> {
-  const quarantine = quoteIdentifier(quarantineTable);
-  const rows = await selectRows<{ c__row: string; malformed: number }>(
-    client,
-    `SELECT c__row, c__raw IS NOT NULL AS malformed FROM ${quarantine} WHERE c__import_id = {id:String} ORDER BY c__row`,
-    { id: importId },
-  );
-  const skipped = rows.filter((r) => r.malformed).map((r) => Number(r.c__row));
-  const parsed = rows.filter((r) => !r.malformed).map((r) => Number(r.c__row));
-  if (skipped.length === 0 || parsed.length === 0) return;
-  const from: number[] = [];
-  const to: number[] = [];
-  for (const n of parsed) {
-    let actual = n;
-    for (const s of skipped) if (s <= actual) actual++;
-    if (actual !== n) {
-      from.push(n);
-      to.push(actual);
-    }
-  }
-  if (from.length === 0) return;
-  await runStatement(
-    client,
-    `ALTER TABLE ${quarantine} UPDATE c__row = transform(c__row, {from:Array(UInt64)}, {to:Array(UInt64)}, c__row)
-     WHERE c__import_id = {id:String} AND c__raw IS NULL`,
-    { from, to, id: importId },
-    { mutations_sync: 2 },
-  );
 }
 
 /** Every insert into the data table is tagged with this value until it is set again. */
@@ -340,13 +188,14 @@ async function countTaggedRows(client: ClickHouseClient, table: string, importId
   return Number(rows[0]?.n ?? 0);
 }
 
-export async function countQuarantined(client: ClickHouseClient, table: string, importId: string): Promise<number> {
-  const rows = await selectRows<{ n: string }>(
+/** Rows an import put in a quarantine table, by source URI. */
+async function quarantinedBySource(client: ClickHouseClient, quarantineTable: string, importId: string): Promise<Map<string, number>> {
+  const rows = await selectRows<{ source: string; n: string | number }>(
     client,
-    `SELECT count() AS n FROM ${quoteIdentifier(quarantineTableName(table))} WHERE c__import_id = {id:String}`,
+    `SELECT c__source AS source, count() AS n FROM ${quoteIdentifier(quarantineTable)} WHERE c__import_id = {id:String} GROUP BY c__source`,
     { id: importId },
   );
-  return Number(rows[0]?.n ?? 0);
+  return new Map(rows.map((r) => [r.source, Number(r.n)]));
 }
 
 /** Removes every row an import wrote, from the data and the quarantine table. Safe to repeat. */

@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { runStatement } from '../store/queries.js';
+import { runStatement, selectRows } from '../store/queries.js';
 import { identifierList, quoteIdentifier, quoteString } from '../store/sql.js';
 import { castExpressions, type TargetColumn } from './cast-expressions.js';
 import { quarantineTableName } from './table-names.js';
@@ -45,6 +45,12 @@ function fitViewName(datasource: string): string {
 }
 function rejectViewName(datasource: string): string {
   return `_bp_reject_${datasource}`;
+}
+function countTableName(datasource: string): string {
+  return `_bp_count_${datasource}`;
+}
+function countViewName(datasource: string): string {
+  return `_bp_counting_${datasource}`;
 }
 
 /**
@@ -109,6 +115,28 @@ export async function createSplitPipeline(
     `CREATE MATERIALIZED VIEW ${quoteIdentifier(rejectViewName(datasource))} TO ${quoteIdentifier(targets.quarantine)} ` +
       `AS SELECT ${rejectSelect.join(', ')} FROM ${cast} WHERE NOT (${allFit})`,
   );
+  // Rows that fit, by object: one statement may load several objects, and each gets its own count.
+  const counts = quoteIdentifier(countTableName(datasource));
+  await runStatement(client, `CREATE TABLE ${counts} (source String, rows UInt64) ENGINE = Memory`);
+  await runStatement(
+    client,
+    `CREATE MATERIALIZED VIEW ${quoteIdentifier(countViewName(datasource))} TO ${counts} ` +
+      `AS SELECT ${INTAKE.source} AS source, count() AS rows FROM ${cast} WHERE ${allFit} GROUP BY ${INTAKE.source}`,
+  );
+}
+
+/** Forgets the row counts of earlier loads. */
+export async function clearRowCounts(client: ClickHouseClient, datasource: string): Promise<void> {
+  await runStatement(client, `TRUNCATE TABLE ${quoteIdentifier(countTableName(datasource))}`);
+}
+
+/** Rows the split moved into the data table since the counts were cleared, by source URI. */
+export async function rowsBySource(client: ClickHouseClient, datasource: string): Promise<Map<string, number>> {
+  const rows = await selectRows<{ source: string; n: string | number }>(
+    client,
+    `SELECT source, sum(rows) AS n FROM ${quoteIdentifier(countTableName(datasource))} GROUP BY source`,
+  );
+  return new Map(rows.map((r) => [r.source, Number(r.n)]));
 }
 
 /** Where the split writes: the datasource's tables, or local staging tables in server mode. */
@@ -118,6 +146,8 @@ export interface SplitTargets {
 }
 
 export async function dropSplitPipeline(client: ClickHouseClient, datasource: string): Promise<void> {
+  await runStatement(client, `DROP VIEW IF EXISTS ${quoteIdentifier(countViewName(datasource))}`);
+  await runStatement(client, `DROP TABLE IF EXISTS ${quoteIdentifier(countTableName(datasource))}`);
   await runStatement(client, `DROP VIEW IF EXISTS ${quoteIdentifier(castViewName(datasource))}`);
   await runStatement(client, `DROP VIEW IF EXISTS ${quoteIdentifier(fitViewName(datasource))}`);
   await runStatement(client, `DROP VIEW IF EXISTS ${quoteIdentifier(rejectViewName(datasource))}`);

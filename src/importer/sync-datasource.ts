@@ -9,14 +9,14 @@ import { createDatasourceTables } from './datasource-tables.js';
 import { discoverObjects } from './discover.js';
 import type { ImportContext } from './import-context.js';
 import { evolvedColumns, inferColumns } from './infer-columns.js';
-import { readLedger, recordObject, unfinishedImports, type ObjectStatus } from './ledger.js';
-import { loadObject, setImportTag, stagingTargets, undoImport } from './load-object.js';
+import { readLedger, recordObject, recordObjects, unfinishedImports, type ObjectStatus } from './ledger.js';
+import { loadObject, loadObjects, setImportTag, stagingTargets, undoImport } from './load-object.js';
 import { runStatement } from '../store/queries.js';
 import { quoteIdentifier } from '../store/sql.js';
 import { quarantineTableSql, stagingTableSql } from '../store/table-ddl.js';
 import { mapObjectColumns, unmappedColumns } from './map-columns.js';
 import { createSplitPipeline, dropSplitPipeline } from './pipeline.js';
-import { probeObject } from './probe-object.js';
+import { probeObject, type ObjectLayout } from './probe-object.js';
 import type { TargetColumn } from './cast-expressions.js';
 
 export interface SyncOptions {
@@ -119,6 +119,8 @@ async function runSync(ctx: ImportContext, options: SyncOptions): Promise<Import
   let pipelineBuilt = false;
   try {
     report.recovered = await recoverUnfinished(ctx, jobId, event);
+    // Recoveries are written at once: the ops log tells of them even if this run dies too.
+    if (report.recovered > 0) await recordEvents(client, events.splice(0));
     const uri = parseBucketUri(spec.import.bucketUri);
     const limit = options.limit ?? (options.trigger === 'auto' ? spec.import.maxFilesPerRun : undefined);
     const discovery = await discoverObjects(ctx.access, uri, await readLedger(client, spec.name), { limit, retryFailed: options.retryFailed });
@@ -138,22 +140,27 @@ async function runSync(ctx: ImportContext, options: SyncOptions): Promise<Import
       pipelineBuilt = true;
     }
     let transientInARow = 0;
-    for (const object of discovery.toImport) {
+    for (let next = 0; next < total; ) {
       if (options.signal?.aborted) {
         report.stopped = true;
         report.deferred += total - report.objects.length;
         event('', 'info', 'run_stopped', `the run was asked to stop; ${total - report.objects.length} objects are left for the next run`);
         break;
       }
+      const object = discovery.toImport[next]!;
       options.onProgress?.({ done: report.objects.length, total, rows: report.rows, quarantined: report.quarantined, current: objectUri(object.bucket, object.key) });
-      const outcome = await importOne(ctx, object, jobId, columns!, event);
-      columns = outcome.columns;
-      report.objects.push(outcome.report);
-      report.rows += outcome.report.rows;
-      report.quarantined += outcome.report.quarantined;
-      report.bytes += outcome.report.bytes;
-      // S3 or the store failing for now: a few such failures in a row end the run; the next run retries.
-      transientInARow = outcome.report.error?.retryable ? transientInARow + 1 : 0;
+      const batch = await gatherBatch(ctx, discovery.toImport, next, columns!);
+      const outcomes = batch.length > 1 ? await importBatch(ctx, batch, jobId, columns!, event) : [await importOne(ctx, object, jobId, columns!, event)];
+      next += outcomes.length;
+      for (const outcome of outcomes) {
+        columns = outcome.columns;
+        report.objects.push(outcome.report);
+        report.rows += outcome.report.rows;
+        report.quarantined += outcome.report.quarantined;
+        report.bytes += outcome.report.bytes;
+        // S3 or the store failing for now: a few such failures in a row end the run; the next run retries.
+        transientInARow = outcome.report.error?.retryable ? transientInARow + 1 : 0;
+      }
       if (transientInARow >= MAX_TRANSIENT_IN_A_ROW) break;
     }
     options.onProgress?.({ done: report.objects.length, total, rows: report.rows, quarantined: report.quarantined });
@@ -259,6 +266,87 @@ async function importOne(
   return { report, columns };
 }
 
+/** Objects at most this big are loaded together with their neighbours of the same layout. */
+const SMALL_OBJECT_BYTES = 8 * 1024 * 1024;
+const BATCH_MAX_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The small objects from `from` on that one statement can load together: same layout, columns the
+ * table has, nothing to infer. Per-object costs (claims, tags, counts) then fall on the batch.
+ */
+async function gatherBatch(ctx: ImportContext, objects: readonly ObjectRef[], from: number, columns: readonly TargetColumn[]): Promise<ObjectLayout[]> {
+  const spec = ctx.datasource;
+  const batch: ObjectLayout[] = [];
+  let bytes = 0;
+  let signature: string | undefined;
+  for (let i = from; i < objects.length && batch.length < (ctx.batchObjects ?? 100); i++) {
+    const object = objects[i]!;
+    if (object.size > SMALL_OBJECT_BYTES || bytes + object.size > BATCH_MAX_BYTES) break;
+    let layout: ObjectLayout;
+    try {
+      layout = await probeObject(ctx, object, { describeJson: !spec.schema, knownColumns: columns.map((c) => c.name) });
+    } catch {
+      break; // loaded alone, where its failure is reported
+    }
+    if (layout.empty || layout.format === 'parquet' || (layout.format === 'csv' && layout.columns.length === 0)) break;
+    const matched = mapObjectColumns(columns.map((c) => c.name), layout, Boolean(spec.schema));
+    if (matched.byPosition || unmappedColumns(matched.mapping, layout.columns.map((c) => c.name)).length > 0) break;
+    const shape = JSON.stringify([layout.format, layout.csv, layout.jsonArray ?? false, layout.source.compression, layout.columns.map((c) => c.name)]);
+    if (signature !== undefined && shape !== signature) break;
+    signature = shape;
+    batch.push(layout);
+    bytes += object.size;
+  }
+  return batch;
+}
+
+/**
+ * Loads a batch of objects under one import id: claimed together, loaded by one statement, marked
+ * done together. If anything fails, the batch is undone and its objects are imported one by one,
+ * so a bad object fails alone.
+ */
+async function importBatch(
+  ctx: ImportContext,
+  layouts: readonly ObjectLayout[],
+  jobId: string,
+  columns: TargetColumn[],
+  event: (object: string, level: OpsEvent['level'], name: string, message: string) => void,
+): Promise<Array<{ report: ObjectReport; columns: TargetColumn[] }>> {
+  const client = ctx.store.client;
+  const spec = ctx.datasource;
+  const importId = deriveImportId(spec.name, ...layouts.map((l) => l.object));
+  const entries = layouts.map((l) => ({ object: l.object, datasource: spec.name, importId, jobId }));
+  const uris = layouts.map((l) => objectUri(l.object.bucket, l.object.key));
+  const stage = (name: string) => uris.forEach((uri) => ctx.log.debug({ stage: name, object: uri, importId }, 'stage'));
+  await recordObjects(client, entries.map((e) => ({ ...e, status: 'loading' as const })));
+  stage('claimed');
+  try {
+    stage('loading');
+    const results = await loadObjects(ctx, layouts, columns, importId);
+    stage('loaded');
+    await recordObjects(client, entries.map((e, i) => ({ ...e, status: 'done' as const, rows: results[i]!.rows, quarantined: results[i]!.quarantined })));
+    stage('done');
+    return layouts.map((layout, i) => {
+      const result = results[i]!;
+      event(uris[i]!, result.quarantined > 0 ? 'warn' : 'info', 'object_imported', `${uris[i]}: ${result.rows} rows imported, ${result.quarantined} quarantined`);
+      return {
+        report: { uri: uris[i]!, etag: layout.object.etag, status: 'imported', rows: result.rows, quarantined: result.quarantined, bytes: layout.object.size, addedColumns: [] },
+        columns,
+      };
+    });
+  } catch (error) {
+    ctx.log.debug({ stage: 'batch_failed', objects: uris.length, importId, code: toErrorReport(error).code }, 'stage');
+    await undoImport(ctx.store, spec.name, importId);
+    const outcomes: Array<{ report: ObjectReport; columns: TargetColumn[] }> = [];
+    for (const layout of layouts) {
+      const outcome = await importOne(ctx, layout.object, jobId, columns, event);
+      columns = outcome.columns;
+      outcomes.push(outcome);
+    }
+    return outcomes;
+  }
+}
+
 /**
  * The split of a run: in the store itself, or, with a server as the store, in the worker's engine
  * with staging tables shaped like the server's tables.
@@ -301,10 +389,14 @@ async function recoverUnfinished(
   return unfinished.length;
 }
 
-/** The same object version always gets the same import id, so undoing and redoing it is idempotent. */
-export function deriveImportId(datasource: string, object: ObjectRef): string {
-  const hash = createHash('sha256').update(`${datasource}\n${object.bucket}\n${object.key}\n${object.etag}`).digest('hex');
-  return `imp_${hash.slice(0, 24)}`;
+/**
+ * The same object versions always get the same import id, so undoing and redoing them is idempotent.
+ * A batch's id covers all its objects.
+ */
+export function deriveImportId(datasource: string, ...objects: ObjectRef[]): string {
+  const hash = createHash('sha256').update(datasource);
+  for (const object of objects) hash.update(`\n${object.bucket}\n${object.key}\n${object.etag}`);
+  return `imp_${hash.digest('hex').slice(0, 24)}`;
 }
 
 function newJobId(datasource: string): string {

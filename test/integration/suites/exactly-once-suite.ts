@@ -54,7 +54,8 @@ export function defineExactlyOnceSuite(store: string, server: boolean): void {
       importDatasource(`s3://${bucket}/crash/*.csv`, { schema: '    `obj` UInt32,\n    `n` UInt32,\n    `payload` String' }),
     );
     dataDir = mkdtempSync(join(tmpdir(), 'bucketpipe-crash-'));
-    env = { ...process.env, S3_ACCESS_KEY: S3_KEY, S3_SECRET, BUCKETPIPE_DATA_DIR: dataDir, BUCKETPIPE_LOG_LEVEL: 'debug', REDIS_URL: inject('redisUrl') };
+    // Batches of two: kills land inside a batch's statement and between batches.
+    env = { ...process.env, S3_ACCESS_KEY: S3_KEY, S3_SECRET, BUCKETPIPE_DATA_DIR: dataDir, BUCKETPIPE_LOG_LEVEL: 'debug', REDIS_URL: inject('redisUrl'), BUCKETPIPE_IMPORT_BATCH_OBJECTS: '2' };
     if (server) env.BUCKETPIPE_CLICKHOUSE_URL = await freshServerDatabase();
   });
   afterAll(() => {

@@ -1,0 +1,72 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import { runStatement, selectRows, type QuerySettings } from '../store/queries.js';
+import { quoteIdentifier } from '../store/sql.js';
+
+/** More rejected rows than any file has: rejected rows are kept aside, never a reason to stop. */
+const UNLIMITED_ERRORS = 1_000_000_000_000;
+
+/**
+ * The CSV parser skips rows it cannot split and records them, with their raw text, in a file of the
+ * reading engine's machine (this one: the embedded store, or the worker's own engine).
+ */
+export function malformedRowsToFile(path: string): QuerySettings {
+  return {
+    input_format_allow_errors_num: UNLIMITED_ERRORS,
+    input_format_allow_errors_ratio: 1,
+    input_format_record_errors_file_path: path,
+  };
+}
+
+/** Rows the CSV parser could not split into fields, with their raw text and the parser's reason. */
+export async function quarantineMalformedRows(
+  client: ClickHouseClient,
+  quarantineTable: string,
+  errorsFile: string,
+  importId: string,
+  source: string,
+): Promise<void> {
+  await runStatement(
+    client,
+    `INSERT INTO ${quoteIdentifier(quarantineTable)} (c__error_column, c__error, c__import_id, c__source, c__row, c__raw)
+     SELECT [], [concat('malformed row: ', ifNull(nullIf(extract(reason, 'ERROR: ([^\\n]*)'), ''), reason))],
+            {id:String}, {source:String}, ifNull(offset, 0), raw_data
+     FROM file({path:String}, 'CSV', 'time DateTime, database Nullable(String), table Nullable(String), offset Nullable(UInt64), reason String, raw_data String')`,
+    { id: importId, source, path: errorsFile },
+  );
+  await renumberAroundMalformedRows(client, quarantineTable, importId);
+}
+
+/**
+ * The engine numbers the rows it parsed; rows it skipped as malformed are not counted. Shift the
+ * numbers of rejected-but-parsed rows so every `c__row` is the row's place in the file.
+ */
+async function renumberAroundMalformedRows(client: ClickHouseClient, quarantineTable: string, importId: string): Promise<void> {
+  const quarantine = quoteIdentifier(quarantineTable);
+  const rows = await selectRows<{ c__row: string; malformed: number }>(
+    client,
+    `SELECT c__row, c__raw IS NOT NULL AS malformed FROM ${quarantine} WHERE c__import_id = {id:String} ORDER BY c__row`,
+    { id: importId },
+  );
+  const skipped = rows.filter((r) => r.malformed).map((r) => Number(r.c__row));
+  const parsed = rows.filter((r) => !r.malformed).map((r) => Number(r.c__row));
+  if (skipped.length === 0 || parsed.length === 0) return;
+  const from: number[] = [];
+  const to: number[] = [];
+  for (const n of parsed) {
+    let actual = n;
+    for (const s of skipped) if (s <= actual) actual++;
+    if (actual !== n) {
+      from.push(n);
+      to.push(actual);
+    }
+  }
+  if (from.length === 0) return;
+  await runStatement(
+    client,
+    `ALTER TABLE ${quarantine} UPDATE c__row = transform(c__row, {from:Array(UInt64)}, {to:Array(UInt64)}, c__row)
+     WHERE c__import_id = {id:String} AND c__raw IS NULL`,
+    { from, to, id: importId },
+    { mutations_sync: 2 },
+  );
+}
+

@@ -1,0 +1,128 @@
+import type { ImportContext } from './import-context.js';
+import type { ObjectLayout } from './probe-object.js';
+import type { TargetColumn } from './cast-expressions.js';
+import { baseType, convertsLosslessly, isCompositeType, isNullableType, isStringType } from './column-types.js';
+import { fieldColumn, positionalRead } from './csv-dialect.js';
+import { s3TableFunction } from './engine-source.js';
+import { defaultJsonPath, parseJsonPath } from './json-path.js';
+import { mapColumns, mapObjectColumns } from './map-columns.js';
+import type { QuerySettings } from '../store/queries.js';
+import { quoteIdentifier, quoteString } from '../store/sql.js';
+
+/**
+ * A Parquet object whose column types convert losslessly to the table's cannot hold a value that does
+ * not fit: it is inserted as it is, at the engine's own speed, without the text round trip of the
+ * split. Table columns the object lacks take their defaults; NULL in a non-Nullable column too.
+ */
+export function directInsert(layout: ObjectLayout, columns: readonly TargetColumn[]): ReadQuery | undefined {
+  if (layout.format !== 'parquet') return undefined;
+  const sourceTypes = new Map(layout.columns.map((c) => [c.name, c.type]));
+  const mapping = mapColumns(columns.map((c) => c.name), layout.columns.map((c) => c.name));
+  const pairs = columns.filter((c) => mapping.has(c.name)).map((c) => ({ target: c, from: mapping.get(c.name)!, type: sourceTypes.get(mapping.get(c.name)!)! }));
+  if (pairs.length === 0 || pairs.some((p) => !convertsLosslessly(p.type, p.target.type))) return undefined;
+  const values = pairs.map((p) => {
+    const value = isNullableType(p.type) && !isNullableType(p.target.type) ? `ifNull(${quoteIdentifier(p.from)}, defaultValueOfTypeName(${quoteString(baseType(p.target.type))}))` : quoteIdentifier(p.from);
+    return p.type === p.target.type ? value : `CAST(${value}, ${quoteString(p.target.type)})`;
+  });
+  const fn = s3TableFunction(layout.source, 'Parquet');
+  return {
+    sql: `(${pairs.map((p) => quoteIdentifier(p.target.name)).join(', ')}) SELECT ${values.join(', ')} FROM ${fn.sql}`,
+    params: fn.params,
+    settings: {},
+  };
+}
+
+export interface ReadQuery {
+  sql: string;
+  params: Record<string, string>;
+  settings: QuerySettings;
+}
+
+export function readQuery(ctx: ImportContext, layout: ObjectLayout, columns: readonly TargetColumn[]): ReadQuery {
+  const tail = `{bp_import_id:String}, {bp_source:String}`;
+  if (layout.format === 'ndjson') return ndjsonReadQuery(ctx, layout, columns, tail);
+  const mapping = mapColumns(columns.map((c) => c.name), layout.columns.map((c) => c.name));
+  const sourceTypes = new Map(layout.columns.map((c) => [c.name, c.type]));
+  if (layout.format === 'parquet') {
+    const values = columns.map((c) => {
+      const from = mapping.get(c.name);
+      if (from === undefined) return 'NULL';
+      const type = sourceTypes.get(from) ?? 'String';
+      if (isStringType(type)) return quoteIdentifier(from);
+      if (isCompositeType(type)) return `toJSONString(${quoteIdentifier(from)})`;
+      // An instant travels as ISO 8601 in UTC, so no time zone can shift it on the way.
+      if (/^DateTime/.test(baseType(type))) return `formatDateTime(${quoteIdentifier(from)}, '%Y-%m-%dT%H:%i:%S.%fZ', 'UTC')`;
+      return `toString(${quoteIdentifier(from)})`;
+    });
+    const fn = s3TableFunction(layout.source, 'Parquet');
+    return {
+      sql: `SELECT ${[...values, '_row_number + 1', 'NULL', "''", tail].join(', ')} FROM ${fn.sql}`,
+      params: fn.params,
+      settings: {},
+    };
+  }
+  const csv = layout.csv!;
+  const byPosition = mapObjectColumns(columns.map((c) => c.name), layout, Boolean(ctx.datasource.schema)).mapping;
+  const read = positionalRead(csv.delimiter, csv.hasHeader, layout.columns.length);
+  const fn = s3TableFunction(layout.source, read.format, read.structure);
+  const position = new Map(layout.columns.map((c, i) => [c.name, i]));
+  const values = columns.map((c) => {
+    const from = byPosition.get(c.name);
+    return from === undefined ? 'NULL' : fieldColumn(position.get(from)!);
+  });
+  return {
+    sql: `SELECT ${[...values, '_row_number + 1', 'NULL', "''", tail].join(', ')} FROM ${fn.sql}`,
+    params: fn.params,
+    settings: read.settings,
+  };
+}
+
+function ndjsonReadQuery(
+  ctx: ImportContext,
+  layout: ObjectLayout,
+  columns: readonly TargetColumn[],
+  tail: string,
+): ReadQuery {
+  const declared = new Map((ctx.datasource.schema ?? []).map((c) => [c.name, c.jsonPath]));
+  const params: Record<string, string> = {};
+  const paths = columns.map((c) => parseJsonPath(declared.get(c.name) ?? defaultJsonPath(c.name)) ?? [c.name]);
+  // Top-level keys come out of one parse of the line, as a tuple of texts; deeper paths one by one.
+  const topKeys = [...new Set(paths.filter((p) => p.length === 1 && typeof p[0] === 'string').map((p) => p[0] as string))];
+  params.jp_tuple = `Tuple(${topKeys.map((k) => `${quoteIdentifier(k)} Nullable(String)`).join(', ')})`;
+  const values = paths.map((path, i) => {
+    if (path.length === 1 && typeof path[0] === 'string') return `tupleElement(top, ${topKeys.indexOf(path[0]) + 1})`;
+    const args = path.map((segment, j) => {
+      if (typeof segment === 'number') return String(segment + 1);
+      params[`jp_${i}_${j}`] = segment;
+      return `{jp_${i}_${j}:String}`;
+    });
+    const at = ['line', ...args].join(', ');
+    // The JSON text of the value: strings are unescaped, objects and arrays stay JSON.
+    return `multiIf(JSONExtractRaw(${at}) IN ('', 'null'), NULL, startsWith(JSONExtractRaw(${at}), '"'), JSONExtractString(${at}), JSONExtractRaw(${at}))`;
+  });
+  const top = topKeys.length > 0 ? ', JSONExtract(line, {jp_tuple:String}) AS top' : '';
+  const outer = `SELECT ${[...values, 'n + 1', "if(valid, NULL, line)", "if(valid, '', 'the line is not a JSON object')", tail].join(', ')} `;
+  // JSONType parses the whole line: anything but a well-formed object is 'Null', 'Array', and so on.
+  if (layout.jsonArray) {
+    // One JSON array of objects: the engine hands over each element; numbers are element places.
+    const fn = s3TableFunction(layout.source, 'JSONAsString', 'line String');
+    return { sql: `${outer}FROM (SELECT line, _row_number AS n, JSONType(line) = 'Object' AS valid${top} FROM ${fn.sql})`, params: { ...fn.params, ...params }, settings: {} };
+  }
+  const fn = s3TableFunction(layout.source, 'LineAsString', 'raw String');
+  // A UTF-8 byte order mark before the first line is not part of its JSON.
+  const sql =
+    `${outer}FROM (SELECT line, _row_number AS n, JSONType(line) = 'Object' AS valid${top} ` +
+    `FROM (SELECT if(_row_number = 0, replaceOne(raw, '\\xEF\\xBB\\xBF', ''), raw) AS line, _row_number FROM ${fn.sql}) ` +
+    `WHERE NOT match(line, '^\\\\s*$'))`;
+  return { sql, params: { ...fn.params, ...params }, settings: {} };
+}
+
+/**
+ * The same query with every `{name:Type}` placeholder and its value renamed to `name<suffix>`, so
+ * reads of several objects can share one statement.
+ */
+export function withParamSuffix(read: ReadQuery, suffix: string): ReadQuery {
+  const names = Object.keys(read.params);
+  const sql = read.sql.replace(/\{([A-Za-z0-9_]+):/g, (whole, name: string) => (names.includes(name) ? `{${name}${suffix}:` : whole));
+  return { sql, params: Object.fromEntries(Object.entries(read.params).map(([k, v]) => [`${k}${suffix}`, v])), settings: read.settings };
+}
