@@ -1,19 +1,20 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ObjectCannedACL, ServerSideEncryption } from '@aws-sdk/client-s3';
 import { objectUri, parseExportUri } from '../bucket/bucket-uri.js';
-import { deleteObject, uploadFile } from '../bucket/write-objects.js';
+import { deleteObject } from '../bucket/write-objects.js';
 import { BucketpipeError, toErrorReport, type ErrorReport } from '../errors.js';
 import { recordEvents, recordJob, type OpsEvent } from '../ops/ops-log.js';
 import { needsPartPlaceholder, renderTemplate } from '../project/export-template.js';
 import { ensureInternalTables } from '../store/internal-tables.js';
-import { runStatement, selectRows, settingsClause, type QuerySettings } from '../store/queries.js';
+import { runStatement, selectRows, settingsClause } from '../store/queries.js';
 import type { LocalEngine } from '../store/local-engine.js';
 import { readTableColumns } from '../store/table-ddl.js';
 import { quoteIdentifier } from '../store/sql.js';
 import type { ExportContext } from './export-context.js';
-import { encodedFormat, type EncodedFormat } from './export-formats.js';
+import { encodedFormat } from './export-formats.js';
+import { planParts, writePart, type WriteSettings } from './write-parts.js';
 import { currentImportVersion, lastWatermark, recordFiles, recordRun, unfinishedRuns, type ExportRun, type PlannedFile } from './export-ledger.js';
 import { exportSelect, type ExportSelect } from './export-query.js';
 
@@ -50,10 +51,10 @@ export interface ExportReport {
 const running = new Set<string>();
 
 /**
- * plan → query → encode → upload → commit. The engine encodes the run's rows into local files (one
- * per part); each file is streamed to the bucket; the keys are recorded before any upload, and the
- * run's watermark moves only once every file is in. A run that dies is undone by the next one (its
- * keys are deleted), and that run exports the same rows again: no duplicate, no partial file.
+ * plan → query → write → commit. The keys of the run's files (one per part) are recorded first; the
+ * engine then encodes each file straight into the bucket, and the run's watermark moves only once
+ * every file is in. A run that dies is undone by the next one (its keys are deleted), and that run
+ * exports the same rows again: no duplicate, no partial file.
  */
 export async function exportDatasource(ctx: ExportContext, options: ExportOptions): Promise<ExportReport> {
   const name = ctx.datasource.name;
@@ -85,7 +86,7 @@ async function runExport(ctx: ExportContext, options: ExportOptions): Promise<Ex
   await recordJob(client, { ...job, status: 'running' });
   const run: ExportRun = { datasource: table, runId, jobId, strategy: spec.strategy, status: 'running', watermarkFrom: 0, watermarkTo: 0, startedAt, files: 0, rows: 0, bytes: 0 };
   const stagingDir = join(ctx.store.scratchDir, `export-${runId}`);
-  const uploaded: PlannedFile[] = [];
+  const planned: PlannedFile[] = [];
   let runRecorded = false;
   try {
     report.recovered = await undoUnfinishedRuns(ctx, event);
@@ -103,31 +104,42 @@ async function runExport(ctx: ExportContext, options: ExportOptions): Promise<Ex
     const format = encodedFormat(spec);
     const window = spec.strategy === 'new' ? { from: run.watermarkFrom, to: run.watermarkTo } : undefined;
     const select = await exportSelect(client, ctx.store.capabilities, table, spec, window);
-    mkdirSync(stagingDir, { recursive: true });
-    const staged = ctx.staging
-      ? await withRowsInWorkerEngine(ctx, ctx.staging, runId, select, (local) => encodeToFiles(ctx, runId, local, format, stagingDir, spec.maxRowsPerFile, spec.writeEmpty))
-      : await encodeToFiles(ctx, runId, select, format, stagingDir, spec.maxRowsPerFile, spec.writeEmpty);
-    if (staged.length > 1 && needsPartPlaceholder(spec.fileTemplate)) {
-      throw new BucketpipeError('PROJECT_INVALID', `datasource ${table}: this run writes ${staged.length} files, but EXPORT_FILE_TEMPLATE has neither {{PART}} nor {{UUID}}, so their keys would collide; add one.`, { context: { datasource: table, file: spec.location.file, line: spec.location.line } });
-    }
-    const planned: Array<PlannedFile & { path: string }> = staged.map((file) => ({
-      ...file,
-      bucket,
-      key: prefix + renderTemplate(spec.fileTemplate, { table, syncId: runId, jobId, part: file.part, uuid: randomUUID(), format: format.extension, time: startedAt }),
-    }));
-    assertUniqueKeys(planned.map((p) => p.key), table);
-    await recordFiles(client, table, runId, planned, 'planned');
-    for (const file of planned) {
-      await uploadFile(ctx.access, bucket, file.key, file.path, {
-        contentType: format.contentType,
-        sse: spec.sse as ServerSideEncryption | undefined,
-        sseKmsKeyId: spec.sseKmsKeyId,
-        acl: spec.acl as ObjectCannedACL | undefined,
-      });
-      uploaded.push(file);
-      ctx.log.debug({ stage: 'uploaded', key: file.key, rows: file.rows }, 'stage');
-      event(objectUri(bucket, file.key), 'info', 'file_written', `${objectUri(bucket, file.key)}: ${file.rows} rows, ${file.bytes} bytes`);
-    }
+    const writeSettings: WriteSettings = {
+      format,
+      contentType: format.contentType,
+      sse: spec.sse as ServerSideEncryption | undefined,
+      sseKmsKeyId: spec.sseKmsKeyId,
+      acl: spec.acl as ObjectCannedACL | undefined,
+      stagingDir,
+    };
+    const write = async (rows: ExportSelect) => {
+      const { parts, release } = await planParts(ctx, numberedTableName(runId), rows, spec.maxRowsPerFile, spec.writeEmpty);
+      try {
+        if (parts.length > 1 && needsPartPlaceholder(spec.fileTemplate)) {
+          throw new BucketpipeError('PROJECT_INVALID', `datasource ${table}: this run writes ${parts.length} files, but EXPORT_FILE_TEMPLATE has neither {{PART}} nor {{UUID}}, so their keys would collide; add one.`, { context: { datasource: table, file: spec.location.file, line: spec.location.line } });
+        }
+        planned.push(...parts.map((p) => ({
+          part: p.part,
+          rows: p.rows,
+          bytes: 0,
+          bucket,
+          key: prefix + renderTemplate(spec.fileTemplate, { table, syncId: runId, jobId, part: p.part, uuid: randomUUID(), format: format.extension, time: startedAt }),
+        })));
+        assertUniqueKeys(planned.map((p) => p.key), table);
+        // Keys are recorded before any byte is written: a run that dies is undone by deleting them.
+        await recordFiles(client, table, runId, planned, 'planned');
+        for (const [i, part] of parts.entries()) {
+          const file = planned[i]!;
+          file.bytes = await writePart(ctx, part, file, writeSettings);
+          ctx.log.debug({ stage: 'uploaded', key: file.key, rows: file.rows }, 'stage');
+          event(objectUri(bucket, file.key), 'info', 'file_written', `${objectUri(bucket, file.key)}: ${file.rows} rows, ${file.bytes} bytes`);
+        }
+      } finally {
+        await release();
+      }
+    };
+    if (ctx.staging) await withRowsInWorkerEngine(ctx, ctx.staging, runId, select, write);
+    else await write(select);
     await recordFiles(client, table, runId, planned, 'uploaded');
     report.files = planned.map((f) => ({ uri: objectUri(bucket, f.key), part: f.part, rows: f.rows, bytes: f.bytes }));
     report.rows = planned.reduce((sum, f) => sum + f.rows, 0);
@@ -137,7 +149,7 @@ async function runExport(ctx: ExportContext, options: ExportOptions): Promise<Ex
     report.status = 'error';
     report.error = toErrorReport(error);
     // Files of a failed run are removed, so the bucket never holds part of a run.
-    for (const file of uploaded) await deleteObject(ctx.access, file.bucket, file.key).catch(() => undefined);
+    for (const file of planned) await deleteObject(ctx.access, file.bucket, file.key).catch(() => undefined);
     event('', 'error', 'export_failed', report.error.message);
     if (runRecorded) {
       await recordRun(client, { ...run, status: 'failed', finishedAt: new Date(), error: report.error.message });
@@ -154,90 +166,8 @@ async function runExport(ctx: ExportContext, options: ExportOptions): Promise<Ex
   return report;
 }
 
-interface StagedFile {
-  part: number;
-  path: string;
-  rows: number;
-  bytes: number;
-}
-
-/**
- * The engine writes the rows as files in the staging folder. In parts of EXPORT_MAX_ROWS_PER_FILE
- * rows, the rows are first numbered into a staging table (the engine's row numbering is only
- * reliable in a SELECT, not in a partitioned write), then each part is written from its range.
- */
-async function encodeToFiles(
-  ctx: ExportContext,
-  runId: string,
-  select: ExportSelect,
-  format: EncodedFormat,
-  dir: string,
-  maxRows: number | undefined,
-  writeEmpty: boolean,
-): Promise<StagedFile[]> {
-  const client = ctx.engine;
-  const write = (part: number, sql: string, settings: QuerySettings) =>
-    runStatement(
-      client,
-      `INSERT INTO FUNCTION file({path:String}, {format:String}, 'auto', {compression:String}) ${sql}`,
-      { path: join(dir, `part_${part}.${format.extension}`), format: format.engineFormat, compression: format.compression },
-      { ...format.settings, ...settings, engine_file_truncate_on_insert: 1 },
-    );
-  const staged = (part: number, rows: number): StagedFile => {
-    const path = join(dir, `part_${part}.${format.extension}`);
-    return { part, path, rows, bytes: statSync(path).size };
-  };
-  if (!maxRows) {
-    await write(0, select.sql, select.settings);
-    const rows = await countFileRows(client, select, format, join(dir, `part_0.${format.extension}`));
-    if (rows > 0) return [staged(0, rows)];
-    if (!writeEmpty) return [];
-    await write(0, `SELECT * FROM (${select.sql}) LIMIT 0`, select.settings);
-    return [staged(0, 0)];
-  }
-  const numbered = quoteIdentifier(numberedTableName(runId));
-  await runStatement(client, `DROP TABLE IF EXISTS ${numbered}`);
-  await runStatement(
-    client,
-    `CREATE TABLE ${numbered} ENGINE = MergeTree ORDER BY ${ROW_NUMBER} AS SELECT *, rowNumberInAllBlocks() AS ${ROW_NUMBER} FROM (${select.sql})`,
-    {},
-    select.settings,
-  );
-  try {
-    const total = Number((await selectRows<{ n: string | number }>(client, `SELECT count() AS n FROM ${numbered}`))[0]?.n ?? 0);
-    if (total === 0) {
-      if (!writeEmpty) return [];
-      await write(0, `SELECT * EXCEPT ${ROW_NUMBER} FROM ${numbered}`, {});
-      return [staged(0, 0)];
-    }
-    const files: StagedFile[] = [];
-    for (let part = 0; part * maxRows < total; part++) {
-      await write(part, `SELECT * EXCEPT ${ROW_NUMBER} FROM ${numbered} WHERE ${ROW_NUMBER} >= ${part * maxRows} AND ${ROW_NUMBER} < ${(part + 1) * maxRows} ORDER BY ${ROW_NUMBER}`, {});
-      files.push(staged(part, Math.min(maxRows, total - part * maxRows)));
-    }
-    return files;
-  } finally {
-    await runStatement(client, `DROP TABLE IF EXISTS ${numbered}`);
-  }
-}
-
-const ROW_NUMBER = '_bp_row_number';
-
 function numberedTableName(runId: string): string {
   return `_bp_export_${runId.replace(/[^A-Za-z0-9_]/g, '_')}`;
-}
-
-/** Rows in a staged file; with the structure given, a file holding no row (a header alone) counts 0. */
-async function countFileRows(client: ExportContext['store']['client'], select: ExportSelect, format: EncodedFormat, path: string): Promise<number> {
-  if (!existsSync(path)) return 0;
-  const columns = await selectRows<{ name: string; type: string }>(client, `DESCRIBE (${select.sql})`, {}, select.settings);
-  const rows = await selectRows<{ n: string | number }>(
-    client,
-    `SELECT count() AS n FROM file({path:String}, {format:String}, {structure:String})`,
-    { path, format: format.engineFormat, structure: columns.map((c) => `${quoteIdentifier(c.name)} ${c.type}`).join(', ') },
-    format.settings,
-  );
-  return Number(rows[0]?.n ?? 0);
 }
 
 /**

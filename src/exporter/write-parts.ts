@@ -1,0 +1,147 @@
+import { mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { HeadObjectCommand, type ObjectCannedACL, type ServerSideEncryption } from '@aws-sdk/client-s3';
+import type { AwsCredentialIdentity } from '@aws-sdk/types';
+import { engineObjectUrl } from '../bucket/engine-url.js';
+import { explainS3Error } from '../bucket/s3-errors.js';
+import { objectUri } from '../bucket/bucket-uri.js';
+import { BucketpipeError } from '../errors.js';
+import { uploadFile } from '../bucket/write-objects.js';
+import { runStatement, selectRows, type QuerySettings } from '../store/queries.js';
+import { quoteIdentifier } from '../store/sql.js';
+import { redact } from '../importer/engine-source.js';
+import type { ExportContext } from './export-context.js';
+import type { EncodedFormat } from './export-formats.js';
+import type { PlannedFile } from './export-ledger.js';
+import type { ExportSelect } from './export-query.js';
+
+/** One file of a run: its rows as a query, and where it goes. */
+export interface Part {
+  part: number;
+  rows: number;
+  sql: string;
+  settings: QuerySettings;
+}
+
+/**
+ * The parts of a run. One file unless EXPORT_MAX_ROWS_PER_FILE is set; then the rows are first
+ * numbered into a table of the encoding engine (its row numbering is only reliable in a SELECT, not
+ * in a partitioned write) and each part is a range of it. `release` drops that table.
+ */
+export async function planParts(
+  ctx: ExportContext,
+  numberedTable: string,
+  select: ExportSelect,
+  maxRows: number | undefined,
+  writeEmpty: boolean,
+): Promise<{ parts: Part[]; release(): Promise<void> }> {
+  const client = ctx.engine;
+  const none = async () => undefined;
+  if (!maxRows) {
+    const total = Number((await selectRows<{ n: string | number }>(client, `SELECT count() AS n FROM (${select.sql})`, {}, select.settings))[0]?.n ?? 0);
+    if (total > 0) return { parts: [{ part: 0, rows: total, sql: select.sql, settings: select.settings }], release: none };
+    return { parts: writeEmpty ? [{ part: 0, rows: 0, sql: `SELECT * FROM (${select.sql}) LIMIT 0`, settings: select.settings }] : [], release: none };
+  }
+  const numbered = quoteIdentifier(numberedTable);
+  await runStatement(client, `DROP TABLE IF EXISTS ${numbered}`);
+  await runStatement(
+    client,
+    `CREATE TABLE ${numbered} ENGINE = MergeTree ORDER BY ${ROW_NUMBER} AS SELECT *, rowNumberInAllBlocks() AS ${ROW_NUMBER} FROM (${select.sql})`,
+    {},
+    select.settings,
+  );
+  const release = () => runStatement(client, `DROP TABLE IF EXISTS ${numbered}`);
+  const total = Number((await selectRows<{ n: string | number }>(client, `SELECT count() AS n FROM ${numbered}`))[0]?.n ?? 0);
+  if (total === 0) return { parts: writeEmpty ? [{ part: 0, rows: 0, sql: `SELECT * EXCEPT ${ROW_NUMBER} FROM ${numbered}`, settings: {} }] : [], release };
+  const parts: Part[] = [];
+  for (let part = 0; part * maxRows < total; part++) {
+    parts.push({
+      part,
+      rows: Math.min(maxRows, total - part * maxRows),
+      sql: `SELECT * EXCEPT ${ROW_NUMBER} FROM ${numbered} WHERE ${ROW_NUMBER} >= ${part * maxRows} AND ${ROW_NUMBER} < ${(part + 1) * maxRows} ORDER BY ${ROW_NUMBER}`,
+      settings: {},
+    });
+  }
+  return { parts, release };
+}
+
+const ROW_NUMBER = '_bp_row_number';
+
+export interface WriteSettings {
+  format: EncodedFormat;
+  contentType: string;
+  sse?: ServerSideEncryption;
+  sseKmsKeyId?: string;
+  acl?: ObjectCannedACL;
+  /** A local folder for encoded files, used when they go through the S3 client (SSE, ACL). */
+  stagingDir: string;
+}
+
+/**
+ * Writes one part to its key and returns its size. The engine writes straight to the bucket, with a
+ * multipart upload that completes only when the whole file is written, so a key is complete or absent.
+ * Server-side encryption and ACLs are S3 client options: with them the engine encodes to a local file,
+ * which the client uploads.
+ */
+export async function writePart(ctx: ExportContext, part: Part, file: PlannedFile, settings: WriteSettings): Promise<number> {
+  const { format } = settings;
+  if (!settings.sse && !settings.acl) {
+    const credentials = await ctx.access.credentials();
+    const target = s3Target(engineObjectUrl(ctx.access.connection, file.bucket, file.key), credentials);
+    try {
+      await runStatement(
+        ctx.engine,
+        `INSERT INTO FUNCTION ${target.sql} ${part.sql}`,
+        { ...target.params, dst_format: format.engineFormat, dst_compression: format.compression },
+        { ...format.settings, ...part.settings, s3_truncate_on_insert: 1 },
+      );
+    } catch (error) {
+      throw explainEngineWriteError(file, error, [credentials.secretAccessKey, credentials.sessionToken ?? '', credentials.accessKeyId]);
+    }
+    return objectSize(ctx, file);
+  }
+  mkdirSync(settings.stagingDir, { recursive: true });
+  const path = join(settings.stagingDir, `part_${part.part}.${format.extension}`);
+  await runStatement(
+    ctx.engine,
+    `INSERT INTO FUNCTION file({path:String}, {format:String}, 'auto', {compression:String}) ${part.sql}`,
+    { path, format: format.engineFormat, compression: format.compression },
+    { ...format.settings, ...part.settings, engine_file_truncate_on_insert: 1 },
+  );
+  await uploadFile(ctx.access, file.bucket, file.key, path, { contentType: settings.contentType, sse: settings.sse, sseKmsKeyId: settings.sseKmsKeyId, acl: settings.acl });
+  return statSync(path).size;
+}
+
+/** An engine failure while writing a file, naming the file, with secrets scrubbed. */
+function explainEngineWriteError(file: PlannedFile, error: unknown, secrets: readonly string[]): BucketpipeError {
+  const uri = objectUri(file.bucket, file.key);
+  const raw = redact(error instanceof Error ? error.message : String(error), secrets.filter((s) => s.length >= 4));
+  const firstLine = raw.split('\n')[0]!.replace(/: In scope .*$/s, '').slice(0, 600);
+  const context = { bucket: file.bucket, key: file.key };
+  if (/Access Denied|InvalidAccessKeyId|SignatureDoesNotMatch|HTTP response code: 403/i.test(raw)) {
+    return new BucketpipeError('S3_ACCESS_DENIED', `${uri}: the engine was refused writing the file (${firstLine}). Check that the connection's credentials may write under the prefix.`, { context });
+  }
+  if (/NoSuchBucket/i.test(raw)) {
+    return new BucketpipeError('S3_BUCKET_NOT_FOUND', `${uri}: the bucket does not exist. Check EXPORT_BUCKET_URI and the connection.`, { context });
+  }
+  if (/Timeout|Connection refused|Connection reset|HTTP response code: 5\d\d|SlowDown|NETWORK_ERROR|Poco::Exception/i.test(raw)) {
+    return new BucketpipeError('S3_TRANSIENT', `${uri}: writing the file failed for now (${firstLine}); the export will be retried.`, { context });
+  }
+  return new BucketpipeError('JOB_FAILED', `${uri}: the file could not be written: ${firstLine}`, { context });
+}
+
+/** `s3(url, key, secret, token, format, 'auto', compression)` with every value bound. */
+function s3Target(url: string, credentials: AwsCredentialIdentity): { sql: string; params: Record<string, string> } {
+  return {
+    sql: "s3({dst_url:String}, {dst_key:String}, {dst_secret:String}, {dst_token:String}, {dst_format:String}, 'auto', {dst_compression:String})",
+    params: { dst_url: url, dst_key: credentials.accessKeyId, dst_secret: credentials.secretAccessKey, dst_token: credentials.sessionToken ?? '' },
+  };
+}
+
+async function objectSize(ctx: ExportContext, file: PlannedFile): Promise<number> {
+  try {
+    return (await ctx.access.client.send(new HeadObjectCommand({ Bucket: file.bucket, Key: file.key }))).ContentLength ?? 0;
+  } catch (error) {
+    throw explainS3Error(error, { bucket: file.bucket, key: file.key, connection: ctx.access.connection.name });
+  }
+}
