@@ -3,17 +3,25 @@
  * `node --import tsx bench/measure.ts '<json task>'`. Prints `RESULT <json Measurement>` last.
  */
 import { quietNodeVersionNotice } from '../src/cli/quiet-warnings.js';
-import { importNaively, importNatively, importWithBucketpipe } from './scenarios/import-large.js';
-import { importSmallFiles } from './scenarios/small-files.js';
-import { measureDiscovery } from './scenarios/discovery.js';
-import { measureExport } from './scenarios/export.js';
+import { returnFreedMemoryPromptly } from '../src/store/engine-memory.js';
+import type { LargeImportArgs } from './scenarios/import-large.js';
+import type { SmallFilesArgs } from './scenarios/small-files.js';
+import type { DiscoveryArgs } from './scenarios/discovery.js';
+import type { ExportArgs } from './scenarios/export.js';
 import type { Measurement } from './measurement.js';
 
+// As the CLI does, before the engine loads (the scenarios load it): baselines and bucketpipe alike.
+returnFreedMemoryPromptly();
+const { importNaively, importNatively, importWithBucketpipe } = await import('./scenarios/import-large.js');
+const { importSmallFiles } = await import('./scenarios/small-files.js');
+const { measureDiscovery } = await import('./scenarios/discovery.js');
+const { measureExport } = await import('./scenarios/export.js');
+
 export type Task =
-  | { kind: 'import-bucketpipe' | 'import-native' | 'import-naive'; args: Parameters<typeof importWithBucketpipe>[0] }
-  | { kind: 'small-files'; args: Parameters<typeof importSmallFiles>[0] }
-  | { kind: 'discovery'; args: Parameters<typeof measureDiscovery>[0] }
-  | { kind: 'export'; args: Parameters<typeof measureExport>[0] };
+  | { kind: 'import-bucketpipe' | 'import-native' | 'import-naive'; args: LargeImportArgs }
+  | { kind: 'small-files'; args: SmallFilesArgs }
+  | { kind: 'discovery'; args: DiscoveryArgs }
+  | { kind: 'export'; args: ExportArgs };
 
 function run(task: Task): Promise<Measurement> {
   switch (task.kind) {

@@ -21,8 +21,8 @@ export interface LoadResult {
 }
 
 /**
- * Rows per block through the split. The split holds each block as text and as typed values at once,
- * so blocks smaller than the engine's default keep memory flat whatever the object's size.
+ * Rows per inserted block. The split holds each block as text and as typed values at once; blocks
+ * smaller than the engine's default keep the peak memory of a load low whatever the object's size.
  */
 const SPLIT_BLOCKS: QuerySettings = { min_insert_block_size_rows: 262_144, min_insert_block_size_bytes: 64 * 1024 * 1024 };
 
@@ -129,7 +129,7 @@ async function split(
   const table = ctx.datasource.name;
   const first = layouts[0]!;
   if (direct) {
-    await withEngineErrors(ctx, first.object, first.source, () => runStatement(engine, `INSERT INTO ${quoteIdentifier(targets.data)} ${direct.sql}`, direct.params));
+    await withEngineErrors(ctx, first.object, first.source, () => runStatement(engine, `INSERT INTO ${quoteIdentifier(targets.data)} ${direct.sql}`, direct.params, SPLIT_BLOCKS));
     return;
   }
   const errorsFile = join(ctx.store.scratchDir, `${importId}.rejected.csv`);
