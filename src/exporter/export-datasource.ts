@@ -85,7 +85,8 @@ async function runExport(ctx: ExportContext, options: ExportOptions): Promise<Ex
   await recordJob(client, { ...job, status: 'running' });
   const run: ExportRun = { datasource: table, runId, jobId, strategy: spec.strategy, status: 'running', watermarkFrom: 0, watermarkTo: 0, startedAt, files: 0, rows: 0, bytes: 0 };
   const stagingDir = join(ctx.store.scratchDir, `export-${runId}`);
-  const uploaded: PlannedFile[] = [];
+  // Files whose upload began: a failed upload may still have been stored (its answer was lost), so each is removed on failure.
+  const attempted: PlannedFile[] = [];
   let runRecorded = false;
   try {
     report.recovered = await undoUnfinishedRuns(ctx, event);
@@ -118,13 +119,13 @@ async function runExport(ctx: ExportContext, options: ExportOptions): Promise<Ex
     assertUniqueKeys(planned.map((p) => p.key), table);
     await recordFiles(client, table, runId, planned, 'planned');
     for (const file of planned) {
+      attempted.push(file);
       await uploadFile(ctx.access, bucket, file.key, file.path, {
         contentType: format.contentType,
         sse: spec.sse as ServerSideEncryption | undefined,
         sseKmsKeyId: spec.sseKmsKeyId,
         acl: spec.acl as ObjectCannedACL | undefined,
       });
-      uploaded.push(file);
       ctx.log.debug({ stage: 'uploaded', key: file.key, rows: file.rows }, 'stage');
       event(objectUri(bucket, file.key), 'info', 'file_written', `${objectUri(bucket, file.key)}: ${file.rows} rows, ${file.bytes} bytes`);
     }
@@ -137,7 +138,7 @@ async function runExport(ctx: ExportContext, options: ExportOptions): Promise<Ex
     report.status = 'error';
     report.error = toErrorReport(error);
     // Files of a failed run are removed, so the bucket never holds part of a run.
-    for (const file of uploaded) await deleteObject(ctx.access, file.bucket, file.key).catch(() => undefined);
+    for (const file of attempted) await deleteObject(ctx.access, file.bucket, file.key).catch(() => undefined);
     event('', 'error', 'export_failed', report.error.message);
     if (runRecorded) {
       await recordRun(client, { ...run, status: 'failed', finishedAt: new Date(), error: report.error.message });
