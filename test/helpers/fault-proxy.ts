@@ -1,5 +1,6 @@
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { seededRandom } from './seeded-random.js';
 
 /**
  * The faults an S3 service or the network between shows:
@@ -42,18 +43,6 @@ export interface FaultProxy {
   /** Changes the fault rate from the next request on (0 lets everything through). */
   setRate(rate: number): void;
   close(): Promise<void>;
-}
-
-/** A small deterministic generator (mulberry32): the same seed gives the same faults. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** An HTTP proxy on 127.0.0.1 in front of an S3 service that injects faults into a share of the requests. */
