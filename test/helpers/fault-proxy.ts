@@ -26,7 +26,7 @@ export interface FaultProxyOptions {
   /** How long a `stall` holds the body; default 1.5 s. */
   stallMs?: number;
   /** Only requests this accepts may get a fault (and draw from the sequence); default every request. */
-  only?: (request: { method: string; url: string }) => boolean;
+  only?: (request: { method: string; url: string; headers: IncomingHttpHeaders }) => boolean;
 }
 
 export interface FaultCounts {
@@ -58,7 +58,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const decide = (req: IncomingMessage): FaultKind | undefined => {
     counts.requests++;
     const method = req.method ?? 'GET';
-    if (options.only && !options.only({ method, url: req.url ?? '/' })) return undefined;
+    if (options.only && !options.only({ method, url: req.url ?? '/', headers: req.headers })) return undefined;
     // Two draws per request whatever the rate, so a rate change does not shift later decisions.
     const hit = random() < rate;
     const kind = kinds[Math.floor(random() * kinds.length)]!;
@@ -153,7 +153,8 @@ function stall(res: ServerResponse, status: number, headers: IncomingHttpHeaders
   res.writeHead(status, responseHeaders(headers, body, res.req.method));
   const half = Math.floor(body.length / 2);
   res.write(body.subarray(0, half));
+  // Unref'd: a long stall (a black hole) must not keep the test process alive.
   setTimeout(() => {
     if (!res.destroyed) res.end(body.subarray(half));
-  }, stallMs);
+  }, stallMs).unref();
 }

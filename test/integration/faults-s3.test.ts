@@ -51,7 +51,8 @@ describe('imports and exports through a faulty S3', () => {
 
   it(`with 20% of requests failing, a worker imports ${OBJECTS} objects and exports ${TOTAL} rows exactly once`, async () => {
     // Every S3 request of the worker (the SDK's, and the engine's own s3() reads) goes through a
-    // proxy. The seeds are fixed; the export's one also faults its first writes whatever the order.
+    // proxy. The seeds are fixed; the writes' one faults the export's first uploads (after the two
+    // requests of push's test write, which go through unharmed).
     const reads = await proxy({ rate: 0, seed: 20260701 });
     const writes = await proxy({ rate: 0, seed: 338 });
     const { project, env } = t.newProject();
@@ -129,5 +130,38 @@ describe('imports and exports through a faulty S3', () => {
     expect(report.rows).toBe(5_000);
     expect(await bucketKeys('lost-out/')).toEqual(report.files.map((f) => f.uri).sort());
     expect(await exportedRows(project, env, 'lost-out/', 'src String, n UInt32')).toEqual({ rows: 5_000, distinct: 5_000 });
+  }, 300_000);
+
+  it('reads that never answer are given up and tried again: the import completes', async () => {
+    // The first read of the object's bytes by the SDK, and the first by the engine, stall far longer
+    // than any client should wait: black holes.
+    const holed = new Set<string>();
+    const reads = await proxy({
+      rate: 1,
+      seed: 3,
+      kinds: ['stall'],
+      stallMs: 600_000,
+      only: (r) => {
+        if (r.method !== 'GET' || !r.url.includes('/hole/')) return false;
+        const reader = /aws-sdk-js/.test(String(r.headers['user-agent'])) ? 'sdk' : 'engine';
+        if (holed.has(reader)) return false;
+        holed.add(reader);
+        return true;
+      },
+    });
+    const { project, env } = t.newProject();
+    connect(project, reads, reads);
+    await putObjects(t.s3, t.bucket, { 'hole/a.csv': srcCsv('a', 1_000) });
+    project.writeDatasource('hole', importDatasource(`s3://${t.bucket}/hole/*.csv`, { schema: SRC_N_SCHEMA }));
+    expect((await runCli(['push'], { cwd: project.dir, env })).code).toBe(0);
+    // The stall comes in the middle of the body, past the SDK's own retries: the job is retried.
+    const worker = t.spawn(project.dir, env);
+    await worker.waitFor('worker started');
+    const started = Date.now();
+    const imported = await runCli(['datasource', 'sync', 'hole', '--wait'], { cwd: project.dir, env, timeoutMs: 150_000 });
+    console.log(`black hole: ${JSON.stringify(reads.counts())}; the import took ${Date.now() - started} ms`);
+    expect(imported.code, imported.stderr).toBe(0);
+    expect(reads.counts().faults.stall).toBe(2);
+    expect(await sqlRows(project, env, 'SELECT count() AS rows, uniqExact(src, n) AS distinct FROM hole')).toEqual([{ rows: 1_000, distinct: 1_000 }]);
   }, 300_000);
 });
