@@ -8,6 +8,11 @@ import { freePort } from './local-redis.js';
 export interface LocalClickHouse {
   /** `http://default@127.0.0.1:PORT/default`, for BUCKETPIPE_CLICKHOUSE_URL. */
   url: string;
+  /** Kills the server (SIGKILL) and keeps its data: the store is unavailable until `start()`. */
+  kill(): Promise<void>;
+  /** After `kill()`: starts it again on the same ports and data. */
+  start(): Promise<void>;
+  /** Kills the server and removes its folder. */
   stop(): Promise<void>;
 }
 
@@ -49,12 +54,27 @@ export async function startLocalClickHouse(binary = process.env.CLICKHOUSE_SERVE
 </yandex>
 `,
   );
+  let server = await launch(binary, dir, http);
+  return {
+    url: `http://default@127.0.0.1:${http}/default`,
+    kill: () => server.kill(),
+    start: async () => {
+      server = await launch(binary, dir, http);
+    },
+    stop: async () => {
+      await server.kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Starts the server of a prepared folder and resolves once it answers on its HTTP port. */
+async function launch(binary: string, dir: string, http: number): Promise<{ kill(): Promise<void> }> {
   const child = spawn(binary, [`--config-file=${join(dir, 'config.xml')}`], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = `http://default@127.0.0.1:${http}/default`;
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`clickhouse-server exited with ${child.exitCode}: ${output.slice(-2000)}`);
@@ -67,11 +87,9 @@ export async function startLocalClickHouse(binary = process.env.CLICKHOUSE_SERVE
     await new Promise((r) => setTimeout(r, 200));
   }
   return {
-    url,
-    stop: async () => {
+    kill: async () => {
       stopChild(child);
       await exited;
-      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

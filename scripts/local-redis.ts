@@ -1,31 +1,49 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
-/** A private Redis (redis-server from PATH) on a free loopback port, keeping nothing on disk. */
+/** A private Redis (redis-server from PATH) on a free loopback port. */
 export interface LocalRedis {
   url: string;
   port: number;
   stop(): Promise<void>;
-  /** Stops and starts it again on the same port, empty, as after a crash without persistence. */
-  restart(): Promise<void>;
+  /**
+   * Kills it (SIGKILL) and starts it again on the same port after `downMs`: empty, as after a crash
+   * without persistence, or with every acknowledged write when started `persistent`.
+   */
+  restart(downMs?: number): Promise<void>;
 }
 
-export async function startLocalRedis(port?: number): Promise<LocalRedis> {
-  const chosen = port ?? (await freePort());
-  let child = await launch(chosen);
+export interface LocalRedisOptions {
+  port?: number;
+  /** Keep an append-only file synced on every write, as a production Redis would (default: nothing on disk). */
+  persistent?: boolean;
+}
+
+export async function startLocalRedis(options: LocalRedisOptions = {}): Promise<LocalRedis> {
+  const chosen = options.port ?? (await freePort());
+  const dir = options.persistent ? mkdtempSync(join(tmpdir(), 'bucketpipe-redis-')) : undefined;
+  const args = ['--port', String(chosen), '--bind', '127.0.0.1', '--save', '', ...(dir ? ['--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'])];
+  let child = await launch(args);
   return {
     url: `redis://127.0.0.1:${chosen}`,
     port: chosen,
-    stop: () => stopChild(child),
-    restart: async () => {
+    stop: async () => {
       await stopChild(child);
-      child = await launch(chosen);
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    },
+    restart: async (downMs = 0) => {
+      await stopChild(child);
+      await new Promise((resolve) => setTimeout(resolve, downMs));
+      child = await launch(args);
     },
   };
 }
 
-async function launch(port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+async function launch(args: string[]): Promise<ChildProcess> {
+  const child = spawn('redis-server', args, {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   await new Promise<void>((resolve, reject) => {

@@ -47,6 +47,7 @@ export async function openApp(options: AppOptions): Promise<App> {
   const env = options.env ?? process.env;
   const loaded = await loadValidProject(projectDir);
   let store: Promise<Store> | undefined;
+  let opened: Store | undefined;
   let localEngine: LocalEngine | undefined;
   const accesses = new Map<string, BucketAccess>();
 
@@ -63,7 +64,13 @@ export async function openApp(options: AppOptions): Promise<App> {
     env,
     log: options.log ?? silentLogger,
     store() {
-      store ??= createStore({ ...storeSettingsFromEnv(projectDir, env), role: options.role });
+      // A store served by another process that has stopped is opened again (this process may take
+      // it over), so the job's retries find a working store.
+      if (opened?.gone?.()) {
+        void opened.close().catch(() => undefined);
+        store = opened = undefined;
+      }
+      store ??= createStore({ ...storeSettingsFromEnv(projectDir, env), role: options.role }).then((s) => (opened = s));
       return store;
     },
     bucketAccess(connectionName) {

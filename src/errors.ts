@@ -66,5 +66,13 @@ export function toErrorReport(error: unknown): ErrorReport {
     return { code: error.code, message: error.message, retryable: error.retryable, context: error.context };
   }
   const message = error instanceof Error ? error.message : String(error);
+  // S3 failures arrive explained; a bare broken connection is the store's (a server restarting, a
+  // network blip), and a later try may well succeed.
+  if (CONNECTION_FAILURES.has((error as { code?: unknown } | null)?.code as string)) {
+    return { code: 'STORE_UNAVAILABLE', message: `the connection to the store failed (${message}); it will be retried.`, retryable: true, context: {} };
+  }
   return { code: 'INTERNAL', message, retryable: false, context: {} };
 }
+
+/** Node's codes for a connection that could not be made or broke off. */
+const CONNECTION_FAILURES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);

@@ -13,6 +13,9 @@ export interface BucketAccess {
   credentials: AwsCredentialIdentityProvider;
 }
 
+/** How long an S3 connection may stay silent before the attempt is given up (and retried). */
+const S3_IDLE_TIMEOUT_MS = 30_000;
+
 export function createBucketAccess(declared: ConnectionSpec, env: NodeJS.ProcessEnv = process.env): BucketAccess {
   const connection = { ...declared, endpoint: resolveEndpoint(declared, env) };
   const credentials = credentialProvider(connection, env);
@@ -27,6 +30,9 @@ export function createBucketAccess(declared: ConnectionSpec, env: NodeJS.Process
       ? { requestChecksumCalculation: 'WHEN_REQUIRED' as const, responseChecksumValidation: 'WHEN_REQUIRED' as const }
       : {}),
     maxAttempts: 4,
+    // Without these the SDK waits forever on a connection that went silent (a black-holed request
+    // hung an import and its datasource's lock for good); a timed-out attempt is retried.
+    requestHandler: { connectionTimeout: 10_000, socketTimeout: S3_IDLE_TIMEOUT_MS },
   });
   return { connection, client, credentials };
 }

@@ -149,6 +149,7 @@ async function runExport(ctx: ExportContext, options: ExportOptions): Promise<Ex
     report.status = 'error';
     report.error = toErrorReport(error);
     // Files of a failed run are removed, so the bucket never holds part of a run.
+    // Every planned key goes, not only the files known written: a write whose answer was lost may still have been stored.
     for (const file of planned) await deleteObject(ctx.access, file.bucket, file.key).catch(() => undefined);
     event('', 'error', 'export_failed', report.error.message);
     if (runRecorded) {

@@ -20,6 +20,8 @@ export interface Store {
   capabilities: ServerCapabilities;
   /** `BUCKETPIPE_CLICKHOUSE_CLUSTER`: DDL runs ON CLUSTER this cluster. */
   cluster?: string;
+  /** True once this handle cannot work again: the process that served the embedded store to it has stopped. Open the store anew. */
+  gone?(): boolean;
   close(): Promise<void>;
 }
 
@@ -81,7 +83,7 @@ async function openEmbedded(settings: StoreSettings, scratchDir: string): Promis
         if ((await client.ping()).success) {
           return {
             client, kind: 'embedded', scratchDir, description: `embedded engine at ${settings.dataDir} (held by process ${holder.pid})`,
-            capabilities: await probeServer(client), close: () => client.close(),
+            capabilities: await probeServer(client), gone: () => !isAlive(holder.pid), close: () => client.close(),
           };
         }
       }

@@ -39,9 +39,9 @@ export function useServerStore(): void {
   });
 }
 
-/** A new database on the test ClickHouse server; returns the store URL that points at it. */
-export async function freshServerDatabase(): Promise<string> {
-  const base = new URL(inject('clickhouseUrl'));
+/** A new database on the test ClickHouse server (or another); returns the store URL that points at it. */
+export async function freshServerDatabase(serverUrl: string = inject('clickhouseUrl')): Promise<string> {
+  const base = new URL(serverUrl);
   const database = `bp_test_${Date.now().toString(36)}_${process.pid}_${Math.floor(Math.random() * 1e6)}`;
   const response = await fetch(`http://${base.host}/?query=${encodeURIComponent(`CREATE DATABASE ${database}`)}`, { method: 'POST' });
   if (!response.ok) throw new Error(`cannot create database ${database}: ${await response.text()}`);
