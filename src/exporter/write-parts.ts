@@ -93,7 +93,7 @@ export async function writePart(ctx: ExportContext, part: Part, file: PlannedFil
         ctx.engine,
         `INSERT INTO FUNCTION ${target.sql} ${part.sql}`,
         { ...target.params, dst_format: format.engineFormat, dst_compression: format.compression },
-        { ...format.settings, ...part.settings, s3_truncate_on_insert: 1 },
+        { ...format.settings, ...part.settings, s3_truncate_on_insert: 1, ...WRITE_RETRIES },
       );
     } catch (error) {
       throw explainEngineWriteError(file, error, [credentials.secretAccessKey, credentials.sessionToken ?? '', credentials.accessKeyId]);
@@ -129,6 +129,13 @@ function explainEngineWriteError(file: PlannedFile, error: unknown, secrets: rea
   }
   return new BucketpipeError('JOB_FAILED', `${uri}: the file could not be written: ${firstLine}`, { context });
 }
+
+/**
+ * The engine's own retries of a write, kept as few as the S3 client's: beyond them the run fails,
+ * its keys are removed, and the job's retries (with backoff) take over, instead of the engine
+ * retrying a failing service for minutes.
+ */
+const WRITE_RETRIES: QuerySettings = { s3_retry_attempts: 3, s3_max_unexpected_write_error_retries: 2 };
 
 /** `s3(url, key, secret, token, format, 'auto', compression)` with every value bound. */
 function s3Target(url: string, credentials: AwsCredentialIdentity): { sql: string; params: Record<string, string> } {
