@@ -1,11 +1,12 @@
 import { gzipSync } from 'node:zlib';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { App } from '../../../src/app.js';
 import { pushProject } from '../../../src/push/push-project.js';
 import { syncDatasource, type ImportReport, type ObjectReport } from '../../../src/importer/sync-datasource.js';
 import { putObjects, s3Client } from '../../helpers/bucket.js';
-import { openTestApp, query, s3Endpoint, withBucketAndProject } from '../../helpers/embedded.js';
+import { openTestApp, query, s3Endpoint, testEnv, withBucketAndProject } from '../../helpers/embedded.js';
+import { runCli } from '../../helpers/cli.js';
 import { createProjectDir, importDatasource, type TestProjectDir } from '../../helpers/project.js';
 import { S3_KEY, S3_SECRET } from '../../helpers/s3-server.js';
 
@@ -238,6 +239,10 @@ export function defineBadInputSuite(store: string): void {
         expect(await tableNames(app)).not.toContain('nomatch');
         const events = await query<{ event: string; message: string }>(app, 'SELECT event, message FROM _bucketpipe_events WHERE job_id = {id:String}', { id: report.jobId });
         expect(events).toEqual([{ event: 'no_match', message: `no object matches s3://${bucket}/nothing-here/*.csv` }]);
+        // The CLI (another process, reaching this store) says it in words.
+        const cli = await runCli(['datasource', 'sync', 'nomatch', '--wait'], { cwd: other.dir, env: testEnv({ ...secrets, REDIS_URL: inject('redisUrl') }) });
+        expect(cli.code, cli.stderr).toBe(0);
+        expect(cli.stdout).toContain(`no object matches s3://${bucket}/nothing-here/*.csv (yet): check IMPORT_BUCKET_URI`);
       });
 
       it('a missing bucket: the run fails with an error that names the bucket, in the report and the ops log', async () => {
