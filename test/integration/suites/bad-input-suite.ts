@@ -218,13 +218,16 @@ export function defineBadInputSuite(store: string): void {
         other.writeDatasource('nomatch', importDatasource(`s3://${bucket}/nothing-here/*.csv`));
         other.writeDatasource('gone', gone);
         other.writeDatasource('refused', refused());
+        other.writeDatasource('badtypes', importDatasource(`s3://${bucket}/mixed/*.csv`, { schema: '    `a` Strin,\n    `c__x` String' }));
         await putObjects(s3, bucket, { 'refused/a.csv': csvRows('refused', ['a']) });
       });
       afterAll(() => other.remove());
 
-      it('push names a missing bucket and refused credentials at their lines, without the secret, and creates nothing', async () => {
+      it('push names a missing bucket, refused credentials, an unknown type and a reserved name at their lines, without the secret, and creates nothing', async () => {
         const app = await openTestApp(other.dir, secrets);
         const failure = await pushProject(app, { dryRun: false }).then(() => undefined, (error: unknown) => error as Error);
+        expect(failure?.message).toMatch(/^datasources\/badtypes\.datasource:2: column a: type Strin is not a type the store knows/m);
+        expect(failure?.message).toMatch(/^datasources\/badtypes\.datasource:3: column c__x: names starting with _bp_ or c__ are reserved/m);
         expect(failure?.message).toMatch(new RegExp(`^datasources/gone\\.datasource:${importLine(gone)}: bucket ${missing} \\(connection local\\): the bucket does not exist\\.`, 'm'));
         expect(failure?.message).toMatch(new RegExp(`^datasources/refused\\.datasource:${importLine(refused())}: bucket ${bucket} \\(connection canary\\): the credentials were refused \\(InvalidAccessKeyId\\)`, 'm'));
         expect(failure?.message).not.toContain(CANARY_SECRET);
