@@ -179,7 +179,7 @@ async function syncCommand(
         { trigger: 'on-demand', retryFailed: data.retryFailed, limit: data.limit, onProgress: (p) => output.progress(line(p)) },
         queue && { redis: queue.redis, prefix: queue.prefix, onBusy: () => process.stderr.write(`note: an import of ${name} is running elsewhere; waiting for it to finish.\n`) },
       ),
-    print: (report) => printReport(output, report),
+    print: (report) => printReport(output, report, spec.import!.bucketUri),
   });
 }
 
@@ -187,9 +187,10 @@ function isProgress(value: unknown): value is SyncProgress {
   return typeof value === 'object' && value !== null && 'done' in value && 'total' in value;
 }
 
-function printReport(output: Output, report: ImportReport): number {
+function printReport(output: Output, report: ImportReport, bucketUri: string): number {
   output.result(report);
   output.line(`job ${report.jobId}: ${report.status}: ${report.objects.length} objects, ${report.rows} rows imported, ${report.quarantined} quarantined`);
+  if (report.matched === 0 && report.status === 'ok') output.line(`no object matches ${bucketUri} (yet): check IMPORT_BUCKET_URI if objects are there`);
   if (report.recovered > 0) output.line(`${report.recovered} interrupted imports were undone and imported again`);
   for (const o of report.objects.filter((x) => x.status === 'failed')) output.line(`failed: ${o.error?.message}`);
   for (const uri of report.changed) output.line(`changed since imported (not imported again): ${uri}`);

@@ -2,7 +2,10 @@ import { quoteString } from '../store/sql.js';
 import {
   baseType,
   dateTimePrecision,
+  dateTimeRange,
   dateTimeZone,
+  decimalIntegerDigits,
+  enumNames,
   isCompositeType,
   isDateTimeType,
   isNullableType,
@@ -36,7 +39,9 @@ export function castExpressions(column: TargetColumn, raw: string): CastExpressi
   const problem = `concat('value "', substring(ifNull(${raw}, ''), 1, 200), '" is not a valid ', ${quoteString(base)})`;
   if (isStringType(type)) {
     const value = isNullableType(type) ? raw : `ifNull(${raw}, '')`;
-    return { value, fits: '1', problem };
+    // Text in another encoding is quarantined, not stored as bytes that no reader shows as written.
+    const text = `ifNull(${raw}, '')`;
+    return { value, fits: `isValidUTF8(${text})`, problem: `concat('value "', toValidUTF8(substring(${text}, 1, 200)), '" is not valid UTF-8 text')` };
   }
   const present = `if(${raw} IS NULL OR lowerUTF8(trimBoth(${raw})) IN ('', 'null'), NULL, trimBoth(${raw}))`;
   if (isCompositeType(type)) {
@@ -49,11 +54,26 @@ export function castExpressions(column: TargetColumn, raw: string): CastExpressi
   }
   // true/false read as 1/0 in integer columns (booleans where the store has no Bool type).
   const numeric = /^U?Int\d+$/.test(base) ? `transform(lowerUTF8(${present}), ['true', 'false'], ['1', '0'], ${present})` : present;
+  const names = enumNames(type);
   const parsed = isDateTimeType(type)
-    ? `parseDateTime64BestEffortOrNull(${present}, ${dateTimePrecision(type)}, ${quoteString(dateTimeZone(type))})`
-    : `accurateCastOrNull(${numeric}, ${quoteString(base)})`;
+    ? // At least millisecond precision: whole-second parsing clamps to 1970–2106, hiding values out of range.
+      `parseDateTime64BestEffortOrNull(${present}, ${Math.max(dateTimePrecision(type), 3)}, ${quoteString(dateTimeZone(type))})`
+    : names
+      ? // accurateCastOrNull throws on an unknown element, which would fail the whole object.
+        `if(${present} IN (${names.map(quoteString).join(', ') || "''"}), ${present}, NULL)`
+      : `accurateCastOrNull(${numeric}, ${quoteString(base)})`;
+  const fallback = `${names ? 'toString' : ''}(defaultValueOfTypeName(${quoteString(base)}))`;
   const value = isNullableType(type)
     ? `CAST(${parsed}, ${quoteString(type)})`
-    : `CAST(ifNull(${parsed}, defaultValueOfTypeName(${quoteString(base)})), ${quoteString(type)})`;
-  return { value, fits: `(${present} IS NULL OR ${parsed} IS NOT NULL)`, problem };
+    : `CAST(ifNull(${parsed}, ${fallback}), ${quoteString(type)})`;
+  return { value, fits: `(${present} IS NULL OR (${parsed} IS NOT NULL${withinRange(type, parsed)}))`, problem };
+}
+
+/** The engine parses Decimals past their precision and clamps times: values outside the type are checked here. */
+function withinRange(type: string, parsed: string): string {
+  const digits = decimalIntegerDigits(type);
+  if (digits !== undefined) return ` AND abs(${parsed}) < toDecimal256('1${'0'.repeat(Math.max(digits, 0))}', 0)`;
+  const range = dateTimeRange(type);
+  if (!range) return '';
+  return ` AND ${parsed} BETWEEN toDateTime64('${range.min}', 3, 'UTC') AND toDateTime64('${range.max}', 3, 'UTC')`;
 }

@@ -79,3 +79,36 @@ export function convertsLosslessly(from: string, to: string): boolean {
   if (/^DateTime(\(|$)/.test(f) && /^DateTime64\(/.test(t)) return true;
   return f === 'Date' && t === 'Date32';
 }
+
+/** The element names of `Enum8('a' = 1, …)` / `Enum16(…)`; undefined for other types. */
+export function enumNames(type: string): string[] | undefined {
+  const m = /^Enum(?:8|16)?\((.*)\)$/s.exec(baseType(type));
+  if (!m) return undefined;
+  return [...m[1]!.matchAll(/'((?:[^'\\]|\\.)*)'\s*=\s*-?\d+/g)].map((e) => e[1]!.replace(/\\(.)/g, '$1'));
+}
+
+/** Digits a Decimal may hold before its point (precision − scale); undefined for other types. */
+export function decimalIntegerDigits(type: string): number | undefined {
+  const base = baseType(type);
+  const general = /^Decimal\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\)$/.exec(base);
+  if (general) return Number(general[1]) - Number(general[2] ?? 0);
+  const sized = /^Decimal(32|64|128|256)\(\s*(\d+)\s*\)$/.exec(base);
+  if (!sized) return undefined;
+  const precision = { '32': 9, '64': 18, '128': 38, '256': 76 }[sized[1] as '32' | '64' | '128' | '256'];
+  return precision - Number(sized[2]);
+}
+
+/**
+ * The instants (UTC) a date or time type can hold; undefined for other types. Outside them the engine
+ * would store a clamped or wrapped value.
+ */
+export function dateTimeRange(type: string): { min: string; max: string } | undefined {
+  const base = baseType(type);
+  if (/^Date$/.test(base)) return { min: '1970-01-01 00:00:00', max: '2149-06-06 23:59:59.999' };
+  if (/^Date32$/.test(base)) return { min: '1900-01-01 00:00:00', max: '2299-12-31 23:59:59.999' };
+  if (/^DateTime(\(|$)/.test(base)) return { min: '1970-01-01 00:00:00', max: '2106-02-07 06:28:15.999' };
+  if (/^DateTime64\b/.test(base)) {
+    return { min: '1900-01-01 00:00:00', max: dateTimePrecision(base) >= 9 ? '2262-04-11 23:47:16' : '2299-12-31 23:59:59.999' };
+  }
+  return undefined;
+}

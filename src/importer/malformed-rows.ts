@@ -17,6 +17,9 @@ export function malformedRowsToFile(path: string): QuerySettings {
   };
 }
 
+const MALFORMED_ROW_LOST =
+  'malformed row: it does not end where a row should, and its text is too long to keep: often a quote that is never closed, which takes in the rest of the file';
+
 /** Rows the CSV parser could not split into fields, with their raw text and the parser's reason. */
 export async function quarantineMalformedRows(
   client: ClickHouseClient,
@@ -28,10 +31,12 @@ export async function quarantineMalformedRows(
   await runStatement(
     client,
     `INSERT INTO ${quoteIdentifier(quarantineTable)} (c__error_column, c__error, c__import_id, c__source, c__row, c__raw)
-     SELECT [], [concat('malformed row: ', ifNull(nullIf(extract(reason, 'ERROR: ([^\\n]*)'), ''), reason))],
-            {id:String}, {source:String}, ifNull(offset, 0), raw_data
-     FROM file({path:String}, 'CSV', 'time DateTime, database Nullable(String), table Nullable(String), offset Nullable(UInt64), reason String, raw_data String')`,
-    { id: importId, source, path: errorsFile },
+     SELECT [], [if(lost, {lost:String}, concat('malformed row: ', ifNull(nullIf(extract(reason, 'ERROR: ([^\\n]*)'), ''), reason)))],
+            {id:String}, {source:String}, ifNull(offset, 0), if(lost, '', raw_data)
+     FROM (SELECT *, startsWith(reason, 'Buffer has gone') AS lost
+           FROM file({path:String}, 'CSV', 'time DateTime, database Nullable(String), table Nullable(String), offset Nullable(UInt64), reason String, raw_data String'))`,
+    // The reader keeps no text of a row that outgrew its buffer, as one does whose quote is never closed.
+    { id: importId, source, path: errorsFile, lost: MALFORMED_ROW_LOST },
   );
   await renumberAroundMalformedRows(client, quarantineTable, importId);
 }

@@ -61,6 +61,8 @@ export interface ImportReport {
   rows: number;
   quarantined: number;
   bytes: number;
+  /** Objects under the URI that match its pattern, imported or not (0: the URI matches nothing, yet). */
+  matched: number;
   /** New objects left for later runs by the per-run limit. */
   deferred: number;
   /** Imported keys that came back with another ETag (reported, not imported). */
@@ -108,7 +110,7 @@ async function runSync(ctx: ImportContext, options: SyncOptions): Promise<Import
   };
   const report: ImportReport = {
     jobId, datasource: spec.name, trigger: options.trigger, status: 'running', objects: [], rows: 0, quarantined: 0,
-    bytes: 0, deferred: 0, changed: [], skippedFailed: 0, recovered: 0, stopped: false, startedAt: startedAt.toISOString(), finishedAt: '',
+    bytes: 0, matched: 0, deferred: 0, changed: [], skippedFailed: 0, recovered: 0, stopped: false, startedAt: startedAt.toISOString(), finishedAt: '',
   };
   const events: OpsEvent[] = [];
   const event = (object: string, level: OpsEvent['level'], name: string, message: string) =>
@@ -124,8 +126,11 @@ async function runSync(ctx: ImportContext, options: SyncOptions): Promise<Import
     const uri = parseBucketUri(spec.import.bucketUri);
     const limit = options.limit ?? (options.trigger === 'auto' ? spec.import.maxFilesPerRun : undefined);
     const discovery = await discoverObjects(ctx.access, uri, await readLedger(client, spec.name), { limit, retryFailed: options.retryFailed });
+    report.matched = discovery.matched;
     report.deferred = discovery.deferred;
     report.skippedFailed = discovery.failed.length;
+    // Not an error (objects may come later), but a likely typo in the URI: say so where it is seen.
+    if (discovery.matched === 0) event('', 'info', 'no_match', `no object matches ${spec.import.bucketUri}`);
     for (const object of discovery.changed) {
       const where = objectUri(object.bucket, object.key);
       report.changed.push(where);

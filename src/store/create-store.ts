@@ -6,6 +6,7 @@ import { RemoteStoreConnection } from './remote-connection.js';
 import { forOldServer } from './bind-params.js';
 import { capabilitiesOf, type ServerCapabilities } from './server-capabilities.js';
 import { hostStore, readHostRecord } from './store-host.js';
+import { ENGINE_QUERY_LIMITS } from './engine-limits.js';
 import { BucketpipeError } from '../errors.js';
 
 /** Where the tables live: embedded chDB in this process, or a ClickHouse server. */
@@ -79,7 +80,7 @@ async function openEmbedded(settings: StoreSettings, scratchDir: string): Promis
     if (holder && isAlive(holder.pid) && holder.pid !== process.pid) {
       const waitForHolder = holder.role === 'cli' && role !== 'cli' && Date.now() < deadline;
       if (!waitForHolder) {
-        const client = createClient({ connection: new RemoteStoreConnection(holder), log: QUIET } as unknown as Parameters<typeof createClient>[0]);
+        const client = createClient({ connection: new RemoteStoreConnection(holder), log: QUIET, clickhouse_settings: ENGINE_QUERY_LIMITS } as unknown as Parameters<typeof createClient>[0]);
         if ((await client.ping()).success) {
           return {
             client, kind: 'embedded', scratchDir, description: `embedded engine at ${settings.dataDir} (held by process ${holder.pid})`,
@@ -90,7 +91,7 @@ async function openEmbedded(settings: StoreSettings, scratchDir: string): Promis
     } else {
       const opened = tryOpenEngine(settings.dataDir);
       if (opened) {
-        const client = createClient({ connection: opened, log: QUIET } as unknown as Parameters<typeof createClient>[0]);
+        const client = createClient({ connection: opened, log: QUIET, clickhouse_settings: ENGINE_QUERY_LIMITS } as unknown as Parameters<typeof createClient>[0]);
         await ping(client, settings.dataDir);
         const host = await hostStore(opened, settings.dataDir, role);
         return {

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { createChdbConnection, type ChdbConnection } from 'chdb/connection';
+import { ENGINE_QUERY_LIMITS } from './engine-limits.js';
 
 /**
  * The worker's own engine when the store is a ClickHouse server: it reads the objects, decodes, casts
@@ -18,7 +19,7 @@ export interface LocalEngine {
 
 export function openLocalEngine(): LocalEngine {
   const connection: ChdbConnection = createChdbConnection({ path: ':memory:' });
-  const client = createClient({ connection, log: { level: ClickHouseLogLevel.OFF } } as unknown as Parameters<typeof createClient>[0]);
+  const client = createClient({ connection, log: { level: ClickHouseLogLevel.OFF }, clickhouse_settings: ENGINE_QUERY_LIMITS } as unknown as Parameters<typeof createClient>[0]);
   return {
     client,
     stream(query, format) {

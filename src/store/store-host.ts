@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { Readable } from 'node:stream';
@@ -37,12 +37,15 @@ export interface HostRequest {
 /**
  * Serves the embedded store's connection to other local processes: `bucketpipe sql` while a worker
  * runs, a second worker, the CLI's sync. Loopback only, with a random token that only this user can
- * read; requests that carry an Origin header (a browser) are refused.
+ * read. Whatever a browser sends is refused: requests with an Origin or Sec-Fetch-Site header, a Host
+ * other than this address (a page whose name was rebound to 127.0.0.1), and bodies other than JSON
+ * (the content types of requests a page may send without asking first).
  */
 export async function hostStore(connection: Connection<Readable>, dataDir: string, role: string): Promise<{ close(): Promise<void> }> {
   const token = randomBytes(24).toString('hex');
+  let address = '';
   const server = createServer((req, res) => {
-    handle(connection, token, req)
+    handle(connection, { token, address }, req)
       .then((reply) => {
         res.writeHead(reply.status, { 'content-type': reply.type });
         res.end(reply.body);
@@ -55,7 +58,8 @@ export async function hostStore(connection: Connection<Readable>, dataDir: strin
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   server.unref();
   const port = (server.address() as { port: number }).port;
-  const record: HostRecord = { url: `http://127.0.0.1:${port}`, token, pid: process.pid, role };
+  address = `127.0.0.1:${port}`;
+  const record: HostRecord = { url: `http://${address}`, token, pid: process.pid, role };
   const path = hostRecordPath(dataDir);
   writeFileSync(path, JSON.stringify(record), { mode: 0o600 });
   chmodSync(path, 0o600);
@@ -73,11 +77,28 @@ interface Reply {
   body: Buffer | string;
 }
 
-async function handle(connection: Connection<Readable>, token: string, req: IncomingMessage): Promise<Reply> {
+async function handle(connection: Connection<Readable>, host: { token: string; address: string }, req: IncomingMessage): Promise<Reply> {
   if (req.method !== 'POST' || req.url !== '/rpc') return { status: 404, type: 'text/plain', body: 'not found' };
-  if (req.headers.origin !== undefined) return { status: 403, type: 'text/plain', body: 'cross-origin requests are refused' };
-  if (req.headers.authorization !== `Bearer ${token}`) return { status: 401, type: 'text/plain', body: 'unauthorized' };
-  const request = JSON.parse((await readBody(req)).toString('utf8')) as HostRequest;
+  // Browsers send these with every request (Node's fetch sends Sec-Fetch-Mode only, so not that one).
+  const browser = ['origin', 'sec-fetch-site', 'sec-fetch-dest'].some((h) => req.headers[h] !== undefined);
+  if (browser) return { status: 403, type: 'text/plain', body: 'requests from browsers are refused' };
+  if (req.headers.host !== host.address) return { status: 403, type: 'text/plain', body: 'wrong host' };
+  if (!sameSecret(req.headers.authorization ?? '', `Bearer ${host.token}`)) return { status: 401, type: 'text/plain', body: 'unauthorized' };
+  if (!/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '')) return { status: 415, type: 'text/plain', body: 'send application/json' };
+  let request: HostRequest;
+  try {
+    request = JSON.parse((await readBody(req)).toString('utf8')) as HostRequest;
+  } catch {
+    return { status: 400, type: 'text/plain', body: 'the body is not JSON' };
+  }
+  try {
+    return await serve(connection, request);
+  } catch (error) {
+    return { status: 500, type: 'application/json', body: JSON.stringify({ message: withoutBoundValues(error, request) }) };
+  }
+}
+
+async function serve(connection: Connection<Readable>, request: HostRequest): Promise<Reply> {
   const params = request.params as never;
   switch (request.method) {
     case 'ping': {
@@ -100,6 +121,28 @@ async function handle(connection: Connection<Readable>, token: string, req: Inco
     default:
       return { status: 400, type: 'text/plain', body: 'unknown method' };
   }
+}
+
+/**
+ * The engine's message, without the request's bound values: the engine quotes the failing query with
+ * its values in place ("In scope SELECT … 'secret' …"), and values may be credentials. The quote is
+ * dropped; the values are also taken out of the rest.
+ */
+function withoutBoundValues(error: unknown, request: HostRequest): string {
+  let message = (error instanceof Error ? error.message : String(error)).replace(/: In scope [\s\S]*$/, '.');
+  const values = Object.values((request.params?.query_params ?? {}) as Record<string, unknown>);
+  for (const value of values.flat(Infinity)) {
+    const text = typeof value === 'string' ? value : '';
+    if (text.length >= 4) message = message.split(text).join('[bound value]');
+  }
+  return message;
+}
+
+/** Compares without leaking, through timing, how much of a guess was right. */
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 function json(value: unknown): Reply {

@@ -1,4 +1,6 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, request as httpRequest } from 'node:http';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -6,6 +8,8 @@ import { createBucket, putObjects, s3Client } from '../helpers/bucket.js';
 import { runCli } from '../helpers/cli.js';
 import { createProjectDir, importDatasource, type TestProjectDir } from '../helpers/project.js';
 import { S3_KEY } from '../helpers/s3-server.js';
+import { createStore } from '../../src/store/create-store.js';
+import { hostRecordPath, readHostRecord } from '../../src/store/store-host.js';
 
 /** s3rver checks no signature, so any secret works: this one must never be printed or stored. */
 const CANARY_SECRET = 'canary-secret-7f3a9c21d4';
@@ -120,6 +124,81 @@ describe('the bucketpipe CLI', () => {
     expect(push.stdout).toContain('create tables sales_copy and sales_copy_quarantine (3 columns)');
     const ls = await cli(['datasource', 'ls']);
     expect(ls.stdout).toMatch(/sales_copy\s+@auto/);
+  });
+
+  it('keeps secrets out of error paths: a failing object, --json and --verbose errors, job events, status', async () => {
+    // A gzip object cut short: the engine reads it with the canary credentials and fails.
+    const rows = Array.from({ length: 20000 }, (_, i) => `2024-04-${String((i % 28) + 1).padStart(2, '0')},${i},1`).join('\n');
+    const gz = gzipSync(Buffer.from(`day,store,amount\n${rows}\n`));
+    await putObjects(s3, bucket, { 'sales/2024-04.csv': gz.subarray(0, Math.floor(gz.length / 2)) });
+    const failing = await cli(['--json', '--verbose', 'datasource', 'sync', 'sales', '--wait']);
+    expect(failing.code).toBe(1);
+    const report = JSON.parse(failing.stdout);
+    // The object the refused run left behind loads now; the cut one fails alone.
+    expect(report.status).toBe('partial');
+    const failed = report.objects.filter((o: { status: string }) => o.status === 'failed');
+    expect(failed).toMatchObject([{ uri: `s3://${bucket}/sales/2024-04.csv` }]);
+    expect(failed[0].error.message).toContain(`s3://${bucket}/sales/2024-04.csv: the object cannot be read`);
+    const events = await cli(['jobs', 'sales', '--events', report.jobId]);
+    expect(events.stdout).toContain('object_failed');
+    await cli(['--json', 'jobs', 'sales']);
+    await cli(['status']);
+
+    for (const args of [['--json', 'datasource', 'sync', 'sales', '--wait', '--retry-failed'], ['--verbose', 'datasource', 'preview', 'sales'], ['--json', 'push']]) {
+      const refused = await cli(args, { S3_ACCESS_KEY: 'UNKNOWNKEYID' });
+      expect(refused.code, args.join(' ')).not.toBe(0);
+      expect(refused.stdout + refused.stderr, args.join(' ')).toMatch(/credentials were refused/);
+    }
+  });
+
+  it('keeps secrets out of every reply of the local API, when another process holds the store', async () => {
+    // This process holds the store; a recording proxy stands between the CLI processes and its API.
+    const store = await createStore({ dataDir, role: 'worker' });
+    const host = readHostRecord(dataDir)!;
+    const replies: string[] = [];
+    const requests: string[] = [];
+    const proxy = createServer((req, res) => {
+      const target = new URL(host.url);
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks);
+        requests.push(body.toString());
+        const forward = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host } }, (answer) => {
+          const parts: Buffer[] = [];
+          answer.on('data', (c: Buffer) => parts.push(c));
+          answer.on('end', () => {
+            replies.push(Buffer.concat(parts).toString());
+            res.writeHead(answer.statusCode ?? 500, answer.headers);
+            res.end(Buffer.concat(parts));
+          });
+        });
+        forward.end(body);
+      });
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    writeFileSync(hostRecordPath(dataDir), JSON.stringify({ ...host, url: `http://127.0.0.1:${(proxy.address() as { port: number }).port}` }), { mode: 0o600 });
+    try {
+      await putObjects(s3, bucket, { 'sales/2024-05.csv': 'day,store,amount\n2024-05-01,005,5\n' });
+      const sync = await cli(['--json', 'datasource', 'sync', 'sales', '--wait', '--retry-failed']);
+      expect(sync.code).toBe(1);
+      expect(JSON.parse(sync.stdout).objects.map((o: { uri: string; status: string }) => [o.uri.replace(`s3://${bucket}/`, ''), o.status]).sort()).toEqual([
+        ['sales/2024-04.csv', 'failed'],
+        ['sales/2024-05.csv', 'imported'],
+      ]);
+      await cli(['--json', 'datasource', 'preview', 'sales']);
+      const read = await cli(['sql', "SELECT store FROM sales WHERE day = '2024-05-01'", '--format', 'TSV']);
+      expect(read.stdout).toBe('005\n');
+    } finally {
+      writeFileSync(hostRecordPath(dataDir), JSON.stringify(host), { mode: 0o600 });
+      await new Promise<void>((resolve) => proxy.close(() => resolve()));
+      await store.close();
+    }
+    // The engine reads S3 with credentials bound to the query: they travel in requests (loopback,
+    // with the token), and no reply ever carries them back.
+    expect(requests.some((r) => r.includes('src_secret'))).toBe(true);
+    expect(replies.length).toBeGreaterThan(10);
+    outputs.push(...replies);
   });
 
   it('never prints or stores a secret', async () => {

@@ -2,6 +2,9 @@ import { describe, it, expect } from 'vitest';
 import {
   baseType,
   dateTimePrecision,
+  dateTimeRange,
+  decimalIntegerDigits,
+  enumNames,
   isCompositeType,
   isDateTimeType,
   isNullableType,
@@ -181,5 +184,51 @@ describe('convertsLosslessly', () => {
     expect(convertsLosslessly('DateTime64(6)', 'DateTime64(3)')).toBe(false);
     expect(convertsLosslessly('Date', 'DateTime')).toBe(false);
     expect(convertsLosslessly('Int32', 'String')).toBe(false);
+  });
+});
+
+describe('enumNames', () => {
+  it('reads the element names of Enum8 and Enum16, quotes unescaped', () => {
+    expect(enumNames("Enum8('a' = 1, 'b' = 2)")).toEqual(['a', 'b']);
+    expect(enumNames("Nullable(Enum16('it\\'s' = -1, 'x, y = 3' = 300))")).toEqual(["it's", 'x, y = 3']);
+    expect(enumNames("LowCardinality(Enum8('' = 0))")).toEqual(['']);
+  });
+
+  it('is undefined for other types', () => {
+    expect(enumNames('String')).toBeUndefined();
+    expect(enumNames("Array(Enum8('a' = 1))")).toBeUndefined();
+  });
+});
+
+describe('decimalIntegerDigits', () => {
+  it('is precision minus scale, in either spelling', () => {
+    expect(decimalIntegerDigits('Decimal(5, 2)')).toBe(3);
+    expect(decimalIntegerDigits('Nullable(Decimal(10,10))')).toBe(0);
+    expect(decimalIntegerDigits('Decimal(7)')).toBe(7);
+    expect(decimalIntegerDigits('Decimal32(2)')).toBe(7);
+    expect(decimalIntegerDigits('Decimal64(4)')).toBe(14);
+    expect(decimalIntegerDigits('Decimal128(0)')).toBe(38);
+    expect(decimalIntegerDigits('Decimal256(6)')).toBe(70);
+  });
+
+  it('is undefined for other types', () => {
+    expect(decimalIntegerDigits('Float64')).toBeUndefined();
+    expect(decimalIntegerDigits('Array(Decimal(5, 2))')).toBeUndefined();
+  });
+});
+
+describe('dateTimeRange', () => {
+  it('gives the instants each date and time type can hold', () => {
+    expect(dateTimeRange('Date')).toEqual({ min: '1970-01-01 00:00:00', max: '2149-06-06 23:59:59.999' });
+    expect(dateTimeRange('Nullable(Date32)')).toEqual({ min: '1900-01-01 00:00:00', max: '2299-12-31 23:59:59.999' });
+    expect(dateTimeRange("DateTime('Asia/Tokyo')")).toEqual({ min: '1970-01-01 00:00:00', max: '2106-02-07 06:28:15.999' });
+    expect(dateTimeRange('DateTime')).toEqual(dateTimeRange("DateTime('UTC')"));
+    expect(dateTimeRange("DateTime64(3, 'UTC')")).toEqual({ min: '1900-01-01 00:00:00', max: '2299-12-31 23:59:59.999' });
+    expect(dateTimeRange('DateTime64(9)')).toEqual({ min: '1900-01-01 00:00:00', max: '2262-04-11 23:47:16' });
+  });
+
+  it('is undefined for other types', () => {
+    expect(dateTimeRange('String')).toBeUndefined();
+    expect(dateTimeRange('Array(Date)')).toBeUndefined();
   });
 });

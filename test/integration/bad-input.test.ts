@@ -1,0 +1,3 @@
+import { defineBadInputSuite } from './suites/bad-input-suite.js';
+
+defineBadInputSuite('embedded engine');
