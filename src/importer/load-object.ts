@@ -36,15 +36,16 @@ export async function loadObjects(
   layouts: readonly ObjectLayout[],
   columns: readonly TargetColumn[],
   importId: string,
+  prepareSplit: () => Promise<void>,
 ): Promise<LoadResult[]> {
   const readable = layouts.filter((l) => !(l.empty || (l.format !== 'ndjson' && l.columns.length === 0)));
   const loaded = readable.length === 0 ? new Map<string, LoadResult>()
-    : ctx.staging ? await loadThroughStage(ctx, ctx.staging, readable, columns, importId) : await loadInPlace(ctx, readable, columns, importId);
+    : ctx.staging ? await loadThroughStage(ctx, ctx.staging, readable, columns, importId, prepareSplit) : await loadInPlace(ctx, readable, columns, importId, prepareSplit);
   return layouts.map((l) => loaded.get(uriOf(l)) ?? { rows: 0, quarantined: 0 });
 }
 
-export async function loadObject(ctx: ImportContext, layout: ObjectLayout, columns: readonly TargetColumn[], importId: string): Promise<LoadResult> {
-  return (await loadObjects(ctx, [layout], columns, importId))[0]!;
+export async function loadObject(ctx: ImportContext, layout: ObjectLayout, columns: readonly TargetColumn[], importId: string, prepareSplit: () => Promise<void>): Promise<LoadResult> {
+  return (await loadObjects(ctx, [layout], columns, importId, prepareSplit))[0]!;
 }
 
 function uriOf(layout: ObjectLayout): string {
@@ -52,10 +53,17 @@ function uriOf(layout: ObjectLayout): string {
 }
 
 /** Embedded store: the split writes straight into the datasource's tables, tagged while it runs. */
-async function loadInPlace(ctx: ImportContext, layouts: readonly ObjectLayout[], columns: readonly TargetColumn[], importId: string): Promise<Map<string, LoadResult>> {
+async function loadInPlace(
+  ctx: ImportContext,
+  layouts: readonly ObjectLayout[],
+  columns: readonly TargetColumn[],
+  importId: string,
+  prepareSplit: () => Promise<void>,
+): Promise<Map<string, LoadResult>> {
   const client = ctx.store.client;
   const table = ctx.datasource.name;
   const direct = layouts.length === 1 ? directInsert(layouts[0]!, columns) : undefined;
+  if (!direct) await prepareSplit();
   const firstNewBlock = direct ? (await lastBlockNumber(client, table)) + 1 : 0;
   await setImportTag(client, table, importId);
   try {
@@ -79,9 +87,11 @@ async function loadThroughStage(
   layouts: readonly ObjectLayout[],
   columns: readonly TargetColumn[],
   importId: string,
+  prepareSplit: () => Promise<void>,
 ): Promise<Map<string, LoadResult>> {
   const table = ctx.datasource.name;
   const targets = stagingTargets(table);
+  await prepareSplit();
   await runStatement(staging.client, `TRUNCATE TABLE IF EXISTS ${quoteIdentifier(targets.data)}`);
   await runStatement(staging.client, `TRUNCATE TABLE IF EXISTS ${quoteIdentifier(targets.quarantine)}`);
   await split(ctx, layouts, columns, importId, targets);

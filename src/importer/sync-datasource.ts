@@ -118,7 +118,13 @@ async function runSync(ctx: ImportContext, options: SyncOptions): Promise<Import
 
   await ensureInternalTables(ctx.store);
   await recordJob(client, job);
-  let pipelineBuilt = false;
+  // The split is built when a load first needs it (a Parquet run may need none), and again for new columns.
+  let splitFor: readonly TargetColumn[] | undefined;
+  const ensureSplit: EnsureSplit = async (columns) => {
+    if (splitFor === columns) return;
+    await prepareSplit(ctx, columns);
+    splitFor = columns;
+  };
   try {
     report.recovered = await recoverUnfinished(ctx, jobId, event);
     // Recoveries are written at once: the ops log tells of them even if this run dies too.
@@ -140,10 +146,6 @@ async function runSync(ctx: ImportContext, options: SyncOptions): Promise<Import
 
     let columns = await targetColumns(ctx, discovery.toImport[0]);
     const total = discovery.toImport.length;
-    if (columns && total > 0) {
-      await prepareSplit(ctx, columns);
-      pipelineBuilt = true;
-    }
     let transientInARow = 0;
     for (let next = 0; next < total; ) {
       if (options.signal?.aborted) {
@@ -155,7 +157,7 @@ async function runSync(ctx: ImportContext, options: SyncOptions): Promise<Import
       const object = discovery.toImport[next]!;
       options.onProgress?.({ done: report.objects.length, total, rows: report.rows, quarantined: report.quarantined, current: objectUri(object.bucket, object.key) });
       const batch = await gatherBatch(ctx, discovery.toImport, next, columns!);
-      const outcomes = batch.length > 1 ? await importBatch(ctx, batch, jobId, columns!, event) : [await importOne(ctx, object, jobId, columns!, event)];
+      const outcomes = batch.length > 1 ? await importBatch(ctx, batch, jobId, columns!, event, ensureSplit) : [await importOne(ctx, object, jobId, columns!, event, ensureSplit)];
       next += outcomes.length;
       for (const outcome of outcomes) {
         columns = outcome.columns;
@@ -177,7 +179,7 @@ async function runSync(ctx: ImportContext, options: SyncOptions): Promise<Import
     report.error = toErrorReport(error);
     event('', 'error', 'job_failed', report.error.message);
   } finally {
-    if (pipelineBuilt) await dropSplit(ctx).catch(() => undefined);
+    if (splitFor) await dropSplit(ctx).catch(() => undefined);
   }
   const finishedAt = new Date();
   report.finishedAt = finishedAt.toISOString();
@@ -224,6 +226,7 @@ async function importOne(
   jobId: string,
   columns: TargetColumn[],
   event: (object: string, level: OpsEvent['level'], name: string, message: string) => void,
+  ensureSplit: EnsureSplit,
 ): Promise<{ report: ObjectReport; columns: TargetColumn[] }> {
   const client = ctx.store.client;
   const spec = ctx.datasource;
@@ -244,14 +247,13 @@ async function importOne(
       const added = evolvedColumns(await inferColumns(ctx, layout, layout.columns.filter((c) => extra.includes(c.name))));
       await addColumns(ctx.store, spec.name, added);
       columns = loadableColumns((await readTableColumns(client, spec.name))!);
-      await prepareSplit(ctx, columns);
       report.addedColumns = added.map((c) => c.name);
       event(uri, 'info', 'columns_added', `${uri} brought new columns; added to ${spec.name}: ${added.map((c) => `${c.name} ${c.type}`).join(', ')}`);
     } else if (extra.length > 0 && layout.format !== 'ndjson') {
       event(uri, 'info', 'columns_ignored', `${uri} has columns the SCHEMA of ${spec.name} does not declare; they were not imported: ${extra.join(', ')}`);
     }
     ctx.log.debug({ stage: 'loading', object: uri, importId }, 'stage');
-    const result = await loadObject(ctx, layout, columns, importId);
+    const result = await loadObject(ctx, layout, columns, importId, () => ensureSplit(columns));
     ctx.log.debug({ stage: 'loaded', object: uri, importId, rows: result.rows }, 'stage');
     report.rows = result.rows;
     report.quarantined = result.quarantined;
@@ -270,6 +272,9 @@ async function importOne(
   }
   return { report, columns };
 }
+
+/** Builds the split for these columns unless it stands already. */
+type EnsureSplit = (columns: readonly TargetColumn[]) => Promise<void>;
 
 /** Objects at most this big are loaded together with their neighbours of the same layout. */
 const SMALL_OBJECT_BYTES = 8 * 1024 * 1024;
@@ -316,6 +321,7 @@ async function importBatch(
   jobId: string,
   columns: TargetColumn[],
   event: (object: string, level: OpsEvent['level'], name: string, message: string) => void,
+  ensureSplit: EnsureSplit,
 ): Promise<Array<{ report: ObjectReport; columns: TargetColumn[] }>> {
   const client = ctx.store.client;
   const spec = ctx.datasource;
@@ -327,7 +333,7 @@ async function importBatch(
   stage('claimed');
   try {
     stage('loading');
-    const results = await loadObjects(ctx, layouts, columns, importId);
+    const results = await loadObjects(ctx, layouts, columns, importId, () => ensureSplit(columns));
     stage('loaded');
     await recordObjects(client, entries.map((e, i) => ({ ...e, status: 'done' as const, rows: results[i]!.rows, quarantined: results[i]!.quarantined })));
     stage('done');
@@ -344,7 +350,7 @@ async function importBatch(
     await undoImport(ctx.store, spec.name, importId);
     const outcomes: Array<{ report: ObjectReport; columns: TargetColumn[] }> = [];
     for (const layout of layouts) {
-      const outcome = await importOne(ctx, layout.object, jobId, columns, event);
+      const outcome = await importOne(ctx, layout.object, jobId, columns, event, ensureSplit);
       columns = outcome.columns;
       outcomes.push(outcome);
     }

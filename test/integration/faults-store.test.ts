@@ -124,7 +124,8 @@ describe('the store unavailable in the middle of an import', () => {
     });
     t.cleanups.push(() => proxy.close());
     server.host = new URL(proxy.endpoint).host;
-    const { project, env } = t.newProject({ BUCKETPIPE_CLICKHOUSE_URL: server.toString() });
+    // Batches of two objects: enough statements for the seeded faults to land on several of them.
+    const { project, env } = t.newProject({ BUCKETPIPE_CLICKHOUSE_URL: server.toString(), BUCKETPIPE_IMPORT_BATCH_OBJECTS: '2' });
     const keys = await seed(project, 'cut', 'cut');
     expect((await runCli(['push'], { cwd: project.dir, env })).code).toBe(0);
     const worker = t.spawn(project.dir, env);

@@ -42,8 +42,9 @@ describe('several workers, stops and restarts', () => {
     expect(finishedBy(second)).toBeGreaterThan(0);
   });
 
-  it('SIGTERM mid-run finishes the current object and exits 0; after a restart every row is in once', async () => {
-    const { project, env } = t.newProject();
+  it('SIGTERM mid-run finishes the current batch of objects and exits 0; after a restart every row is in once', async () => {
+    // Batches of two: the worker stops between batches, with objects left for the next run.
+    const { project, env } = t.newProject({ BUCKETPIPE_IMPORT_BATCH_OBJECTS: '2' });
     await putObjects(s3, t.bucket, Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`term/obj-${i}.csv`, srcCsv(`term/${i}`, 30_000)])));
     project.writeDatasource('terminated', importDatasource(`s3://${t.bucket}/term/*.csv`, { schema: SRC_N_SCHEMA }));
     expect((await runCli(['push'], { cwd: project.dir, env })).code).toBe(0);
