@@ -46,9 +46,10 @@ export function castExpressions(column: TargetColumn, raw: string): CastExpressi
   const present = `if(${raw} IS NULL OR lowerUTF8(trimBoth(${raw})) IN ('', 'null'), NULL, trimBoth(${raw}))`;
   if (isCompositeType(type)) {
     // Composite types cannot sit inside Nullable, so their texts are checked as JSON instead.
+    const text = `assumeNotNull(${present})`;
     return {
       value: `JSONExtract(ifNull(${present}, ''), ${quoteString(type)})`,
-      fits: `(${present} IS NULL OR isValidJSON(assumeNotNull(${present})))`,
+      fits: `(${present} IS NULL OR (isValidJSON(${text})${arrayElementsFit(type, text)}))`,
       problem,
     };
   }
@@ -76,4 +77,18 @@ function withinRange(type: string, parsed: string): string {
   const range = dateTimeRange(type);
   if (!range) return '';
   return ` AND ${parsed} BETWEEN toDateTime64('${range.min}', 3, 'UTC') AND toDateTime64('${range.max}', 3, 'UTC')`;
+}
+
+/**
+ * For an array of scalars: every element fits the element type by the same rules as a value of its
+ * own (a JSON null is absent and takes the default). The engine's JSON reading would otherwise bend a
+ * misfit element (`[1, "x"]` → `[1, 0]`, `[1.5]` → `[1]`) or drop the array (`[300]` into UInt8 → `[]`).
+ * Nested composites keep the JSON check alone.
+ */
+function arrayElementsFit(type: string, text: string): string {
+  const element = /^Array\((.*)\)$/s.exec(baseType(type))?.[1];
+  if (element === undefined || isCompositeType(element)) return '';
+  const elementText = "if(_bp_el = 'null', NULL, if(startsWith(_bp_el, '\"'), JSONExtractString(_bp_el), _bp_el))";
+  const fits = castExpressions({ name: '', type: element }, `toNullable(${elementText})`).fits;
+  return fits === '1' ? '' : ` AND arrayAll(_bp_el -> ${fits}, JSONExtractArrayRaw(${text}))`;
 }

@@ -10,7 +10,8 @@ import { onCluster } from '../store/table-ddl.js';
 import type { TargetColumn } from './cast-expressions.js';
 import type { ImportContext } from './import-context.js';
 import { malformedRowsToFile, quarantineMalformedRows } from './malformed-rows.js';
-import { clearRowCounts, intakeColumnList, intakeTableName, rowsBySource, type SplitTargets } from './pipeline.js';
+import { clearRowCounts, intakeColumnList, intakeTableName, rowsBySource, sourcesEndingMultiline, type SplitTargets } from './pipeline.js';
+import { assertQuotesClosed } from './unclosed-quote.js';
 import { withEngineErrors, type ObjectLayout } from './probe-object.js';
 import { directInsert, readQuery, withParamSuffix, type ReadQuery } from './read-query.js';
 import { IMPORT_TAG_COLUMN, quarantineTableName } from './table-names.js';
@@ -71,6 +72,7 @@ async function loadInPlace(
   } finally {
     await setImportTag(client, table, '');
   }
+  if (!direct) await assertQuotesClosed(ctx, layouts, await sourcesEndingMultiline(ctx.engine, table));
   const rows = direct ? new Map([[uriOf(layouts[0]!), await countTaggedRows(client, table, importId, firstNewBlock)]]) : await rowsBySource(ctx.engine, table);
   const quarantined = await quarantinedBySource(client, quarantineTableName(table), importId);
   return new Map(layouts.map((l) => [uriOf(l), { rows: rows.get(uriOf(l)) ?? 0, quarantined: quarantined.get(uriOf(l)) ?? 0 }]));
@@ -95,6 +97,7 @@ async function loadThroughStage(
   await runStatement(staging.client, `TRUNCATE TABLE IF EXISTS ${quoteIdentifier(targets.data)}`);
   await runStatement(staging.client, `TRUNCATE TABLE IF EXISTS ${quoteIdentifier(targets.quarantine)}`);
   await split(ctx, layouts, columns, importId, targets);
+  await assertQuotesClosed(ctx, layouts, await sourcesEndingMultiline(staging.client, table));
   const rows = await rowsBySource(staging.client, table);
   const quarantined = await quarantinedBySource(staging.client, targets.quarantine, importId);
   const ship = async (from: string, to: string, names: readonly string[], tag?: string) => {

@@ -69,7 +69,15 @@ export async function createSplitPipeline(
   const intake = quoteIdentifier(intakeTableName(datasource));
   const cast = quoteIdentifier(castTableName(datasource));
   const rawColumns = columns.map((_, i) => `${rawColumn(i)} Nullable(String)`);
-  const rowColumns = [`${INTAKE.row} UInt64`, `${INTAKE.raw} Nullable(String)`, `${INTAKE.rawProblem} String`, `${INTAKE.importId} String`, `${INTAKE.source} String`];
+  // Values that are the same for a whole object (or row kind) are LowCardinality: a constant costs a
+  // byte per row there, where a String column would copy the text into every row.
+  const rowColumns = [
+    `${INTAKE.row} UInt64`,
+    `${INTAKE.raw} Nullable(String)`,
+    `${INTAKE.rawProblem} LowCardinality(String)`,
+    `${INTAKE.importId} LowCardinality(String)`,
+    `${INTAKE.source} LowCardinality(String)`,
+  ];
   const rowColumnNames = [INTAKE.row, INTAKE.raw, INTAKE.rawProblem, INTAKE.importId, INTAKE.source];
   await runStatement(client, `CREATE TABLE ${intake} (${[...rawColumns, ...rowColumns].join(', ')}) ENGINE = Null`);
   await runStatement(
@@ -117,17 +125,30 @@ export async function createSplitPipeline(
   );
   // Rows that fit, by object: one statement may load several objects, and each gets its own count.
   const counts = quoteIdentifier(countTableName(datasource));
-  await runStatement(client, `CREATE TABLE ${counts} (source String, rows UInt64) ENGINE = Memory`);
+  await runStatement(client, `CREATE TABLE ${counts} (source String, rows UInt64, last_row UInt64, last_multiline UInt8) ENGINE = Memory`);
+  // Whether the last row that fits holds a line break: a CSV quote left open takes in the rest of the
+  // object as one field, without an error from the parser, and that field ends the object.
+  const multiline = columns.length === 0 ? '0' : columns.map((_, i) => `position(ifNull(${rawColumn(i)}, ''), '\n') > 0`).join(' OR ');
   await runStatement(
     client,
     `CREATE MATERIALIZED VIEW ${quoteIdentifier(countViewName(datasource))} TO ${counts} ` +
-      `AS SELECT ${INTAKE.source} AS source, count() AS rows FROM ${cast} WHERE ${allFit} GROUP BY ${INTAKE.source}`,
+      `AS SELECT ${INTAKE.source} AS source, count() AS rows, max(${INTAKE.row}) AS last_row, argMax(toUInt8(${multiline}), ${INTAKE.row}) AS last_multiline ` +
+      `FROM ${cast} WHERE ${allFit} GROUP BY ${INTAKE.source}`,
   );
 }
 
 /** Forgets the row counts of earlier loads. */
 export async function clearRowCounts(client: ClickHouseClient, datasource: string): Promise<void> {
   await runStatement(client, `TRUNCATE TABLE ${quoteIdentifier(countTableName(datasource))}`);
+}
+
+/** Sources whose last row that fits holds a line break, with that row's number. */
+export async function sourcesEndingMultiline(client: ClickHouseClient, datasource: string): Promise<Map<string, number>> {
+  const rows = await selectRows<{ source: string; row: string | number }>(
+    client,
+    `SELECT source, max(last_row) AS row FROM ${quoteIdentifier(countTableName(datasource))} GROUP BY source HAVING argMax(last_multiline, last_row) = 1`,
+  );
+  return new Map(rows.map((r) => [r.source, Number(r.row)]));
 }
 
 /** Rows the split moved into the data table since the counts were cleared, by source URI. */

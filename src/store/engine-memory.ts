@@ -5,5 +5,5 @@
  * a JE_MALLOC_CONF already set is left alone.
  */
 export function returnFreedMemoryPromptly(env: NodeJS.ProcessEnv = process.env): void {
-  env.JE_MALLOC_CONF ??= 'dirty_decay_ms:0,muzzy_decay_ms:0';
+  env.JE_MALLOC_CONF ??= 'dirty_decay_ms:1000,muzzy_decay_ms:0';
 }

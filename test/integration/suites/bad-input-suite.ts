@@ -347,6 +347,21 @@ const OBJECT_CASES: ObjectCase[] = [
     quarantined: [{ row: 2, columns: [], error: /^malformed row: .*a quote that is never closed/, raw: '' }],
   },
   {
+    name: 'malformed CSV: a quote never closed in the last field fails the object alone, naming the row, instead of reading the rest into one value',
+    key: 'unclosed-last-quote.csv',
+    src: 'lq',
+    body: `${HEADER}lq,1,10,a\nlq,2,20,"b\nlq,3,30,c\nlq,4,40,d\n`,
+    rows: [],
+    failure: /a quote opened in row 2 .*is never closed/,
+  },
+  {
+    name: 'a quoted field that spans lines at the end of a CSV is a value, not an unclosed quote',
+    key: 'multiline-last.csv',
+    src: 'ml',
+    body: `${HEADER}ml,1,10,a\nml,2,20,"two\nlines"\n`,
+    rows: [[1, 'a'], [2, 'two\nlines']],
+  },
+  {
     name: 'malformed CSV: a stray quote inside an unquoted field is kept as text',
     key: 'stray-quote.csv',
     src: 'sq',
