@@ -25,7 +25,13 @@ export interface LoadResult {
  * Rows per inserted block. The split holds each block as text and as typed values at once; blocks
  * smaller than the engine's default keep the peak memory of a load low whatever the object's size.
  */
-const SPLIT_BLOCKS: QuerySettings = { min_insert_block_size_rows: 262_144, min_insert_block_size_bytes: 64 * 1024 * 1024 };
+const SPLIT_BLOCKS: QuerySettings = {
+  min_insert_block_size_rows: 262_144,
+  min_insert_block_size_bytes: 64 * 1024 * 1024,
+  // The Parquet reader prefetches row groups up to this much memory (the engine allows 4 GiB), so
+  // a reader faster than the insert would hold most of a large file at once.
+  input_format_parquet_memory_high_watermark: 64 * 1024 * 1024,
+};
 
 /**
  * Loads objects of one layout through the split pipeline, in one statement, all under one import id.

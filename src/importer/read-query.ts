@@ -103,15 +103,21 @@ function ndjsonReadQuery(
   const top = topKeys.length > 0 ? ', JSONExtract(line, {jp_tuple:String}) AS top' : '';
   const outer = `SELECT ${[...values, 'n + 1', "if(valid, NULL, line)", "if(valid, '', 'the line is not a JSON object')", tail].join(', ')} `;
   // JSONType parses the whole line: anything but a well-formed object is 'Null', 'Array', and so on.
+  // A line that starts an object and yielded a key was parsed whole already (the parser checks the
+  // whole line), so only lines that yielded nothing are parsed again to tell `{}` from broken text.
+  const isObject =
+    topKeys.length === 0
+      ? "JSONType(line) = 'Object'"
+      : `(startsWith(trimLeft(line), '{') AND (${topKeys.map((_, k) => `tupleElement(top, ${k + 1}) IS NOT NULL`).join(' OR ')} OR JSONType(line) = 'Object'))`;
   if (layout.jsonArray) {
     // One JSON array of objects: the engine hands over each element; numbers are element places.
     const fn = s3TableFunction(layout.source, 'JSONAsString', 'line String');
-    return { sql: `${outer}FROM (SELECT line, _row_number AS n, JSONType(line) = 'Object' AS valid${top} FROM ${fn.sql})`, params: { ...fn.params, ...params }, settings: {} };
+    return { sql: `${outer}FROM (SELECT line, _row_number AS n${top}, ${isObject} AS valid FROM ${fn.sql})`, params: { ...fn.params, ...params }, settings: {} };
   }
   const fn = s3TableFunction(layout.source, 'LineAsString', 'raw String');
   // A UTF-8 byte order mark before the first line is not part of its JSON.
   const sql =
-    `${outer}FROM (SELECT line, _row_number AS n, JSONType(line) = 'Object' AS valid${top} ` +
+    `${outer}FROM (SELECT line, _row_number AS n${top}, ${isObject} AS valid ` +
     `FROM (SELECT if(_row_number = 0, replaceOne(raw, '\\xEF\\xBB\\xBF', ''), raw) AS line, _row_number FROM ${fn.sql}) ` +
     `WHERE NOT match(line, '^\\\\s*$'))`;
   return { sql, params: { ...fn.params, ...params }, settings: {} };
