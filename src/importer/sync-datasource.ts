@@ -156,8 +156,8 @@ async function runSync(ctx: ImportContext, options: SyncOptions): Promise<Import
       }
       const object = discovery.toImport[next]!;
       options.onProgress?.({ done: report.objects.length, total, rows: report.rows, quarantined: report.quarantined, current: objectUri(object.bucket, object.key) });
-      const batch = await gatherBatch(ctx, discovery.toImport, next, columns!);
-      const outcomes = batch.length > 1 ? await importBatch(ctx, batch, jobId, columns!, event, ensureSplit) : [await importOne(ctx, object, jobId, columns!, event, ensureSplit)];
+      const { batch, first } = await gatherBatch(ctx, discovery.toImport, next, columns!);
+      const outcomes = batch.length > 1 ? await importBatch(ctx, batch, jobId, columns!, event, ensureSplit) : [await importOne(ctx, object, jobId, columns!, event, ensureSplit, first)];
       next += outcomes.length;
       for (const outcome of outcomes) {
         columns = outcome.columns;
@@ -227,6 +227,7 @@ async function importOne(
   columns: TargetColumn[],
   event: (object: string, level: OpsEvent['level'], name: string, message: string) => void,
   ensureSplit: EnsureSplit,
+  probed?: ObjectLayout,
 ): Promise<{ report: ObjectReport; columns: TargetColumn[] }> {
   const client = ctx.store.client;
   const spec = ctx.datasource;
@@ -237,7 +238,7 @@ async function importOne(
   await recordObject(client, { ...entry, status: 'loading' });
   ctx.log.debug({ stage: 'claimed', object: uri, importId }, 'stage');
   try {
-    const layout = await probeObject(ctx, object, { describeJson: !spec.schema, knownColumns: columns.map((c) => c.name) });
+    const layout = probed ?? (await probeObject(ctx, object, { describeJson: !spec.schema, knownColumns: columns.map((c) => c.name) }));
     const matched = mapObjectColumns(columns.map((c) => c.name), layout, Boolean(spec.schema));
     if (matched.byPosition) {
       event(uri, 'info', 'columns_by_position', `${uri} shares no column name with the SCHEMA of ${spec.name}; its columns were matched by position`);
@@ -284,9 +285,16 @@ const BATCH_MAX_BYTES = 64 * 1024 * 1024;
  * The small objects from `from` on that one statement can load together: same layout, columns the
  * table has, nothing to infer. Per-object costs (claims, tags, counts) then fall on the batch.
  */
-async function gatherBatch(ctx: ImportContext, objects: readonly ObjectRef[], from: number, columns: readonly TargetColumn[]): Promise<ObjectLayout[]> {
+async function gatherBatch(
+  ctx: ImportContext,
+  objects: readonly ObjectRef[],
+  from: number,
+  columns: readonly TargetColumn[],
+): Promise<{ batch: ObjectLayout[]; first?: ObjectLayout }> {
   const spec = ctx.datasource;
   const batch: ObjectLayout[] = [];
+  // The first object's layout, once probed, is handed on rather than probed again when it loads alone.
+  let first: ObjectLayout | undefined;
   let bytes = 0;
   let signature: string | undefined;
   for (let i = from; i < objects.length && batch.length < (ctx.batchObjects ?? 100); i++) {
@@ -298,6 +306,7 @@ async function gatherBatch(ctx: ImportContext, objects: readonly ObjectRef[], fr
     } catch {
       break; // loaded alone, where its failure is reported
     }
+    if (i === from) first = layout;
     if (layout.empty || layout.format === 'parquet' || (layout.format === 'csv' && layout.columns.length === 0)) break;
     const matched = mapObjectColumns(columns.map((c) => c.name), layout, Boolean(spec.schema));
     if (matched.byPosition || unmappedColumns(matched.mapping, layout.columns.map((c) => c.name)).length > 0) break;
@@ -307,7 +316,7 @@ async function gatherBatch(ctx: ImportContext, objects: readonly ObjectRef[], fr
     batch.push(layout);
     bytes += object.size;
   }
-  return batch;
+  return { batch, first };
 }
 
 /**
@@ -350,7 +359,7 @@ async function importBatch(
     await undoImport(ctx.store, spec.name, importId);
     const outcomes: Array<{ report: ObjectReport; columns: TargetColumn[] }> = [];
     for (const layout of layouts) {
-      const outcome = await importOne(ctx, layout.object, jobId, columns, event, ensureSplit);
+      const outcome = await importOne(ctx, layout.object, jobId, columns, event, ensureSplit, layout);
       columns = outcome.columns;
       outcomes.push(outcome);
     }
