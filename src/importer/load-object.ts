@@ -59,6 +59,11 @@ export async function loadObject(ctx: ImportContext, layout: ObjectLayout, colum
   return (await loadObjects(ctx, [layout], columns, importId, prepareSplit))[0]!;
 }
 
+/** Each object's counts, by URI; an object the counts do not name had no rows of that kind. */
+function perObject(layouts: readonly ObjectLayout[], rows: ReadonlyMap<string, number>, quarantined: ReadonlyMap<string, number>): Map<string, LoadResult> {
+  return new Map(layouts.map((l) => [uriOf(l), { rows: rows.get(uriOf(l)) ?? 0, quarantined: quarantined.get(uriOf(l)) ?? 0 }]));
+}
+
 function uriOf(layout: ObjectLayout): string {
   return objectUri(layout.object.bucket, layout.object.key);
 }
@@ -85,7 +90,7 @@ async function loadInPlace(
   if (!direct) await assertQuotesClosed(ctx, layouts, await sourcesEndingMultiline(ctx.engine, table));
   const rows = direct ? new Map([[uriOf(layouts[0]!), await countTaggedRows(client, table, importId, firstNewBlock)]]) : await rowsBySource(ctx.engine, table);
   const quarantined = await quarantinedBySource(client, quarantineTableName(table), importId);
-  return new Map(layouts.map((l) => [uriOf(l), { rows: rows.get(uriOf(l)) ?? 0, quarantined: quarantined.get(uriOf(l)) ?? 0 }]));
+  return perObject(layouts, rows, quarantined);
 }
 
 /**
@@ -125,7 +130,7 @@ async function loadThroughStage(
   if ([...quarantined.values()].some((n) => n > 0)) {
     await ship(targets.quarantine, quarantineTableName(table), [...columns.map((c) => c.name), ...QUARANTINE_FIELDS]);
   }
-  return new Map(layouts.map((l) => [uriOf(l), { rows: rows.get(uriOf(l)) ?? 0, quarantined: quarantined.get(uriOf(l)) ?? 0 }]));
+  return perObject(layouts, rows, quarantined);
 }
 
 /** The quarantine columns besides the data columns' text (insertion_date takes its default). */

@@ -26,7 +26,7 @@ export interface FaultProxyOptions {
   /** How long a `stall` holds the body; default 1.5 s. */
   stallMs?: number;
   /** Only requests this accepts may get a fault (and draw from the sequence); default every request. */
-  only?: (request: { method: string; url: string; headers: IncomingHttpHeaders }) => boolean;
+  appliesTo?: (request: { method: string; url: string; headers: IncomingHttpHeaders }) => boolean;
 }
 
 export interface FaultCounts {
@@ -58,7 +58,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const decide = (req: IncomingMessage): FaultKind | undefined => {
     counts.requests++;
     const method = req.method ?? 'GET';
-    if (options.only && !options.only({ method, url: req.url ?? '/', headers: req.headers })) return undefined;
+    if (options.appliesTo && !options.appliesTo({ method, url: req.url ?? '/', headers: req.headers })) return undefined;
     // Two draws per request whatever the rate, so a rate change does not shift later decisions.
     const hit = random() < rate;
     const kind = kinds[Math.floor(random() * kinds.length)]!;

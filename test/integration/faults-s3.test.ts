@@ -105,7 +105,7 @@ describe('imports and exports through a faulty S3', () => {
   it('an upload the service stored but whose answer was lost does not stay in the bucket when the run fails', async () => {
     const reads = await proxy({ rate: 0, seed: 1 });
     // Every upload's answer is lost (reset or cut short) after the service stored it, on each retry.
-    const writes = await proxy({ rate: 1, seed: 2, kinds: ['reset', 'truncate'], only: (r) => r.method === 'PUT' || r.method === 'POST' });
+    const writes = await proxy({ rate: 1, seed: 2, kinds: ['reset', 'truncate'], appliesTo: (r) => r.method === 'PUT' || r.method === 'POST' });
     const { project, env } = t.newProject();
     connect(project, reads, writes);
     await putObjects(t.s3, t.bucket, { 'lost/a.csv': srcCsv('a', 3_000), 'lost/b.csv': srcCsv('b', 2_000) });
@@ -141,7 +141,7 @@ describe('imports and exports through a faulty S3', () => {
       seed: 3,
       kinds: ['stall'],
       stallMs: 600_000,
-      only: (r) => {
+      appliesTo: (r) => {
         if (r.method !== 'GET' || !r.url.includes('/hole/')) return false;
         const reader = /aws-sdk-js/.test(String(r.headers['user-agent'])) ? 'sdk' : 'engine';
         if (holed.has(reader)) return false;
