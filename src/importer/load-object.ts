@@ -14,6 +14,8 @@ import { clearRowCounts, intakeColumnList, intakeTableName, rowsBySource, source
 import { assertQuotesClosed } from './unclosed-quote.js';
 import { withEngineErrors, type ObjectLayout } from './probe-object.js';
 import { directInsert, readQuery, withParamSuffix, type ReadQuery } from './read-query.js';
+import { typedCsvInsert } from './typed-read.js';
+import { redact, sourceSecrets } from './engine-source.js';
 import { IMPORT_TAG_COLUMN, quarantineTableName } from './table-names.js';
 
 export interface LoadResult {
@@ -76,21 +78,74 @@ async function loadInPlace(
   importId: string,
   prepareSplit: () => Promise<void>,
 ): Promise<Map<string, LoadResult>> {
+  const table = ctx.datasource.name;
+  if (layouts.length === 1) {
+    const layout = layouts[0]!;
+    const lossless = directInsert(layout, columns);
+    if (lossless) return insertDirectly(ctx, layout, lossless, importId);
+    const typed = typedCsvInsert(ctx, layout, columns);
+    if (typed) {
+      const loaded = await tryTypedRead(ctx, layout, typed, importId);
+      if (loaded) return loaded;
+    }
+  }
+  await prepareSplit();
+  await withImportTag(ctx.store.client, table, importId, () => split(ctx, layouts, columns, importId, { data: table, quarantine: quarantineTableName(table) }));
+  await assertQuotesClosed(ctx, layouts, await sourcesEndingMultiline(ctx.engine, table));
+  const rows = await rowsBySource(ctx.engine, table);
+  const quarantined = await quarantinedBySource(ctx.store.client, quarantineTableName(table), importId);
+  return perObject(layouts, rows, quarantined);
+}
+
+/** One object inserted by a single statement, its rows counted from the parts it wrote. */
+async function insertDirectly(ctx: ImportContext, layout: ObjectLayout, read: ReadQuery, importId: string): Promise<Map<string, LoadResult>> {
   const client = ctx.store.client;
   const table = ctx.datasource.name;
-  const direct = layouts.length === 1 ? directInsert(layouts[0]!, columns) : undefined;
-  if (!direct) await prepareSplit();
-  const firstNewBlock = direct ? (await lastBlockNumber(client, table)) + 1 : 0;
+  const firstNewBlock = (await lastBlockNumber(client, table)) + 1;
+  await withImportTag(client, table, importId, () =>
+    withEngineErrors(ctx, layout.object, layout.source, () =>
+      runStatement(ctx.engine, `INSERT INTO ${quoteIdentifier(table)} ${read.sql}`, read.params, { ...read.settings, ...LOAD_SETTINGS }),
+    ),
+  );
+  const rows = await countTaggedRows(client, table, importId, firstNewBlock);
+  return perObject([layout], new Map([[uriOf(layout), rows]]), new Map());
+}
+
+/**
+ * The typed read of a CSV object; undefined when it stopped (a value it cannot parse or that needs
+ * the split), after removing the rows it wrote, so that the split loads the whole object.
+ */
+async function tryTypedRead(ctx: ImportContext, layout: ObjectLayout, read: ReadQuery, importId: string): Promise<Map<string, LoadResult> | undefined> {
+  const client = ctx.store.client;
+  const table = ctx.datasource.name;
+  const firstNewBlock = (await lastBlockNumber(client, table)) + 1;
+  try {
+    await withImportTag(client, table, importId, () =>
+      runStatement(ctx.engine, `INSERT INTO ${quoteIdentifier(table)} ${read.sql}`, read.params, { ...read.settings, ...LOAD_SETTINGS }),
+    );
+  } catch (error) {
+    // Whatever stopped it (a bad value, or a failed read the split will meet and report again), the
+    // split starts over: blocks written before the stop are removed first.
+    ctx.log.debug({ stage: 'typed_read', object: uriOf(layout), outcome: 'stopped', reason: redact(firstLine(error), sourceSecrets(layout.source)) }, 'stage');
+    if ((await countTaggedRows(client, table, importId, firstNewBlock)) > 0) await deleteTaggedRows(ctx.store, table, importId);
+    return undefined;
+  }
+  const rows = await countTaggedRows(client, table, importId, firstNewBlock);
+  ctx.log.debug({ stage: 'typed_read', object: uriOf(layout), outcome: 'loaded', rows }, 'stage');
+  return perObject([layout], new Map([[uriOf(layout), rows]]), new Map());
+}
+
+function firstLine(error: unknown): string {
+  return String(error instanceof Error ? error.message : error).split('\n')[0]!.slice(0, 300);
+}
+
+async function withImportTag<T>(client: ClickHouseClient, table: string, importId: string, work: () => Promise<T>): Promise<T> {
   await setImportTag(client, table, importId);
   try {
-    await split(ctx, layouts, columns, importId, { data: table, quarantine: quarantineTableName(table) }, direct);
+    return await work();
   } finally {
     await setImportTag(client, table, '');
   }
-  if (!direct) await assertQuotesClosed(ctx, layouts, await sourcesEndingMultiline(ctx.engine, table));
-  const rows = direct ? new Map([[uriOf(layouts[0]!), await countTaggedRows(client, table, importId, firstNewBlock)]]) : await rowsBySource(ctx.engine, table);
-  const quarantined = await quarantinedBySource(client, quarantineTableName(table), importId);
-  return perObject(layouts, rows, quarantined);
 }
 
 /**
@@ -142,8 +197,8 @@ export function stagingTargets(datasource: string): SplitTargets {
 }
 
 /**
- * Reads the objects once and writes their rows into `targets`: through the split, or directly when
- * nothing can fail to fit. Several objects are read by one statement, each with its own source name.
+ * Reads the objects once and writes their rows into `targets` through the split. Several objects are
+ * read by one statement, each with its own source name.
  */
 async function split(
   ctx: ImportContext,
@@ -151,15 +206,10 @@ async function split(
   columns: readonly TargetColumn[],
   importId: string,
   targets: SplitTargets,
-  direct?: ReadQuery,
 ): Promise<void> {
   const engine = ctx.engine;
   const table = ctx.datasource.name;
   const first = layouts[0]!;
-  if (direct) {
-    await withEngineErrors(ctx, first.object, first.source, () => runStatement(engine, `INSERT INTO ${quoteIdentifier(targets.data)} ${direct.sql}`, direct.params, LOAD_SETTINGS));
-    return;
-  }
   const errorsFile = join(ctx.store.scratchDir, `${importId}.rejected.csv`);
   rmSync(errorsFile, { force: true });
   const reads = layouts.map((layout, i) => {
@@ -179,7 +229,7 @@ async function split(
         { ...reads[0]!.settings, ...(first.format === 'csv' && layouts.length === 1 ? malformedRowsToFile(errorsFile) : {}), ...LOAD_SETTINGS },
       );
     });
-    if (existsSync(errorsFile) && statSync(errorsFile).size > 0) await quarantineMalformedRows(engine, targets.quarantine, errorsFile, importId, uriOf(first));
+    if (existsSync(errorsFile) && statSync(errorsFile).size > 0) await quarantineMalformedRows(engine, targets.quarantine, errorsFile, { importId, source: uriOf(first), headerRows: first.csv?.hasHeader ? 1 : 0 });
   } finally {
     rmSync(errorsFile, { force: true });
   }
@@ -226,13 +276,21 @@ async function quarantinedBySource(client: ClickHouseClient, quarantineTable: st
   return new Map(rows.map((r) => [r.source, Number(r.n)]));
 }
 
+/** Removes the rows an import wrote into the data table. */
+async function deleteTaggedRows(store: Pick<Store, 'client' | 'capabilities' | 'cluster'>, table: string, importId: string): Promise<void> {
+  await runStatement(store.client, `ALTER TABLE ${quoteIdentifier(table)}${onCluster(store.cluster)} DELETE WHERE ${quoteIdentifier(IMPORT_TAG_COLUMN)} = {id:String}`, { id: importId }, mutationSettings(store));
+}
+
+/**
+ * Waiting is a courtesy: a mutation touches only the parts that exist when it is made, so rows
+ * loaded again after it are safe either way (old servers cannot wait).
+ */
+function mutationSettings(store: Pick<Store, 'capabilities'>): QuerySettings {
+  return store.capabilities.mutationsSync ? { mutations_sync: 2 } : {};
+}
+
 /** Removes every row an import wrote, from the data and the quarantine table. Safe to repeat. */
 export async function undoImport(store: Pick<Store, 'client' | 'capabilities' | 'cluster'>, table: string, importId: string): Promise<void> {
-  const client = store.client;
-  // Waiting is a courtesy: a mutation touches only the parts that exist when it is made, so rows
-  // loaded again after it are safe either way (old servers cannot wait).
-  const settings: QuerySettings = store.capabilities.mutationsSync ? { mutations_sync: 2 } : {};
-  const on = onCluster(store.cluster);
-  await runStatement(client, `ALTER TABLE ${quoteIdentifier(table)}${on} DELETE WHERE ${quoteIdentifier(IMPORT_TAG_COLUMN)} = {id:String}`, { id: importId }, settings);
-  await runStatement(client, `ALTER TABLE ${quoteIdentifier(quarantineTableName(table))}${on} DELETE WHERE c__import_id = {id:String}`, { id: importId }, settings);
+  await deleteTaggedRows(store, table, importId);
+  await runStatement(store.client, `ALTER TABLE ${quoteIdentifier(quarantineTableName(table))}${onCluster(store.cluster)} DELETE WHERE c__import_id = {id:String}`, { id: importId }, mutationSettings(store));
 }

@@ -25,20 +25,19 @@ export async function quarantineMalformedRows(
   client: ClickHouseClient,
   quarantineTable: string,
   errorsFile: string,
-  importId: string,
-  source: string,
+  rows: { importId: string; source: string; /** Lines before the first data row, which the record counts as rows. */ headerRows: number },
 ): Promise<void> {
   await runStatement(
     client,
     `INSERT INTO ${quoteIdentifier(quarantineTable)} (c__error_column, c__error, c__import_id, c__source, c__row, c__raw)
      SELECT [], [if(lost, {lost:String}, concat('malformed row: ', ifNull(nullIf(extract(reason, 'ERROR: ([^\\n]*)'), ''), reason)))],
-            {id:String}, {source:String}, ifNull(offset, 0), if(lost, '', raw_data)
+            {id:String}, {source:String}, greatest(ifNull(offset, 0), {header:UInt64}) - {header:UInt64}, if(lost, '', raw_data)
      FROM (SELECT *, startsWith(reason, 'Buffer has gone') AS lost
            FROM file({path:String}, 'CSV', 'time DateTime, database Nullable(String), table Nullable(String), offset Nullable(UInt64), reason String, raw_data String'))`,
     // The reader keeps no text of a row that outgrew its buffer, as one does whose quote is never closed.
-    { id: importId, source, path: errorsFile, lost: MALFORMED_ROW_LOST },
+    { id: rows.importId, source: rows.source, path: errorsFile, lost: MALFORMED_ROW_LOST, header: rows.headerRows },
   );
-  await renumberAroundMalformedRows(client, quarantineTable, importId);
+  await renumberAroundMalformedRows(client, quarantineTable, rows.importId);
 }
 
 /**

@@ -63,15 +63,18 @@ export function readQuery(ctx: ImportContext, layout: ObjectLayout, columns: rea
   }
   const csv = layout.csv!;
   const byPosition = mapObjectColumns(columns.map((c) => c.name), layout, Boolean(ctx.datasource.schema)).mapping;
-  const read = positionalRead(csv.delimiter, csv.hasHeader, layout.columns.length);
+  // The header is read as a row and dropped here: the engine's numbering of the rows after a header
+  // it skips itself is one too high past the first block it parses in parallel.
+  const read = positionalRead(csv.delimiter, false, layout.columns.length);
   const fn = s3TableFunction(layout.source, read.format, read.structure);
   const position = new Map(layout.columns.map((c, i) => [c.name, i]));
   const values = columns.map((c) => {
     const from = byPosition.get(c.name);
     return from === undefined ? 'NULL' : fieldColumn(position.get(from)!);
   });
+  const rowNumber = csv.hasHeader ? '_row_number' : '_row_number + 1';
   return {
-    sql: `SELECT ${[...values, '_row_number + 1', 'NULL', "''", tail].join(', ')} FROM ${fn.sql}`,
+    sql: `SELECT ${[...values, rowNumber, 'NULL', "''", tail].join(', ')} FROM ${fn.sql}${csv.hasHeader ? ' WHERE _row_number > 0' : ''}`,
     params: fn.params,
     settings: read.settings,
   };
