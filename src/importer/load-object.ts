@@ -15,6 +15,7 @@ import { assertQuotesClosed } from './unclosed-quote.js';
 import { withEngineErrors, type ObjectLayout } from './probe-object.js';
 import { directInsert, readQuery, withParamSuffix, type ReadQuery } from './read-query.js';
 import { typedCsvInsert } from './typed-read.js';
+import { checkedInsert } from './checked-read.js';
 import { redact, sourceSecrets } from './engine-source.js';
 import { IMPORT_TAG_COLUMN, quarantineTableName } from './table-names.js';
 
@@ -83,11 +84,8 @@ async function loadInPlace(
     const layout = layouts[0]!;
     const lossless = directInsert(layout, columns);
     if (lossless) return insertDirectly(ctx, layout, lossless, importId);
-    const typed = typedCsvInsert(ctx, layout, columns);
-    if (typed) {
-      const loaded = await tryTypedRead(ctx, layout, typed, importId);
-      if (loaded) return loaded;
-    }
+    const loaded = await tryDirectRead(ctx, layout, columns, importId);
+    if (loaded) return loaded;
   }
   await prepareSplit();
   await withImportTag(ctx.store.client, table, importId, () => split(ctx, layouts, columns, importId, { data: table, quarantine: quarantineTableName(table) }));
@@ -112,27 +110,38 @@ async function insertDirectly(ctx: ImportContext, layout: ObjectLayout, read: Re
 }
 
 /**
- * The typed read of a CSV object; undefined when it stopped (a value it cannot parse or that needs
- * the split), after removing the rows it wrote, so that the split loads the whole object.
+ * One object read straight into the data table, the engine's typed reader for CSV where its column
+ * types allow, else the split's own casts: undefined when it stopped (a row the split would
+ * quarantine, or that the typed reader cannot parse), after removing the rows it wrote, so that the
+ * split loads the whole object. Most objects have no such row, and skip the split's views.
  */
-async function tryTypedRead(ctx: ImportContext, layout: ObjectLayout, read: ReadQuery, importId: string): Promise<Map<string, LoadResult> | undefined> {
+async function tryDirectRead(ctx: ImportContext, layout: ObjectLayout, columns: readonly TargetColumn[], importId: string): Promise<Map<string, LoadResult> | undefined> {
   const client = ctx.store.client;
   const table = ctx.datasource.name;
+  const typed = typedCsvInsert(ctx, layout, columns);
+  const read = typed ?? checkedInsert(namedRead(ctx, layout, columns, importId), columns, layout.format);
+  const via = typed ? 'typed' : 'checked';
   const firstNewBlock = (await lastBlockNumber(client, table)) + 1;
   try {
     await withImportTag(client, table, importId, () =>
       runStatement(ctx.engine, `INSERT INTO ${quoteIdentifier(table)} ${read.sql}`, read.params, { ...read.settings, ...LOAD_SETTINGS }),
     );
   } catch (error) {
-    // Whatever stopped it (a bad value, or a failed read the split will meet and report again), the
-    // split starts over: blocks written before the stop are removed first.
-    ctx.log.debug({ stage: 'typed_read', object: uriOf(layout), outcome: 'stopped', reason: redact(firstLine(error), sourceSecrets(layout.source)) }, 'stage');
+    // Whatever stopped it (a row for the split, or a failed read the split will meet and report
+    // again), the split starts over: blocks written before the stop are removed first.
+    ctx.log.debug({ stage: 'direct_read', via, object: uriOf(layout), outcome: 'stopped', reason: redact(firstLine(error), sourceSecrets(layout.source)) }, 'stage');
     if ((await countTaggedRows(client, table, importId, firstNewBlock)) > 0) await deleteTaggedRows(ctx.store, table, importId);
     return undefined;
   }
   const rows = await countTaggedRows(client, table, importId, firstNewBlock);
-  ctx.log.debug({ stage: 'typed_read', object: uriOf(layout), outcome: 'loaded', rows }, 'stage');
+  ctx.log.debug({ stage: 'direct_read', via, object: uriOf(layout), outcome: 'loaded', rows }, 'stage');
   return perObject([layout], new Map([[uriOf(layout), rows]]), new Map());
+}
+
+/** The read of one object, with the import id and source URI it tags its rows with. */
+function namedRead(ctx: ImportContext, layout: ObjectLayout, columns: readonly TargetColumn[], importId: string): ReadQuery {
+  const read = readQuery(ctx, layout, columns);
+  return { ...read, params: { ...read.params, bp_import_id: importId, bp_source: uriOf(layout) } };
 }
 
 function firstLine(error: unknown): string {
@@ -212,11 +221,7 @@ async function split(
   const first = layouts[0]!;
   const errorsFile = join(ctx.store.scratchDir, `${importId}.rejected.csv`);
   rmSync(errorsFile, { force: true });
-  const reads = layouts.map((layout, i) => {
-    const read = readQuery(ctx, layout, columns);
-    const named = { ...read, params: { ...read.params, bp_import_id: importId, bp_source: uriOf(layout) } };
-    return layouts.length === 1 ? named : withParamSuffix(named, `_${i}`);
-  });
+  const reads = layouts.map((layout, i) => (layouts.length === 1 ? namedRead(ctx, layout, columns, importId) : withParamSuffix(namedRead(ctx, layout, columns, importId), `_${i}`)));
   try {
     await withEngineErrors(ctx, first.object, first.source, async () => {
       await clearRowCounts(engine, table);

@@ -19,7 +19,7 @@ export const INTAKE = {
  * Raw values travel in positional columns: were they named like the data columns, the views'
  * output aliases would shadow them in WHERE.
  */
-function rawColumn(index: number): string {
+export function rawColumn(index: number): string {
   return `_bp_v${index}`;
 }
 /** The typed value of column `index`, computed once in the cast step. */

@@ -8,6 +8,7 @@ import { defaultJsonPath, parseJsonPath } from './json-path.js';
 import { mapColumns, mapObjectColumns } from './map-columns.js';
 import type { QuerySettings } from '../store/queries.js';
 import { quoteIdentifier, quoteString } from '../store/sql.js';
+import { INTAKE, rawColumn } from './pipeline.js';
 
 /**
  * A Parquet object whose column types convert losslessly to the table's cannot hold a value that does
@@ -39,14 +40,14 @@ export interface ReadQuery {
 }
 
 export function readQuery(ctx: ImportContext, layout: ObjectLayout, columns: readonly TargetColumn[]): ReadQuery {
-  const tail = `{bp_import_id:String}, {bp_source:String}`;
+  const tail = `{bp_import_id:String} AS ${INTAKE.importId}, {bp_source:String} AS ${INTAKE.source}`;
   if (layout.format === 'ndjson') return ndjsonReadQuery(ctx, layout, columns, tail);
   const mapping = mapColumns(columns.map((c) => c.name), layout.columns.map((c) => c.name));
   const sourceTypes = new Map(layout.columns.map((c) => [c.name, c.type]));
   if (layout.format === 'parquet') {
     const values = columns.map((c) => {
       const from = mapping.get(c.name);
-      if (from === undefined) return 'NULL';
+      if (from === undefined) return ABSENT;
       const type = sourceTypes.get(from) ?? 'String';
       if (isStringType(type)) return quoteIdentifier(from);
       if (isCompositeType(type)) return `toJSONString(${quoteIdentifier(from)})`;
@@ -56,7 +57,7 @@ export function readQuery(ctx: ImportContext, layout: ObjectLayout, columns: rea
     });
     const fn = s3TableFunction(layout.source, 'Parquet');
     return {
-      sql: `SELECT ${[...values, '_row_number + 1', 'NULL', "''", tail].join(', ')} FROM ${fn.sql}`,
+      sql: `SELECT ${[...rawValues(values), rowTail('_row_number + 1', ABSENT, "''"), tail].join(', ')} FROM ${fn.sql}`,
       params: fn.params,
       settings: {},
     };
@@ -70,14 +71,30 @@ export function readQuery(ctx: ImportContext, layout: ObjectLayout, columns: rea
   const position = new Map(layout.columns.map((c, i) => [c.name, i]));
   const values = columns.map((c) => {
     const from = byPosition.get(c.name);
-    return from === undefined ? 'NULL' : fieldColumn(position.get(from)!);
+    return from === undefined ? ABSENT : fieldColumn(position.get(from)!);
   });
   const rowNumber = csv.hasHeader ? '_row_number' : '_row_number + 1';
   return {
-    sql: `SELECT ${[...values, rowNumber, 'NULL', "''", tail].join(', ')} FROM ${fn.sql}${csv.hasHeader ? ' WHERE _row_number > 0' : ''}`,
+    sql: `SELECT ${[...rawValues(values), rowTail(rowNumber, ABSENT, "''"), tail].join(', ')} FROM ${fn.sql}${csv.hasHeader ? ' WHERE _row_number > 0' : ''}`,
     params: fn.params,
     settings: read.settings,
   };
+}
+
+/** A value the object does not have, typed as the values it does have. */
+const ABSENT = "CAST(NULL, 'Nullable(String)')";
+
+/**
+ * The raw values, named as in the intake: a read is also the inner query of a checked insert, which
+ * refers to them by name.
+ */
+function rawValues(values: readonly string[]): string[] {
+  return values.map((v, i) => `${v} AS ${rawColumn(i)}`);
+}
+
+/** The row's number, its raw text when it could not be split into values, and why. */
+function rowTail(row: string, raw: string, problem: string): string {
+  return `${row} AS ${INTAKE.row}, ${raw} AS ${INTAKE.raw}, ${problem} AS ${INTAKE.rawProblem}`;
 }
 
 function ndjsonReadQuery(
@@ -104,7 +121,7 @@ function ndjsonReadQuery(
     return `multiIf(JSONExtractRaw(${at}) IN ('', 'null'), NULL, startsWith(JSONExtractRaw(${at}), '"'), JSONExtractString(${at}), JSONExtractRaw(${at}))`;
   });
   const top = topKeys.length > 0 ? ', JSONExtract(line, {jp_tuple:String}) AS top' : '';
-  const outer = `SELECT ${[...values, 'n + 1', "if(valid, NULL, line)", "if(valid, '', 'the line is not a JSON object')", tail].join(', ')} `;
+  const outer = `SELECT ${[...rawValues(values), rowTail('n + 1', 'if(valid, NULL, line)', "if(valid, '', 'the line is not a JSON object')"), tail].join(', ')} `;
   // JSONType parses the whole line: anything but a well-formed object is 'Null', 'Array', and so on.
   // A line that starts an object and yielded a key was parsed whole already (the parser checks the
   // whole line), so only lines that yielded nothing are parsed again to tell `{}` from broken text.

@@ -6,10 +6,9 @@ import { fieldColumn, positionalRead } from './csv-dialect.js';
 import { s3TableFunction } from './engine-source.js';
 import { mapObjectColumns } from './map-columns.js';
 import type { ReadQuery } from './read-query.js';
+import { NEEDS_THE_SPLIT } from './checked-read.js';
 import { quoteIdentifier, quoteString } from '../store/sql.js';
 
-/** The message of the check that stops a typed read; the split then loads the object instead. */
-export const TYPED_READ_MISFIT = 'bucketpipe: a value needs the split';
 
 /** How the engine's typed reader takes one column: the type it parses into, and what then must hold. */
 interface TypedField {
@@ -104,7 +103,7 @@ export function typedCsvInsert(ctx: ImportContext, layout: ObjectLayout, columns
   return {
     sql:
       `(${columns.map((c) => quoteIdentifier(c.name)).join(', ')}) SELECT ${values.join(', ')} FROM ${fn.sql} ` +
-      `WHERE throwIf(NOT (${checks.join(' AND ')}), ${quoteString(TYPED_READ_MISFIT)}) = 0`,
+      `WHERE throwIf(NOT (${checks.join(' AND ')}), ${quoteString(NEEDS_THE_SPLIT)}) = 0`,
     params: fn.params,
     // Text in date and time fields is read as the split reads it, best effort.
     settings: { ...read.settings, date_time_input_format: 'best_effort' },

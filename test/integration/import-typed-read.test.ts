@@ -27,7 +27,7 @@ const FITTING_CSV = [
   '',
 ].join('\n');
 
-interface StageRecord { stage?: string; object?: string; outcome?: string }
+interface StageRecord { stage?: string; object?: string; outcome?: string; via?: string }
 
 /** An import context whose debug records are kept, to see which way each object was loaded. */
 async function recordingContext(app: App, name: string): Promise<{ ctx: Awaited<ReturnType<App['importContext']>>; records: StageRecord[] }> {
@@ -41,7 +41,7 @@ async function recordingContext(app: App, name: string): Promise<{ ctx: Awaited<
   return { ctx: { ...(await app.importContext(name)), log: pino({ level: 'debug' }, sink) }, records };
 }
 
-const typedOutcomes = (records: StageRecord[]) => records.filter((r) => r.stage === 'typed_read').map((r) => [r.object?.replace(/^s3:\/\/[^/]+\//, ''), r.outcome]);
+const directOutcomes = (records: StageRecord[]) => records.filter((r) => r.stage === 'direct_read').map((r) => [r.object?.replace(/^s3:\/\/[^/]+\//, ''), r.via, r.outcome]);
 
 /** Every stored value as text, row by row, in id order. */
 async function storedText(app: App, table: string): Promise<string[]> {
@@ -56,25 +56,32 @@ describe('typed read of CSV objects', () => {
   withBucketAndProject(s3, (b, p) => ((bucket = b), (project = p)));
 
   it('stores exactly what the split stores, for values in every spelling that fits', async () => {
-    await putObjects(s3, bucket, { 'fit/values.csv': FITTING_CSV });
-    project.writeDatasource('typed', importDatasource(`s3://${bucket}/fit/*.csv`, { schema: TYPED_SCHEMA }));
+    await putObjects(s3, bucket, { 'fit/values.csv': FITTING_CSV, 'fit/zz-more.csv': `${FITTING_CSV.split('\n')[0]}\n1000,1,1,1,2026-01-01,2026-01-01,2026-01-01,x,,,x\n` });
+    project.writeDatasource('typed', importDatasource(`s3://${bucket}/fit/values.*`, { schema: TYPED_SCHEMA }));
+    // A Decimal column keeps the typed reader out: the split's own casts, without its views.
+    project.writeDatasource('checked', importDatasource(`s3://${bucket}/fit/values.*`, { schema: SPLIT_SCHEMA }));
+    // Two small objects load together, through the split itself.
     project.writeDatasource('split', importDatasource(`s3://${bucket}/fit/*.csv`, { schema: SPLIT_SCHEMA }));
     const app = await openTestApp(project.dir);
     await pushProject(app, { dryRun: false });
 
-    const typed = await recordingContext(app, 'typed');
-    const typedReport = await syncDatasource(typed.ctx, { trigger: 'on-demand' });
-    expect(typedReport.objects.map((o) => [o.status, o.rows, o.quarantined])).toEqual([['imported', 4, 0]]);
-    expect(typedOutcomes(typed.records)).toEqual([['fit/values.csv', 'loaded']]);
-
-    const split = await recordingContext(app, 'split');
-    const splitReport = await syncDatasource(split.ctx, { trigger: 'on-demand' });
-    expect(splitReport.objects.map((o) => [o.status, o.rows, o.quarantined])).toEqual([['imported', 4, 0]]);
-    expect(typedOutcomes(split.records)).toEqual([]);
+    const outcomes: Record<string, unknown[]> = {};
+    for (const name of ['typed', 'checked', 'split']) {
+      const { ctx, records } = await recordingContext(app, name);
+      const report = await syncDatasource(ctx, { trigger: 'on-demand' });
+      expect(report.objects.map((o) => [o.status, o.rows, o.quarantined])[0]).toEqual(['imported', 4, 0]);
+      outcomes[name] = directOutcomes(records);
+    }
+    expect(outcomes).toEqual({
+      typed: [['fit/values.csv', 'typed', 'loaded']],
+      checked: [['fit/values.csv', 'checked', 'loaded']],
+      split: [],
+    });
 
     const stored = await storedText(app, 'typed');
-    expect(stored).toEqual(await storedText(app, 'split'));
-    // A few values checked outright, so that both paths agreeing on a wrong value would show.
+    expect(stored).toEqual(await storedText(app, 'checked'));
+    expect(stored).toEqual((await storedText(app, 'split')).filter((line) => !line.startsWith('1000|')));
+    // A few values checked outright, so that the paths agreeing on a wrong value would show.
     expect(stored[0]).toBe('1|0|-32768|inf|2026-01-01 10:00:00.000|2026-01-01 00:00:00|2026-01-31|a, "quoted" value|NULL|NULL|x');
     expect(stored[3]).toBe('18446744073709551615|9|12|-1.25|2026-01-01 00:00:00.000|2026-01-01 00:00:00|2149-06-06|plain|text|NULL|z');
   });
@@ -106,11 +113,11 @@ describe('typed read of CSV objects', () => {
       ['mixed/c-multiline.csv', 1, 0],
       ['mixed/d-ranges.csv', 1, 1],
     ]);
-    expect(typedOutcomes(records)).toEqual([
-      ['mixed/a-late-misfit.csv', 'stopped'],
-      ['mixed/b-null-text.csv', 'stopped'],
-      ['mixed/c-multiline.csv', 'stopped'],
-      ['mixed/d-ranges.csv', 'stopped'],
+    expect(directOutcomes(records)).toEqual([
+      ['mixed/a-late-misfit.csv', 'typed', 'stopped'],
+      ['mixed/b-null-text.csv', 'typed', 'stopped'],
+      ['mixed/c-multiline.csv', 'typed', 'stopped'],
+      ['mixed/d-ranges.csv', 'typed', 'stopped'],
     ]);
 
     // Each row once: nothing the typed read wrote before it stopped is left beside the split's rows.

@@ -1,0 +1,29 @@
+import { castExpressions, type TargetColumn } from './cast-expressions.js';
+import { INTAKE, rawColumn } from './pipeline.js';
+import type { ReadQuery } from './read-query.js';
+import { quoteIdentifier, quoteString } from '../store/sql.js';
+
+/** The message of the check that stops a direct read; the split then loads the object instead. */
+export const NEEDS_THE_SPLIT = 'bucketpipe: a row needs the split';
+
+/**
+ * A read straight into the data table with the split's own casts and checks, but none of its views:
+ * a row that would be quarantined stops the statement instead. The caller then removes what it wrote
+ * and loads the object through the split. The values stored are the split's by construction, since
+ * the expressions are the same.
+ *
+ * In CSV, a line break inside a value also stops it: only the split can tell a multi-line value from
+ * a quote left open that took in the rest of the object.
+ */
+export function checkedInsert(read: ReadQuery, columns: readonly TargetColumn[], format: string): ReadQuery {
+  const casts = columns.map((c, i) => castExpressions(c, rawColumn(i)));
+  const checks = [`${INTAKE.raw} IS NULL`, ...casts.map((c) => c.fits)];
+  if (format === 'csv') checks.push(...columns.map((_, i) => `position(assumeNotNull(${rawColumn(i)}), '\\n') = 0`));
+  return {
+    sql:
+      `(${columns.map((c) => quoteIdentifier(c.name)).join(', ')}) SELECT ${casts.map((c) => c.value).join(', ')} FROM (${read.sql}) ` +
+      `WHERE throwIf(NOT (${checks.join(' AND ')}), ${quoteString(NEEDS_THE_SPLIT)}) = 0`,
+    params: read.params,
+    settings: read.settings,
+  };
+}
