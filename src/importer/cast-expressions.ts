@@ -56,18 +56,30 @@ export function castExpressions(column: TargetColumn, raw: string): CastExpressi
   // true/false read as 1/0 in integer columns (booleans where the store has no Bool type).
   const numeric = /^U?Int\d+$/.test(base) ? `transform(lowerUTF8(${present}), ['true', 'false'], ['1', '0'], ${present})` : present;
   const names = enumNames(type);
-  const parsed = isDateTimeType(type)
-    ? // At least millisecond precision: whole-second parsing clamps to 1970–2106, hiding values out of range.
-      `parseDateTime64BestEffortOrNull(${present}, ${Math.max(dateTimePrecision(type), 3)}, ${quoteString(dateTimeZone(type))})`
-    : names
-      ? // accurateCastOrNull throws on an unknown element, which would fail the whole object.
-        `if(${present} IN (${names.map(quoteString).join(', ') || "''"}), ${present}, NULL)`
-      : `accurateCastOrNull(${numeric}, ${quoteString(base)})`;
-  const fallback = `${names ? 'toString' : ''}(defaultValueOfTypeName(${quoteString(base)}))`;
-  const value = isNullableType(type)
-    ? `CAST(${parsed}, ${quoteString(type)})`
-    : `CAST(ifNull(${parsed}, ${fallback}), ${quoteString(type)})`;
-  return { value, fits: `(${present} IS NULL OR (${parsed} IS NOT NULL${withinRange(type, parsed)}))`, problem };
+  const parse = (text: string) =>
+    isDateTimeType(type)
+      ? // At least millisecond precision: whole-second parsing clamps to 1970–2106, hiding values out of range.
+        `parseDateTime64BestEffortOrNull(${text}, ${Math.max(dateTimePrecision(type), 3)}, ${quoteString(dateTimeZone(type))})`
+      : `accurateCastOrNull(${text}, ${quoteString(base)})`;
+  if (names) {
+    // accurateCastOrNull throws on an unknown element, which would fail the whole object.
+    const parsed = `if(${present} IN (${names.map(quoteString).join(', ') || "''"}), ${present}, NULL)`;
+    const value = isNullableType(type) ? `CAST(${parsed}, ${quoteString(type)})` : `CAST(ifNull(${parsed}, toString(defaultValueOfTypeName(${quoteString(base)}))), ${quoteString(type)})`;
+    return { value, fits: `(${present} IS NULL OR ${parsed} IS NOT NULL)`, problem };
+  }
+  // Most values parse as they are written; only those that do not are trimmed, tested for null and
+  // boolean spellings and parsed again, evaluated for those rows alone. A value that parses as written
+  // parses to the same value trimmed (the parsers skip the spaces trimmed), and no null or boolean
+  // spelling parses as a number or a time.
+  const direct = parse(raw);
+  const parsed = `if(${direct} IS NOT NULL, ${direct}, ${parse(numeric)})`;
+  const fallback = `defaultValueOfTypeName(${quoteString(base)})`;
+  const value = isNullableType(type) ? `CAST(${parsed}, ${quoteString(type)})` : `CAST(ifNull(${parsed}, ${fallback}), ${quoteString(type)})`;
+  return {
+    value,
+    fits: `((${direct} IS NOT NULL${withinRange(type, direct)}) OR ${present} IS NULL OR (${parsed} IS NOT NULL${withinRange(type, parsed)}))`,
+    problem,
+  };
 }
 
 /** The engine parses Decimals past their precision and clamps times: values outside the type are checked here. */

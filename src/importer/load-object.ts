@@ -18,6 +18,7 @@ import { typedCsvInsert } from './typed-read.js';
 import { checkedInsert } from './checked-read.js';
 import { redact, sourceSecrets } from './engine-source.js';
 import { IMPORT_TAG_COLUMN, quarantineTableName } from './table-names.js';
+import { countWrittenRows, lastBlockNumber } from './written-rows.js';
 
 export interface LoadResult {
   rows: number;
@@ -105,7 +106,7 @@ async function insertDirectly(ctx: ImportContext, layout: ObjectLayout, read: Re
       runStatement(ctx.engine, `INSERT INTO ${quoteIdentifier(table)} ${read.sql}`, read.params, { ...read.settings, ...LOAD_SETTINGS }),
     ),
   );
-  const rows = await countTaggedRows(client, table, importId, firstNewBlock);
+  const rows = await countWrittenRows(client, table, importId, firstNewBlock);
   return perObject([layout], new Map([[uriOf(layout), rows]]), new Map());
 }
 
@@ -130,10 +131,10 @@ async function tryDirectRead(ctx: ImportContext, layout: ObjectLayout, columns: 
     // Whatever stopped it (a row for the split, or a failed read the split will meet and report
     // again), the split starts over: blocks written before the stop are removed first.
     ctx.log.debug({ stage: 'direct_read', via, object: uriOf(layout), outcome: 'stopped', reason: redact(firstLine(error), sourceSecrets(layout.source)) }, 'stage');
-    if ((await countTaggedRows(client, table, importId, firstNewBlock)) > 0) await deleteTaggedRows(ctx.store, table, importId);
+    if ((await countWrittenRows(client, table, importId, firstNewBlock)) > 0) await deleteTaggedRows(ctx.store, table, importId);
     return undefined;
   }
-  const rows = await countTaggedRows(client, table, importId, firstNewBlock);
+  const rows = await countWrittenRows(client, table, importId, firstNewBlock);
   ctx.log.debug({ stage: 'direct_read', via, object: uriOf(layout), outcome: 'loaded', rows }, 'stage');
   return perObject([layout], new Map([[uriOf(layout), rows]]), new Map());
 }
@@ -247,28 +248,6 @@ export async function setImportTag(client: ClickHouseClient, table: string, impo
     `ALTER TABLE ${quoteIdentifier(table)} MODIFY COLUMN ${quoteIdentifier(IMPORT_TAG_COLUMN)} String MATERIALIZED {tag:String}`,
     { tag: importId },
   );
-}
-
-async function lastBlockNumber(client: ClickHouseClient, table: string): Promise<number> {
-  const rows = await selectRows<{ n: string | null }>(
-    client,
-    `SELECT max(max_block_number) AS n FROM system.parts WHERE database = currentDatabase() AND table = {table:String}`,
-    { table },
-  );
-  return Number(rows[0]?.n ?? 0);
-}
-
-/** Counts the tagged rows in the parts written since `firstBlock`, without scanning older parts. */
-async function countTaggedRows(client: ClickHouseClient, table: string, importId: string, firstBlock: number): Promise<number> {
-  const rows = await selectRows<{ n: string }>(
-    client,
-    // The part name (partition_min_max_level) is read with each row: a list of parts taken first
-    // could miss the rows of parts merged between the two reads.
-    `SELECT count() AS n FROM ${quoteIdentifier(table)}
-     WHERE ${quoteIdentifier(IMPORT_TAG_COLUMN)} = {id:String} AND toUInt64(splitByChar('_', _part)[3]) >= {first:UInt64}`,
-    { id: importId, first: firstBlock },
-  );
-  return Number(rows[0]?.n ?? 0);
 }
 
 /** Rows an import put in a quarantine table, by source URI. */
