@@ -101,11 +101,7 @@ async function insertDirectly(ctx: ImportContext, layout: ObjectLayout, read: Re
   const client = ctx.store.client;
   const table = ctx.datasource.name;
   const firstNewBlock = (await lastBlockNumber(client, table)) + 1;
-  await withImportTag(client, table, importId, () =>
-    withEngineErrors(ctx, layout.object, layout.source, () =>
-      runStatement(ctx.engine, `INSERT INTO ${quoteIdentifier(table)} ${read.sql}`, read.params, { ...read.settings, ...LOAD_SETTINGS }),
-    ),
-  );
+  await withEngineErrors(ctx, layout.object, layout.source, () => insertTagged(ctx, read, importId));
   const rows = await countWrittenRows(client, table, importId, firstNewBlock);
   return perObject([layout], new Map([[uriOf(layout), rows]]), new Map());
 }
@@ -124,9 +120,7 @@ async function tryDirectRead(ctx: ImportContext, layout: ObjectLayout, columns: 
   const via = typed ? 'typed' : 'checked';
   const firstNewBlock = (await lastBlockNumber(client, table)) + 1;
   try {
-    await withImportTag(client, table, importId, () =>
-      runStatement(ctx.engine, `INSERT INTO ${quoteIdentifier(table)} ${read.sql}`, read.params, { ...read.settings, ...LOAD_SETTINGS }),
-    );
+    await insertTagged(ctx, read, importId);
   } catch (error) {
     // Whatever stopped it (a row for the split, or a failed read the split will meet and report
     // again), the split starts over: blocks written before the stop are removed first.
@@ -137,6 +131,11 @@ async function tryDirectRead(ctx: ImportContext, layout: ObjectLayout, columns: 
   const rows = await countWrittenRows(client, table, importId, firstNewBlock);
   ctx.log.debug({ stage: 'direct_read', via, object: uriOf(layout), outcome: 'loaded', rows }, 'stage');
   return perObject([layout], new Map([[uriOf(layout), rows]]), new Map());
+}
+
+/** A direct read's INSERT into the data table, its rows tagged with the import id as they are written. */
+async function insertTagged(ctx: ImportContext, read: ReadQuery, importId: string): Promise<void> {
+  await runStatement(ctx.engine, `INSERT INTO ${quoteIdentifier(ctx.datasource.name)} ${read.sql}`, { ...read.params, bp_import_id: importId }, { ...read.settings, ...LOAD_SETTINGS });
 }
 
 /** The read of one object, with the import id and source URI it tags its rows with. */

@@ -9,6 +9,7 @@ import { mapColumns, mapObjectColumns } from './map-columns.js';
 import type { QuerySettings } from '../store/queries.js';
 import { quoteIdentifier, quoteString } from '../store/sql.js';
 import { INTAKE, rawColumn } from './pipeline.js';
+import { taggedInsertHead, TAGGED_INSERT_SETTINGS } from './tagged-insert.js';
 
 /**
  * A Parquet object whose column types convert losslessly to the table's cannot hold a value that does
@@ -27,9 +28,9 @@ export function directInsert(layout: ObjectLayout, columns: readonly TargetColum
   });
   const fn = s3TableFunction(layout.source, 'Parquet');
   return {
-    sql: `(${pairs.map((p) => quoteIdentifier(p.target.name)).join(', ')}) SELECT ${values.join(', ')} FROM ${fn.sql}`,
+    sql: `${taggedInsertHead(pairs.map((p) => p.target.name), values)} FROM ${fn.sql}`,
     params: fn.params,
-    settings: {},
+    settings: TAGGED_INSERT_SETTINGS,
   };
 }
 

@@ -7,7 +7,8 @@ import { s3TableFunction } from './engine-source.js';
 import { mapObjectColumns } from './map-columns.js';
 import type { ReadQuery } from './read-query.js';
 import { NEEDS_THE_SPLIT } from './checked-read.js';
-import { quoteIdentifier, quoteString } from '../store/sql.js';
+import { quoteString } from '../store/sql.js';
+import { taggedInsertHead, TAGGED_INSERT_SETTINGS } from './tagged-insert.js';
 
 
 /** How the engine's typed reader takes one column: the type it parses into, and what then must hold. */
@@ -102,10 +103,10 @@ export function typedCsvInsert(ctx: ImportContext, layout: ObjectLayout, columns
   const fn = s3TableFunction(layout.source, read.format, structure);
   return {
     sql:
-      `(${columns.map((c) => quoteIdentifier(c.name)).join(', ')}) SELECT ${values.join(', ')} FROM ${fn.sql} ` +
+      `${taggedInsertHead(columns.map((c) => c.name), values)} FROM ${fn.sql} ` +
       `WHERE throwIf(NOT (${checks.join(' AND ')}), ${quoteString(NEEDS_THE_SPLIT)}) = 0`,
     params: fn.params,
     // Text in date and time fields is read as the split reads it, best effort.
-    settings: { ...read.settings, date_time_input_format: 'best_effort' },
+    settings: { ...read.settings, ...TAGGED_INSERT_SETTINGS, date_time_input_format: 'best_effort' },
   };
 }
