@@ -4,18 +4,19 @@ import type { ObjectRef } from '../bucket/list-objects.js';
 import type { DatasourceSpec } from '../project/types.js';
 import { INTERNAL_TABLES, nextVersion, toDateTime64 } from '../store/internal-tables.js';
 import { insertRows, runStatement, selectRows } from '../store/queries.js';
-import { dataTableSql, quarantineTableSql, readTableColumns, type ColumnDefinition } from '../store/table-ddl.js';
+import { dataTableSql, EMBEDDED_DATA_TABLE_SETTINGS, quarantineTableSql, readTableColumns, type ColumnDefinition } from '../store/table-ddl.js';
 import { quarantineTableName } from './table-names.js';
 
 /** Creates the data and quarantine tables of a datasource with these columns (no-op where they exist). */
 export async function createDatasourceTables(
-  store: { client: ClickHouseClient; cluster?: string },
+  store: { client: ClickHouseClient; cluster?: string; kind: 'embedded' | 'server' },
   spec: DatasourceSpec,
   columns: readonly ColumnDefinition[],
   reference?: ObjectRef,
 ): Promise<void> {
   const client = store.client;
-  await runStatement(client, dataTableSql(spec.name, columns, spec.engine, store.cluster));
+  const defaults = store.kind === 'embedded' ? EMBEDDED_DATA_TABLE_SETTINGS : {};
+  await runStatement(client, dataTableSql(spec.name, columns, spec.engine, store.cluster, defaults));
   await runStatement(client, quarantineTableSql(spec.name, columns, undefined, store.cluster));
   await insertRows(client, INTERNAL_TABLES.datasources, [
     {

@@ -84,6 +84,9 @@ describe('Parquet import', () => {
       { name: 'day', type: 'Date32' },
       { name: 'maybe', type: 'Nullable(Float64)' },
     ]);
+    // The embedded store merges the data table column by column (the worker's memory), whatever its width.
+    const [created] = await query<{ ddl: string }>(app, `SELECT create_table_query AS ddl FROM system.tables WHERE database = currentDatabase() AND name = 'pq_inferred'`);
+    expect(created!.ddl).toMatch(/SETTINGS .*vertical_merge_algorithm_min_columns_to_activate = 1/);
 
     const report = await syncDatasource(await app.importContext('pq_inferred'), { trigger: 'on-demand' });
     expect(report.objects.map((o) => o.error?.message)).toEqual([undefined, undefined]);

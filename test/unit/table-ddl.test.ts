@@ -16,6 +16,18 @@ describe('table DDL', () => {
     );
   });
 
+  it('adds default settings after ENGINE_SETTINGS, except those ENGINE_SETTINGS name', () => {
+    const columns = [{ name: 'at', type: 'DateTime' }];
+    const defaults = { vertical_merge_algorithm_min_columns_to_activate: '1', index_granularity: '1024' };
+    expect(dataTableSql('events', columns, engine, undefined, defaults).split('\n').at(-1)).toBe(
+      'SETTINGS vertical_merge_algorithm_min_columns_to_activate = 1, index_granularity = 1024',
+    );
+    expect(dataTableSql('events', columns, { ...engine, settings: 'INDEX_GRANULARITY=8192' }, undefined, defaults).split('\n').at(-1)).toBe(
+      'SETTINGS INDEX_GRANULARITY=8192, vertical_merge_algorithm_min_columns_to_activate = 1',
+    );
+    expect(dataTableSql('events', columns, engine)).not.toMatch(/SETTINGS/);
+  });
+
   it('runs DDL ON CLUSTER when a cluster is set', () => {
     expect(onCluster(undefined)).toBe('');
     expect(onCluster('main')).toBe(' ON CLUSTER `main`');
