@@ -74,17 +74,6 @@ export async function readLedger(client: ClickHouseClient, datasource: string): 
 }
 
 /** Objects left in `loading` by a run that did not finish. */
-export async function unfinishedImports(
-  client: ClickHouseClient,
-  datasource: string,
-): Promise<Array<{ key: string; etag: string; importId: string }>> {
-  const rows = await selectRows<{ key: string; etag: string; import_id: string }>(
-    client,
-    `SELECT key, etag, import_id FROM (
-       SELECT key, etag, argMax(status, version) AS status, argMax(import_id, version) AS import_id
-       FROM ${INTERNAL_TABLES.objects} WHERE datasource = {datasource:String} GROUP BY key, etag
-     ) WHERE status = 'loading'`,
-    { datasource },
-  );
-  return rows.map((r) => ({ key: r.key, etag: r.etag, importId: r.import_id }));
+export function unfinishedImports(ledger: LedgerState): Array<{ key: string; etag: string; importId: string }> {
+  return [...ledger].flatMap(([key, versions]) => [...versions].filter(([, v]) => v.status === 'loading').map(([etag, v]) => ({ key, etag, importId: v.importId })));
 }

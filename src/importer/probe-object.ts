@@ -55,13 +55,18 @@ export async function probeObject(ctx: ImportContext, object: ObjectRef, options
       { context: { datasource: ctx.datasource.name, bucket: object.bucket, key: object.key } },
     );
   }
+  if (format === 'parquet') {
+    // The engine reads a Parquet object's columns from its footer; its head tells nothing more.
+    const source = objectSource(ctx, object, 'none');
+    if (object.size === 0) return { object, format, source, columns: [], empty: true };
+    return withEngineErrors(ctx, object, source, async () => ({ object, format, source, columns: await describe(ctx, source, 'Parquet', {}), empty: false }));
+  }
   const head = object.size === 0 ? { bytes: new Uint8Array() } : await readObjectHead(ctx.access, object.bucket, object.key, HEAD_BYTES);
-  const source = objectSource(ctx, object, format === 'parquet' ? 'none' : compressionOf(object.key, head.bytes, head.contentEncoding));
+  const source = objectSource(ctx, object, compressionOf(object.key, head.bytes, head.contentEncoding));
   if (head.bytes.length === 0) return { object, format, source, columns: [], empty: true };
-  const text = format === 'parquet' ? undefined : headText(head.bytes, source.compression, head.bytes.length < HEAD_BYTES);
+  const text = headText(head.bytes, source.compression, head.bytes.length < HEAD_BYTES);
   return withEngineErrors(ctx, object, source, async () => {
     if (format === 'csv') return probeCsv(ctx, object, source, text, options.knownColumns);
-    if (format === 'parquet') return { object, format, source, columns: await describe(ctx, source, 'Parquet', {}), empty: false };
     const start = text ? text.text : await firstLineOf(ctx, source);
     const jsonArray = start.replace(/^\uFEFF/, '').trimStart().startsWith('[');
     const columns = options.describeJson ?? true ? await describeNdjson(ctx, source) : [];

@@ -17,6 +17,7 @@ import { quarantineTableSql, stagingTableSql } from '../store/table-ddl.js';
 import { mapObjectColumns, unmappedColumns } from './map-columns.js';
 import { createSplitPipeline, dropSplitPipeline } from './pipeline.js';
 import { probeObject, type ObjectLayout } from './probe-object.js';
+import { IMPORT_TAG_COLUMN } from './table-names.js';
 import type { TargetColumn } from './cast-expressions.js';
 
 export interface SyncOptions {
@@ -126,12 +127,16 @@ async function runSync(ctx: ImportContext, options: SyncOptions): Promise<Import
     splitFor = columns;
   };
   try {
-    report.recovered = await recoverUnfinished(ctx, jobId, event);
-    // Recoveries are written at once: the ops log tells of them even if this run dies too.
-    if (report.recovered > 0) await recordEvents(client, events.splice(0));
+    let ledger = await readLedger(client, spec.name);
+    report.recovered = await recoverUnfinished(ctx, jobId, event, unfinishedImports(ledger));
+    if (report.recovered > 0) {
+      // Recoveries are written at once: the ops log tells of them even if this run dies too.
+      await recordEvents(client, events.splice(0));
+      ledger = await readLedger(client, spec.name);
+    }
     const uri = parseBucketUri(spec.import.bucketUri);
     const limit = options.limit ?? (options.trigger === 'auto' ? spec.import.maxFilesPerRun : undefined);
-    const discovery = await discoverObjects(ctx.access, uri, await readLedger(client, spec.name), { limit, retryFailed: options.retryFailed });
+    const discovery = await discoverObjects(ctx.access, uri, ledger, { limit, retryFailed: options.retryFailed });
     report.matched = discovery.matched;
     report.deferred = discovery.deferred;
     report.skippedFailed = discovery.failed.length;
@@ -203,8 +208,10 @@ async function targetColumns(ctx: ImportContext, firstObject: ObjectRef | undefi
   const client = ctx.store.client;
   const existing = await readTableColumns(client, ctx.datasource.name);
   if (existing) {
-    // The tag default is only ever set in place (embedded store); a server's stays empty.
-    if (!ctx.staging) await setImportTag(client, ctx.datasource.name, '');
+    // The tag default is only ever set in place (embedded store); a server's stays empty. A run that
+    // died while loading through the split left it set.
+    const tag = existing.find((c) => c.name === IMPORT_TAG_COLUMN);
+    if (!ctx.staging && tag?.defaultExpression !== "''") await setImportTag(client, ctx.datasource.name, '');
     return loadableColumns(existing);
   }
   if (ctx.datasource.schema) {
@@ -394,9 +401,9 @@ async function recoverUnfinished(
   ctx: ImportContext,
   jobId: string,
   event: (object: string, level: OpsEvent['level'], name: string, message: string) => void,
+  unfinished: ReadonlyArray<{ key: string; etag: string; importId: string }>,
 ): Promise<number> {
   const client = ctx.store.client;
-  const unfinished = await unfinishedImports(client, ctx.datasource.name);
   if (unfinished.length === 0) return 0;
   const bucket = parseBucketUri(ctx.datasource.import.bucketUri).bucket;
   if (!ctx.staging && (await readTableColumns(client, ctx.datasource.name))) await setImportTag(client, ctx.datasource.name, '');

@@ -16,17 +16,19 @@ export interface ExistingColumn {
   type: string;
   /** `''`, `DEFAULT`, `MATERIALIZED`, `ALIAS`, `EPHEMERAL`. */
   defaultKind: string;
+  /** The default's expression as the engine shows it (`''` for an empty text), or empty. */
+  defaultExpression?: string;
 }
 
 /** The columns of a table in definition order (system.columns' own order), or undefined when there is no such table. */
 export async function readTableColumns(client: ClickHouseClient, table: string): Promise<ExistingColumn[] | undefined> {
-  const rows = await selectRows<{ name: string; type: string; default_kind: string }>(
+  const rows = await selectRows<{ name: string; type: string; default_kind: string; default_expression: string }>(
     client,
-    `SELECT name, type, default_kind FROM system.columns
+    `SELECT name, type, default_kind, default_expression FROM system.columns
      WHERE database = currentDatabase() AND table = {table:String}`,
     { table },
   );
-  if (rows.length > 0) return rows.map((r) => ({ name: r.name, type: r.type, defaultKind: r.default_kind }));
+  if (rows.length > 0) return rows.map((r) => ({ name: r.name, type: r.type, defaultKind: r.default_kind, defaultExpression: r.default_expression }));
   const exists = await selectRows<{ n: string }>(
     client,
     `SELECT count() AS n FROM system.tables WHERE database = currentDatabase() AND name = {table:String}`,
