@@ -1,4 +1,4 @@
-import { CreateBucketCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { openLocalEngine } from '../src/store/local-engine.js';
 import { runStatement, selectRows } from '../src/store/queries.js';
 import { S3_KEY, S3_SECRET } from '../scripts/local-s3-server.js';
@@ -32,6 +32,9 @@ export async function generateData(options: GenerateOptions): Promise<void> {
     // Not there yet: generate below.
   }
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET })).catch(() => undefined);
+  // Every data set writes the same keys: the markers of the others no longer tell the truth.
+  const stale = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: '.generated-' }));
+  for (const object of stale.Contents ?? []) await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: object.Key! }));
   const engine = openLocalEngine();
   try {
     for (const scale of options.scales) {
