@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openApp, type App } from '../src/app.js';
+import { createLogger } from '../src/log.js';
 import { createStore, type Store } from '../src/store/create-store.js';
 import { S3_KEY, S3_SECRET } from '../scripts/local-s3-server.js';
 import { BUCKET, schemaBlock } from './dataset.js';
@@ -31,7 +32,8 @@ export function benchProject(endpoint: string, datasources: Record<string, strin
   return {
     dir,
     env,
-    open: () => openApp({ projectDir: dir, env, role: 'worker' }),
+    // BENCH_LOG=1: bucketpipe's debug log on stderr (which way each object loaded, and why).
+    open: () => openApp({ projectDir: dir, env, role: 'worker', log: process.env.BENCH_LOG ? createLogger(process.env, 'debug') : undefined }),
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

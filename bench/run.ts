@@ -122,7 +122,10 @@ function measure(task: Task, label: string): Promise<Measurement> {
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (process.env.BENCH_LOG) process.stderr.write(chunk);
+    });
     child.once('exit', (code) => {
       const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
       if (code !== 0 || !line) return reject(new Error(`${label} failed (exit ${code}):\n${stderr.slice(-4000)}`));
