@@ -2,7 +2,7 @@ import { castExpressions, type TargetColumn } from './cast-expressions.js';
 import { INTAKE, rawColumn } from './pipeline.js';
 import type { ReadQuery } from './read-query.js';
 import { quoteString } from '../store/sql.js';
-import { taggedInsertHead, TAGGED_INSERT_SETTINGS } from './tagged-insert.js';
+import { taggedInsertHead } from './tagged-insert.js';
 
 /** The message of the check that stops a direct read; the split then loads the object instead. */
 export const NEEDS_THE_SPLIT = 'bucketpipe: a row needs the split';
@@ -25,6 +25,6 @@ export function checkedInsert(read: ReadQuery, columns: readonly TargetColumn[],
       `${taggedInsertHead(columns.map((c) => c.name), casts.map((c) => c.value))} FROM (${read.sql}) ` +
       `WHERE throwIf(NOT (${checks.join(' AND ')}), ${quoteString(NEEDS_THE_SPLIT)}) = 0`,
     params: read.params,
-    settings: { ...read.settings, ...TAGGED_INSERT_SETTINGS },
+    settings: read.settings,
   };
 }

@@ -19,6 +19,7 @@ import { checkedInsert } from './checked-read.js';
 import { redact, sourceSecrets } from './engine-source.js';
 import { IMPORT_TAG_COLUMN, quarantineTableName } from './table-names.js';
 import { countWrittenRows, lastBlockNumber } from './written-rows.js';
+import { taggedInsertBinding } from './tagged-insert.js';
 
 export interface LoadResult {
   rows: number;
@@ -141,8 +142,9 @@ async function tryDirectRead(ctx: ImportContext, layout: ObjectLayout, columns: 
  * hold about what one did. (The split's views hold more per block; it keeps one thread.)
  */
 async function insertTagged(ctx: ImportContext, read: ReadQuery, importId: string): Promise<void> {
-  const settings = { ...read.settings, ...LOAD_SETTINGS, max_insert_threads: 2, min_insert_block_size_rows: 65_536 };
-  await runStatement(ctx.engine, `INSERT INTO ${quoteIdentifier(ctx.datasource.name)} ${read.sql}`, { ...read.params, bp_import_id: importId }, settings);
+  const tag = taggedInsertBinding(importId);
+  const settings = { ...read.settings, ...tag.settings, ...LOAD_SETTINGS, max_insert_threads: 2, min_insert_block_size_rows: 65_536 };
+  await runStatement(ctx.engine, `INSERT INTO ${quoteIdentifier(ctx.datasource.name)} ${read.sql}`, { ...read.params, ...tag.params }, settings);
 }
 
 /** The read of one object, with the import id and source URI it tags its rows with. */

@@ -9,7 +9,7 @@ import { mapColumns, mapObjectColumns } from './map-columns.js';
 import type { QuerySettings } from '../store/queries.js';
 import { quoteIdentifier, quoteString } from '../store/sql.js';
 import { INTAKE, rawColumn } from './pipeline.js';
-import { taggedInsertHead, TAGGED_INSERT_SETTINGS } from './tagged-insert.js';
+import { taggedInsertHead } from './tagged-insert.js';
 
 /**
  * A Parquet object whose column types convert losslessly to the table's cannot hold a value that does
@@ -30,7 +30,7 @@ export function directInsert(layout: ObjectLayout, columns: readonly TargetColum
   return {
     sql: `${taggedInsertHead(pairs.map((p) => p.target.name), values)} FROM ${fn.sql}`,
     params: fn.params,
-    settings: TAGGED_INSERT_SETTINGS,
+    settings: {},
   };
 }
 

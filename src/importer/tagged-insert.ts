@@ -11,5 +11,7 @@ export function taggedInsertHead(names: readonly string[], values: readonly stri
   return `(${[...names, IMPORT_TAG_COLUMN].map(quoteIdentifier).join(', ')}) SELECT ${[...values, '{bp_import_id:String}'].join(', ')}`;
 }
 
-/** The tag column is MATERIALIZED: an insert names it only with this setting. */
-export const TAGGED_INSERT_SETTINGS: QuerySettings = { insert_allow_materialized_columns: 1 };
+/** How such an INSERT runs: the tag's value bound, and the MATERIALIZED tag column open to it. */
+export function taggedInsertBinding(importId: string): { params: Record<string, string>; settings: QuerySettings } {
+  return { params: { bp_import_id: importId }, settings: { insert_allow_materialized_columns: 1 } };
+}

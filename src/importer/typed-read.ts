@@ -8,7 +8,7 @@ import { mapObjectColumns } from './map-columns.js';
 import type { ReadQuery } from './read-query.js';
 import { NEEDS_THE_SPLIT } from './checked-read.js';
 import { quoteString } from '../store/sql.js';
-import { taggedInsertHead, TAGGED_INSERT_SETTINGS } from './tagged-insert.js';
+import { taggedInsertHead } from './tagged-insert.js';
 
 
 /** How the engine's typed reader takes one column: the type it parses into, and what then must hold. */
@@ -107,6 +107,6 @@ export function typedCsvInsert(ctx: ImportContext, layout: ObjectLayout, columns
       `WHERE throwIf(NOT (${checks.join(' AND ')}), ${quoteString(NEEDS_THE_SPLIT)}) = 0`,
     params: fn.params,
     // Text in date and time fields is read as the split reads it, best effort.
-    settings: { ...read.settings, ...TAGGED_INSERT_SETTINGS, date_time_input_format: 'best_effort' },
+    settings: { ...read.settings, date_time_input_format: 'best_effort' },
   };
 }

@@ -37,7 +37,7 @@ export async function countWrittenRows(client: ClickHouseClient, table: string, 
 }
 
 /** Counts the tagged rows in the parts written since `firstBlock`, without scanning older parts. */
-export async function countTaggedRows(client: ClickHouseClient, table: string, importId: string, firstBlock: number): Promise<number> {
+async function countTaggedRows(client: ClickHouseClient, table: string, importId: string, firstBlock: number): Promise<number> {
   const rows = await selectRows<{ n: string }>(
     client,
     // The part name (partition_min_max_level) is read with each row: a list of parts taken first
