@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { quietNodeVersionNotice } from '../src/cli/quiet-warnings.js';
 import { S3_KEY, S3_SECRET, startS3Server } from '../scripts/local-s3-server.js';
+import { startLocalRedis } from '../scripts/local-redis.js';
 import { BUCKET, LARGE_FORMATS, largeKey, type LargeFormat } from './dataset.js';
 import { generateData } from './generate.js';
 import type { Task } from './measure.js';
@@ -34,6 +35,9 @@ if (process.env.BENCH_FRESH) rmSync(dataDir, { recursive: true, force: true });
 mkdirSync(dataDir, { recursive: true });
 const s3server = await startS3Server({ dir: dataDir });
 const endpoint = s3server.endpoint;
+// Every run takes its lease in Redis: a private one, inherited by the measuring processes.
+const redis = await startLocalRedis();
+process.env.REDIS_URL = redis.url;
 try {
   await generateData({ endpoint, rows, scales: only.has('memory') ? [1, BIG_SCALE] : [1], smallFiles, smallRows: SMALL_ROWS, discoveryObjects, log });
   const results: BenchResults = { rows, reps, large: [], date: new Date().toISOString() };
@@ -73,6 +77,7 @@ try {
   process.stdout.write(`${text}\n`);
   if (only.size === 5 && rows === 1_000_000) writeFileSync(join(here, 'results.md'), `${text}\n`);
 } finally {
+  await redis.stop();
   await s3server.stop();
 }
 

@@ -21,7 +21,20 @@ export interface LocalClickHouse {
  * temp folder), so it touches nothing of a packaged installation. The root tag `yandex` is the one
  * every server version reads.
  */
-export async function startLocalClickHouse(binary = process.env.CLICKHOUSE_SERVER_BIN || 'clickhouse-server'): Promise<LocalClickHouse> {
+export interface LocalClickHouseOptions {
+  binary?: string;
+  /** A replica: ZooKeeper on this loopback port, with these macros (`{shard}`, `{replica}`). */
+  replication?: { zookeeperPort: number; shard: string; replica: string };
+}
+
+export async function startLocalClickHouse(options: LocalClickHouseOptions = {}): Promise<LocalClickHouse> {
+  const binary = options.binary ?? (process.env.CLICKHOUSE_SERVER_BIN || 'clickhouse-server');
+  const replication = options.replication
+    ? `  <interserver_http_host>127.0.0.1</interserver_http_host>
+  <zookeeper><node><host>127.0.0.1</host><port>${options.replication.zookeeperPort}</port></node><session_timeout_ms>5000</session_timeout_ms></zookeeper>
+  <macros><shard>${options.replication.shard}</shard><replica>${options.replication.replica}</replica></macros>
+`
+    : '';
   const dir = mkdtempSync(join(tmpdir(), 'bucketpipe-clickhouse-'));
   for (const sub of ['data', 'tmp', 'user_files', 'format_schemas', 'log']) mkdirSync(join(dir, sub));
   const [http, tcp, interserver] = [await freePort(), await freePort(), await freePort()];
@@ -42,7 +55,7 @@ export async function startLocalClickHouse(binary = process.env.CLICKHOUSE_SERVE
   <default_database>default</default_database>
   <mark_cache_size>268435456</mark_cache_size>
   <max_concurrent_queries>100</max_concurrent_queries>
-</yandex>
+${replication}</yandex>
 `,
   );
   writeFileSync(

@@ -9,6 +9,10 @@ import type { ExportContext } from './exporter/export-context.js';
 import { createStore, storeSettingsFromEnv, type Store } from './store/create-store.js';
 import { silentLogger, type Logger } from './log.js';
 import { openLocalEngine, type LocalEngine } from './store/local-engine.js';
+import { projectId } from './project/project-id.js';
+import { projectRevision, restoreProject } from './project/revision.js';
+import { ensureInternalTables } from './store/internal-tables.js';
+import { currentRevisionId, readRevision } from './store/revision-records.js';
 
 /**
  * The composition root: a validated project, plus the store and bucket clients built from settings
@@ -24,13 +28,28 @@ export interface App {
   env: NodeJS.ProcessEnv;
   log: Logger;
   store(): Promise<Store>;
-  bucketAccess(connectionName: string): BucketAccess;
+  /** The bucket client of a connection of `project` (default: the files). */
+  bucketAccess(connectionName: string, project?: Project): BucketAccess;
   datasource(name: string): DatasourceSpec;
   importContext(datasourceName: string): Promise<ImportContext>;
   exportContext(datasourceName: string): Promise<ExportContext>;
   /** The same for a datasource that is not (yet) a file of the project, e.g. for `datasource generate`. */
-  importContextFor(spec: DatasourceSpec): Promise<ImportContext>;
+  importContextFor(spec: DatasourceSpec, project?: Project): Promise<ImportContext>;
+  /**
+   * The project runs use: the revision pushed last, whatever the files here say (they may be older,
+   * or newer and not pushed yet); the files themselves before the first push.
+   */
+  runProject(): Promise<RunProject>;
+  /** The contexts of a run, from runProject. */
+  runImportContext(datasourceName: string): Promise<ImportContext>;
+  runExportContext(datasourceName: string): Promise<ExportContext>;
   close(): Promise<void>;
+}
+
+/** The project a run uses, and the pushed revision it comes from (none before the first push). */
+export interface RunProject {
+  project: Project;
+  revision?: string;
 }
 
 export interface AppOptions {
@@ -50,6 +69,25 @@ export async function openApp(options: AppOptions): Promise<App> {
   let opened: Store | undefined;
   let localEngine: LocalEngine | undefined;
   const accesses = new Map<string, BucketAccess>();
+  // The pushed revision last restored, and the local revision it was last compared with.
+  let pushed: { id: string; project: Project } | undefined;
+  let comparedLocal: string | undefined;
+
+  const exportContextOf = async (spec: DatasourceSpec, project: Project, asPushed: string): Promise<ExportContext> => {
+    if (!spec.export) {
+      throw new BucketpipeError('NO_EXPORT', `datasource ${spec.name} has no EXPORT_* settings in ${spec.location.file}${asPushed}; there is nothing to export.`, { context: { datasource: spec.name } });
+    }
+    const opened = await app.store();
+    if (opened.kind === 'server') localEngine ??= openLocalEngine();
+    return {
+      store: opened,
+      datasource: spec as DatasourceSpec & { export: ExportSpec },
+      access: app.bucketAccess(spec.export.connectionName, project),
+      log: app.log.child({ datasource: spec.name, kind: 'export' }),
+      engine: localEngine?.client ?? opened.client,
+      staging: localEngine,
+    };
+  };
 
   const app: App = {
     projectDir,
@@ -73,47 +111,60 @@ export async function openApp(options: AppOptions): Promise<App> {
       store ??= createStore({ ...storeSettingsFromEnv(projectDir, env), role: options.role }).then((s) => (opened = s));
       return store;
     },
-    bucketAccess(connectionName) {
-      let access = accesses.get(connectionName);
+    bucketAccess(connectionName, project = app.project) {
+      const spec = connection(project, connectionName);
+      // Keyed by the definition too: the pushed revision and the files may define it differently.
+      const key = JSON.stringify(spec);
+      let access = accesses.get(key);
       if (!access) {
-        access = createBucketAccess(connection(app.project, connectionName), env);
-        accesses.set(connectionName, access);
+        access = createBucketAccess(spec, env);
+        accesses.set(key, access);
       }
       return access;
     },
     datasource(name) {
-      const spec = app.project.datasources.get(name);
-      if (!spec) {
-        const known = [...app.project.datasources.keys()].join(', ') || 'none';
-        throw new BucketpipeError('DATASOURCE_NOT_FOUND', `There is no datasource ${name} in ${projectDir}/datasources (known: ${known}).`, { context: { datasource: name } });
-      }
-      return spec;
+      return datasourceOf(app.project, name, `${projectDir}/datasources`);
     },
     importContext(name) {
       return app.importContextFor(app.datasource(name));
     },
-    async exportContext(name) {
-      const spec = app.datasource(name);
-      if (!spec.export) {
-        throw new BucketpipeError('NO_EXPORT', `datasource ${name} has no EXPORT_* settings in ${spec.location.file}; there is nothing to export.`, { context: { datasource: name } });
+    async runProject() {
+      const store = await app.store();
+      await ensureInternalTables(store);
+      const project = projectId(projectDir, env);
+      const id = await currentRevisionId(store.client, project);
+      if (id === undefined) return { project: app.project };
+      if (pushed?.id !== id) {
+        const revision = await readRevision(store.client, project, id);
+        pushed = { id, project: restoreProject(revision!, projectDir, app.project) };
       }
-      const opened = await app.store();
-      if (opened.kind === 'server') localEngine ??= openLocalEngine();
-      return {
-        store: opened,
-        datasource: spec as DatasourceSpec & { export: ExportSpec },
-        access: app.bucketAccess(spec.export.connectionName),
-        log: app.log.child({ datasource: name, kind: 'export' }),
-        engine: localEngine?.client ?? opened.client,
-        staging: localEngine,
-      };
+      // The files as they are now (a long-running worker's may have been edited since it started).
+      const files = await loadProject(projectDir).catch(() => undefined);
+      const local = files && files.errors.length === 0 ? projectRevision(files.project).id : 'unreadable';
+      if (local !== id && comparedLocal !== `${local}:${id}`) {
+        app.log.warn({ pushed: id, files: local }, 'the project files here differ from the revision pushed last; runs use the pushed revision (bucketpipe push applies the files)');
+      }
+      comparedLocal = `${local}:${id}`;
+      return { project: pushed.project, revision: id };
     },
-    async importContextFor(spec) {
+    async runImportContext(name) {
+      const { project, revision } = await app.runProject();
+      return app.importContextFor(datasourceOf(project, name, revision ? `the pushed project (revision ${revision})` : `${projectDir}/datasources`), project);
+    },
+    async runExportContext(name) {
+      const { project, revision } = await app.runProject();
+      const spec = datasourceOf(project, name, revision ? `the pushed project (revision ${revision})` : `${projectDir}/datasources`);
+      return exportContextOf(spec, project, revision ? ' as pushed (bucketpipe push applies the files)' : '');
+    },
+    async exportContext(name) {
+      return exportContextOf(app.datasource(name), app.project, '');
+    },
+    async importContextFor(spec, project = app.project) {
       const name = spec.name;
       if (!spec.import) {
         throw new BucketpipeError('NO_IMPORT', `datasource ${name} has no IMPORT_* settings in ${spec.location.file}; there is nothing to sync.`, { context: { datasource: name } });
       }
-      const access = app.bucketAccess(spec.import.connectionName);
+      const access = app.bucketAccess(spec.import.connectionName, project);
       const credentials = await resolveEngineCredentials(access, parseBucketUri(spec.import.bucketUri).bucket);
       const opened = await app.store();
       // With a server as the store, objects are read and split by this process's own engine.
@@ -145,6 +196,15 @@ async function loadValidProject(projectDir: string): Promise<{ project: Project;
     throw new BucketpipeError('PROJECT_INVALID', `The project has ${lines.length} problem${lines.length === 1 ? '' : 's'}:\n${lines.join('\n')}`);
   }
   return loaded;
+}
+
+function datasourceOf(project: Project, name: string, where: string): DatasourceSpec {
+  const spec = project.datasources.get(name);
+  if (!spec) {
+    const known = [...project.datasources.keys()].join(', ') || 'none';
+    throw new BucketpipeError('DATASOURCE_NOT_FOUND', `There is no datasource ${name} in ${where} (known: ${known}).`, { context: { datasource: name } });
+  }
+  return spec;
 }
 
 function connection(project: Project, name: string): ConnectionSpec {

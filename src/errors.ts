@@ -21,6 +21,10 @@ export type ErrorCode =
   | 'JOB_FAILED'
   | 'STORE_ERROR'
   | 'BUSY'
+  | 'LEASE_LOST'
+  | 'OBJECT_CHANGED'
+  | 'NOT_PUSHED'
+  | 'KEY_EXISTS'
   | 'INTERNAL';
 
 /** Context that names the subject of an error. Never holds secrets or bound values. */
@@ -34,7 +38,7 @@ export interface ErrorContext {
 }
 
 /** Codes of failures that may succeed when tried again later; everything else is deterministic. */
-const RETRYABLE: ReadonlySet<ErrorCode> = new Set(['S3_TRANSIENT', 'STORE_UNAVAILABLE', 'QUEUE_UNAVAILABLE', 'BUSY']);
+const RETRYABLE: ReadonlySet<ErrorCode> = new Set(['S3_TRANSIENT', 'STORE_UNAVAILABLE', 'QUEUE_UNAVAILABLE', 'BUSY', 'LEASE_LOST', 'OBJECT_CHANGED']);
 
 /** The one error type the product throws on purpose. Its message is a sentence for a user. */
 export class BucketpipeError extends Error {

@@ -3,7 +3,8 @@ import { parseBucketUri } from '../../src/bucket/bucket-uri.js';
 import { listObjects, type ObjectRef } from '../../src/bucket/list-objects.js';
 import { discoverObjects } from '../../src/importer/discover.js';
 import { readLedger, recordObjects } from '../../src/importer/ledger.js';
-import { deriveImportId } from '../../src/importer/sync-datasource.js';
+import { deriveImportId } from '../../src/importer/commit.js';
+import { versionOf } from '../../src/store/versions.js';
 import { ensureInternalTables } from '../../src/store/internal-tables.js';
 import { BUCKET, DISCOVERY_PREFIX } from '../dataset.js';
 import { benchDatasource, benchProject } from '../bench-project.js';
@@ -34,10 +35,14 @@ export async function measureDiscovery(args: DiscoveryArgs): Promise<Measurement
     for await (const page of listObjects(ctx.access, uri.bucket, uri.listPrefix)) all.push(...page);
     check(all.length === args.objects, `${all.length} objects listed, not ${args.objects}`);
     const seeded = all.slice(0, args.imported);
+    // Seeded as if one run had imported them (fence 1).
+    let sequence = 0;
+    const versions = { nextVersion: () => versionOf(1, ++sequence) };
     for (let i = 0; i < seeded.length; i += 5000) {
       await recordObjects(
         store.client,
-        seeded.slice(i, i + 5000).map((object) => ({ object, datasource: 'disc', importId: deriveImportId('disc', object), jobId: 'bench-seed', status: 'done' as const })),
+        versions,
+        seeded.slice(i, i + 5000).map((object) => ({ object, datasource: 'disc', importId: deriveImportId('disc', 1, [object]), jobId: 'bench-seed', status: 'done' as const })),
       );
     }
     const listing: number[] = [];

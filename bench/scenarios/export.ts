@@ -1,5 +1,4 @@
-import { exportDatasource } from '../../src/exporter/export-datasource.js';
-import { syncDatasource } from '../../src/importer/sync-datasource.js';
+import { importHere, exportHere } from '../../src/worker/run-here.js';
 import { runStatement, selectRows } from '../../src/store/queries.js';
 import { S3_KEY, S3_SECRET } from '../../scripts/local-s3-server.js';
 import { BUCKET, largeKey } from '../dataset.js';
@@ -38,7 +37,7 @@ export async function measureExport(args: ExportArgs): Promise<Measurement> {
   const app = await project.open();
   try {
     const store = await app.store();
-    const loaded = await syncDatasource(await app.importContext('exp'), { trigger: 'on-demand' });
+    const loaded = await importHere(app, 'exp', { trigger: 'on-demand' });
     check(loaded.rows === args.rows, `the table to export holds ${loaded.rows} rows, not ${args.rows}`);
     const ours: number[] = [];
     let lastFiles: string[] = [];
@@ -58,7 +57,7 @@ export async function measureExport(args: ExportArgs): Promise<Measurement> {
       );
       ours.push(
         await timed(async () => {
-          const report = await exportDatasource(await app.exportContext('exp'), { trigger: 'on-demand' });
+          const report = await exportHere(app, 'exp', { trigger: 'on-demand' });
           check(report.status === 'ok', `export ended ${report.status}: ${report.error?.message ?? ''}`);
           check(report.rows === args.rows, `export wrote ${report.rows} rows, not ${args.rows}`);
           lastFiles = report.files.map((f) => f.uri);

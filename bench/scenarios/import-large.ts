@@ -1,10 +1,10 @@
+import { importHere } from '../../src/worker/run-here.js';
 import { createGunzip } from 'node:zlib';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { parse } from 'csv-parse';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { syncDatasource } from '../../src/importer/sync-datasource.js';
 import { pushProject } from '../../src/push/push-project.js';
 import { runStatement, selectRows } from '../../src/store/queries.js';
 import { S3_KEY, S3_SECRET } from '../../scripts/local-s3-server.js';
@@ -32,7 +32,7 @@ export async function importWithBucketpipe(args: LargeImportArgs): Promise<Measu
     await pushProject(app, { dryRun: false });
     let rows = 0;
     const seconds = await timed(async () => {
-      const report = await syncDatasource(await app.importContext('imp'), { trigger: 'on-demand' });
+      const report = await importHere(app, 'imp', { trigger: 'on-demand' });
       check(report.status === 'ok', `sync ended ${report.status}: ${report.error?.message ?? ''}`);
       check(report.quarantined === 0, `${report.quarantined} rows quarantined`);
       rows = report.rows;

@@ -1,4 +1,4 @@
-import { syncDatasource } from '../../src/importer/sync-datasource.js';
+import { importHere } from '../../src/worker/run-here.js';
 import { selectRows } from '../../src/store/queries.js';
 import { SMALL_PREFIX } from '../dataset.js';
 import { benchDatasource, benchProject } from '../bench-project.js';
@@ -18,7 +18,7 @@ export async function importSmallFiles(args: SmallFilesArgs): Promise<Measuremen
     const store = await app.store();
     let objects = 0;
     const seconds = await timed(async () => {
-      const report = await syncDatasource(await app.importContext('small'), { trigger: 'on-demand' });
+      const report = await importHere(app, 'small', { trigger: 'on-demand' });
       check(report.status === 'ok', `sync ended ${report.status}: ${report.error?.message ?? ''}`);
       objects = report.objects.length;
     });

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { DeleteObjectCommand, PutObjectCommand, type ObjectCannedACL, type ServerSideEncryption } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand, type ObjectCannedACL, type ServerSideEncryption } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { BucketAccess } from './s3-client.js';
 import { explainS3Error } from './s3-errors.js';
@@ -42,6 +42,18 @@ export async function deleteObject(access: BucketAccess, bucket: string, key: st
   try {
     await access.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
   } catch (error) {
+    throw explainS3Error(error, { bucket, key, connection: access.connection.name });
+  }
+}
+
+/** Whether a key holds an object now. */
+export async function objectExists(access: BucketAccess, bucket: string, key: string): Promise<boolean> {
+  try {
+    await access.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    return true;
+  } catch (error) {
+    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if (status === 404 || (error as { name?: string }).name === 'NotFound') return false;
     throw explainS3Error(error, { bucket, key, connection: access.connection.name });
   }
 }

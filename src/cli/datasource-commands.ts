@@ -11,7 +11,7 @@ import type { ImportReport, SyncProgress } from '../importer/sync-datasource.js'
 import type { App } from '../app.js';
 import type { ImportJobData } from '../queue/import-queue.js';
 import { runJobCommand } from './job-command.js';
-import { runImportHere } from '../worker/run-here.js';
+import { importHere } from '../worker/run-here.js';
 import { referenceObject } from '../importer/datasource-tables.js';
 import type { DatasourceSpec } from '../project/types.js';
 import { ensureInternalTables } from '../store/internal-tables.js';
@@ -163,9 +163,12 @@ async function syncCommand(
   name: string,
   options: { wait?: boolean; retryFailed?: boolean; limit?: string },
 ): Promise<number> {
-  const spec = app.datasource(name);
-  if (!spec.import) throw new BucketpipeError('NO_IMPORT', `datasource ${name} has no IMPORT_* settings in ${spec.location.file}; there is nothing to sync.`);
-  const data: ImportJobData = { datasource: name, trigger: 'on-demand', retryFailed: Boolean(options.retryFailed), limit: options.limit ? Number(options.limit) : undefined };
+  // What runs is the project as pushed: a datasource added to the files but not pushed is not there yet.
+  const { project, revision } = await app.runProject();
+  const spec = project.datasources.get(name) ?? app.datasource(name);
+  if (!project.datasources.has(name)) throw new BucketpipeError('NOT_PUSHED', `datasource ${name} is in the files but not in the pushed project (revision ${revision}); run bucketpipe push first.`, { context: { datasource: name } });
+  if (!spec.import) throw new BucketpipeError('NO_IMPORT', `datasource ${name} has no IMPORT_* settings in ${spec.location.file}${revision ? ' as pushed' : ''}; there is nothing to sync.`);
+  const data: ImportJobData = { datasource: name, trigger: 'on-demand', retryFailed: Boolean(options.retryFailed), limit: options.limit ? Number(options.limit) : undefined, revision };
   const line = (p: SyncProgress) => `${name}: ${p.done}/${p.total} objects, ${p.rows} rows, ${p.quarantined} quarantined${p.current ? ` — ${p.current}` : ''}`;
   return runJobCommand<ImportReport>(app, output, {
     data,
@@ -173,11 +176,11 @@ async function syncCommand(
     doing: 'importing',
     progressLine: (p) => (isProgress(p) ? line(p) : undefined),
     runHere: (queue) =>
-      runImportHere(
+      importHere(
         app,
         name,
         { trigger: 'on-demand', retryFailed: data.retryFailed, limit: data.limit, onProgress: (p) => output.progress(line(p)) },
-        queue && { redis: queue.redis, prefix: queue.prefix, onBusy: () => process.stderr.write(`note: an import of ${name} is running elsewhere; waiting for it to finish.\n`) },
+        { source: queue, onBusy: () => process.stderr.write(`note: an import of ${name} is running elsewhere; waiting for it to finish.\n`) },
       ),
     print: (report) => printReport(output, report, spec.import!.bucketUri),
   });

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { ExportReport } from '../exporter/export-datasource.js';
-import { runExportHere } from '../worker/run-here.js';
+import { exportHere } from '../worker/run-here.js';
 import { runJobCommand } from './job-command.js';
 import { withApp } from './main.js';
 import { textTable, type Output } from './output.js';
@@ -13,13 +13,15 @@ export function registerExportCommand(program: Command): void {
     .option('--wait', 'wait for the export and exit non-zero if it fails; with no worker running, export in this process')
     .action((name: string, options: { wait?: boolean }) =>
       withApp(program, async (app, output) => {
-        await app.exportContext(name);
+        // What runs is the project as pushed: EXPORT_* lines added to the files count once pushed.
+        await app.runExportContext(name);
+        const { revision } = await app.runProject();
         return runJobCommand<ExportReport>(app, output, {
-          data: { datasource: name, kind: 'export', trigger: 'on-demand' },
+          data: { datasource: name, kind: 'export', trigger: 'on-demand', revision },
           wait: Boolean(options.wait),
           doing: 'exporting',
           runHere: (queue) =>
-            runExportHere(app, name, queue && { redis: queue.redis, prefix: queue.prefix, onBusy: () => process.stderr.write(`note: an export of ${name} is running elsewhere; waiting for it to finish.\n`) }),
+            exportHere(app, name, { trigger: 'on-demand' }, { source: queue, onBusy: () => process.stderr.write(`note: an export of ${name} is running elsewhere; waiting for it to finish.\n`) }),
           print: (report) => printExport(output, report),
         });
       }),

@@ -12,8 +12,8 @@ export interface JobCommand<R> {
   doing: string;
   /** Turns a job's progress record into a progress line, if it is one. */
   progressLine?: (progress: unknown) => string | undefined;
-  /** Runs the job in this process (no worker, or no Redis, with --wait), holding the datasource's lock when there is a queue. */
-  runHere: (queue: QueueClient | undefined) => Promise<R>;
+  /** Runs the job in this process (with --wait, when no worker runs), holding the run's lease. */
+  runHere: (queue: QueueClient) => Promise<R>;
   /** Prints the report and returns the exit code. */
   print: (report: R) => number;
 }
@@ -21,16 +21,14 @@ export interface JobCommand<R> {
 /**
  * Without --wait: queue the job, print its id (and a note when no worker runs). With --wait: follow
  * the job with a progress line when a worker runs, else run it here and say so. Never a silent hang.
+ * Either way Redis is needed: a run here takes the same lease as the workers' runs, and without it
+ * the two could load the same objects side by side.
  */
 export async function runJobCommand<R>(app: App, output: Output, command: JobCommand<R>): Promise<number> {
   let queue: QueueClient | undefined;
   try {
-    queue = await openQueueClient(app).catch((error: unknown) => {
-      if (!command.wait) throw error;
-      process.stderr.write(`${(error as Error).message.replace(/\.$/, '')}; ${command.doing} in this process.\n`);
-      return undefined;
-    });
-    if (queue && !command.wait) {
+    queue = await openQueueClient(app, command.wait ? `${command.doing} in this process also needs the run's lease there, so that it never overlaps a worker's run` : undefined);
+    if (!command.wait) {
       const jobId = await enqueueImport(queue.queue, command.data);
       const workers = await liveWorkers(queue.queue);
       output.result({ jobId, workers: workers.length });
@@ -38,7 +36,7 @@ export async function runJobCommand<R>(app: App, output: Output, command: JobCom
       if (workers.length === 0) process.stderr.write('note: no worker is running; the job runs when one starts (bucketpipe worker, or bucketpipe dev).\n');
       return 0;
     }
-    if (queue && (await liveWorkers(queue.queue)).length > 0) {
+    if ((await liveWorkers(queue.queue)).length > 0) {
       const jobId = await enqueueImport(queue.queue, command.data);
       output.line(`queued job ${jobId}; waiting for it`);
       const outcome = await followJob(queue.queue, jobId, {
@@ -57,7 +55,7 @@ export async function runJobCommand<R>(app: App, output: Output, command: JobCom
       if ('skipped' in outcome.result) return 0;
       return command.print(outcome.result as unknown as R);
     }
-    if (queue) process.stderr.write(`note: no worker is running; ${command.doing} in this process.\n`);
+    process.stderr.write(`note: no worker is running; ${command.doing} in this process.\n`);
     const report = await command.runHere(queue);
     output.endProgress();
     return command.print(report);

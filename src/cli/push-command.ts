@@ -20,31 +20,27 @@ export function registerPushCommand(program: Command): void {
 }
 
 /**
- * Tables first, then schedules. Schedules live in Redis: a project with `@auto` datasources needs it
- * (checked before anything is applied); without any, an unreachable Redis is only a warning.
+ * Tables first, then the revision the workers run, then schedules, all while holding the push lease
+ * (two pushes never interleave). Schedules and the lease live in Redis, which push needs.
  */
 export async function pushWithSchedules(app: App, output: Output, dryRun: boolean): Promise<PushResult & { schedules: ScheduleChange[] }> {
-  const wantsSchedules = [...app.project.datasources.values()].some((d) => d.import?.schedule === '@auto');
-  const queue = dryRun
-    ? undefined
-    : await openQueueClient(app).catch((error: unknown) => {
-        if (wantsSchedules) throw error;
-        process.stderr.write(`warning: schedules not checked: ${(error as Error).message}\n`);
-        return undefined;
-      });
+  const queue = dryRun ? undefined : await openQueueClient(app, 'push records the project for the workers while holding its lease there');
   try {
-    const result = await pushProject(app, { dryRun });
+    const result = await pushProject(app, { dryRun, source: queue });
     const schedules = queue ? await syncSchedules(queue.queue, app.project, autoIntervalMs(app.env)) : [];
     const all = { ...result, schedules };
     output.result(all);
     for (const warning of result.warnings) process.stderr.write(`warning: ${warning}\n`);
     if (result.steps.length === 0) output.line('No datasources in this project.');
     for (const step of result.steps) output.line(`${dryRun && step.action !== 'unchanged' ? 'would ' : ''}${step.description}`);
+    if (result.revision.changed) {
+      output.line(`${dryRun ? 'would record' : 'recorded'} project revision ${result.revision.id}${result.revision.previous ? ` (was ${result.revision.previous})` : ''}: workers run it from their next job`);
+    }
     for (const change of schedules) output.line(change.description);
     if (dryRun) {
       for (const spec of app.project.datasources.values()) if (spec.import?.schedule === '@auto') output.line(`would keep ${spec.name} scheduled: @auto`);
     }
-    if (result.steps.every((s) => s.action === 'unchanged') && schedules.length === 0 && result.steps.length > 0) output.line('Everything is up to date.');
+    if (result.steps.every((s) => s.action === 'unchanged') && !result.revision.changed && schedules.length === 0 && result.steps.length > 0) output.line('Everything is up to date.');
     return all;
   } finally {
     await queue?.close();

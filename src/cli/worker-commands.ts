@@ -5,6 +5,7 @@ import { openApp, type App } from '../app.js';
 import { toErrorReport } from '../errors.js';
 import { createLogger } from '../log.js';
 import { listJobs } from '../ops/ops-log.js';
+import { projectRevision } from '../project/revision.js';
 import { ensureInternalTables } from '../store/internal-tables.js';
 import { liveWorkers, openQueueClient } from '../queue/queue-client.js';
 import { autoIntervalMs, autoSchedulerId, exportSchedulerId } from '../queue/queue-names.js';
@@ -71,7 +72,9 @@ export function registerWorkerCommands(program: Command): void {
               };
             });
           });
-          output.result({ datasources: rows, queue: counts, workers });
+          const { revision } = await app.runProject();
+          const files = projectRevision(app.project).id;
+          output.result({ datasources: rows, queue: counts, workers, revision: revision ?? null, files });
           output.line(textTable(
             ['datasource', 'kind', 'schedule', 'next run', 'last run', 'status', 'rows'],
             rows.map((r) => [r.datasource, r.kind, r.schedule + (r.schedule !== '@on-demand' && !r.scheduled ? ' (not pushed)' : ''), r.next_run ?? '-', r.last_run?.started_at ?? '-', r.last_run?.status ?? '-', r.last_run?.rows ?? '-']),
@@ -79,6 +82,11 @@ export function registerWorkerCommands(program: Command): void {
           output.line();
           output.line(`queue: ${counts.waiting ?? 0} waiting, ${counts.active ?? 0} active, ${counts.delayed ?? 0} delayed, ${counts.failed ?? 0} failed`);
           output.line(`workers: ${workers.length}${workers.length ? ` (${workers.join(', ')})` : ' — start one with bucketpipe worker'}`);
+          output.line(
+            revision === undefined
+              ? 'project: not pushed yet; runs use the files here'
+              : `project: revision ${revision} pushed${revision === files ? ' (the files here are the same)' : `; the files here differ (${files}): bucketpipe push applies them`}`,
+          );
         } finally {
           await queue.close();
         }

@@ -3,9 +3,11 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ObjectCannedACL, ServerSideEncryption } from '@aws-sdk/client-s3';
 import { objectUri, parseExportUri } from '../bucket/bucket-uri.js';
-import { deleteObject } from '../bucket/write-objects.js';
+import { deleteObject, objectExists } from '../bucket/write-objects.js';
+import { now } from '../clock.js';
+import type { Lease } from '../lease.js';
 import { BucketpipeError, toErrorReport, type ErrorReport } from '../errors.js';
-import { recordEvents, recordJob, type OpsEvent } from '../ops/ops-log.js';
+import { eventLog, markInterruptedJobs, recordJob, type EventLog } from '../ops/ops-log.js';
 import { needsPartPlaceholder, renderTemplate } from '../project/export-template.js';
 import { ensureInternalTables } from '../store/internal-tables.js';
 import { runStatement, selectRows, settingsClause } from '../store/queries.js';
@@ -15,12 +17,14 @@ import { quoteIdentifier } from '../store/sql.js';
 import type { ExportContext } from './export-context.js';
 import { encodedFormat } from './export-formats.js';
 import { planParts, writePart, type WriteSettings } from './write-parts.js';
-import { currentImportVersion, lastWatermark, recordFiles, recordRun, unfinishedRuns, type ExportRun, type PlannedFile } from './export-ledger.js';
+import { currentImportVersion, fileOwner, lastWatermark, recordFiles, recordRun, unfinishedRuns, type ExportRun, type PlannedFile } from './export-ledger.js';
 import { exportSelect, type ExportSelect } from './export-query.js';
 
 export interface ExportOptions {
   trigger: 'scheduled' | 'on-demand';
   jobId?: string;
+  /** The lease `export:<datasource>`, held for the whole run; the watermark moves only while it is proven held. */
+  lease: Lease;
 }
 
 export interface ExportFileReport {
@@ -71,25 +75,30 @@ async function runExport(ctx: ExportContext, options: ExportOptions): Promise<Ex
   const client = ctx.store.client;
   const spec = ctx.datasource.export;
   const table = ctx.datasource.name;
-  const runId = `${table}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+  const lease = options.lease;
+  const startedAt = now();
+  const runId = `${table}-${startedAt.getTime().toString(36)}-${randomBytes(3).toString('hex')}`;
   const jobId = options.jobId ?? runId;
-  const startedAt = new Date();
   const { bucket, prefix } = parseExportUri(spec.bucketUri);
   const report: ExportReport = {
     runId, jobId, datasource: table, trigger: options.trigger, strategy: spec.strategy, status: 'ok', files: [], rows: 0, bytes: 0,
     recovered: 0, startedAt: startedAt.toISOString(), finishedAt: '',
   };
-  const events: OpsEvent[] = [];
-  const event = (object: string, level: OpsEvent['level'], name: string, message: string) => events.push({ jobId, datasource: table, object, level, event: name, message });
   const job = { jobId, datasource: table, kind: 'export' as const, trigger: options.trigger, startedAt, objects: 0, failedObjects: 0, rows: 0, quarantined: 0, bytes: 0 };
+  const events = eventLog(client, job);
+  const event = events.add;
   await ensureInternalTables(ctx.store);
-  await recordJob(client, { ...job, status: 'running' });
+  await recordJob(client, lease, { ...job, status: 'running' });
+  for (const interrupted of await markInterruptedJobs(client, lease, { datasource: table, kind: 'export', jobId, holder: lease.holder })) {
+    event('', 'warn', 'job_interrupted', `job ${interrupted.jobId} (started ${interrupted.startedAt.toISOString()}) was still running when this run took the export of ${table}: its process stopped without finishing.`);
+  }
   const run: ExportRun = { datasource: table, runId, jobId, strategy: spec.strategy, status: 'running', watermarkFrom: 0, watermarkTo: 0, startedAt, files: 0, rows: 0, bytes: 0 };
   const stagingDir = join(ctx.store.scratchDir, `export-${runId}`);
   const planned: PlannedFile[] = [];
   let runRecorded = false;
   try {
-    report.recovered = await undoUnfinishedRuns(ctx, event);
+    report.recovered = await undoUnfinishedRuns(ctx, lease, event);
+    await events.flush();
     if (!(await readTableColumns(client, table))) {
       throw new BucketpipeError('PROJECT_INVALID', `datasource ${table}: table ${table} does not exist yet; push the project (and import something) before exporting it.`, { context: { datasource: table } });
     }
@@ -98,7 +107,7 @@ async function runExport(ctx: ExportContext, options: ExportOptions): Promise<Ex
     }
     run.watermarkFrom = await lastWatermark(client, table);
     run.watermarkTo = Math.max(run.watermarkFrom, await currentImportVersion(client, table));
-    await recordRun(client, run);
+    await recordRun(client, lease, run);
     runRecorded = true;
 
     const format = encodedFormat(spec);
@@ -118,16 +127,19 @@ async function runExport(ctx: ExportContext, options: ExportOptions): Promise<Ex
         if (parts.length > 1 && needsPartPlaceholder(spec.fileTemplate)) {
           throw new BucketpipeError('PROJECT_INVALID', `datasource ${table}: this run writes ${parts.length} files, but EXPORT_FILE_TEMPLATE has neither {{PART}} nor {{UUID}}, so their keys would collide; add one.`, { context: { datasource: table, file: spec.location.file, line: spec.location.line } });
         }
-        planned.push(...parts.map((p) => ({
+        const files = parts.map((p) => ({
           part: p.part,
           rows: p.rows,
           bytes: 0,
           bucket,
           key: prefix + renderTemplate(spec.fileTemplate, { table, syncId: runId, jobId, part: p.part, uuid: randomUUID(), format: format.extension, time: startedAt }),
-        })));
-        assertUniqueKeys(planned.map((p) => p.key), table);
+        }));
+        assertUniqueKeys(files.map((p) => p.key), table);
+        // A run never writes over a file it did not write: checked before any byte is written.
+        await assertKeysFree(ctx, table, files);
+        planned.push(...files);
         // Keys are recorded before any byte is written: a run that dies is undone by deleting them.
-        await recordFiles(client, table, runId, planned, 'planned');
+        await recordFiles(client, lease, table, runId, planned, 'planned');
         for (const [i, part] of parts.entries()) {
           const file = planned[i]!;
           file.bytes = await writePart(ctx, part, file, writeSettings);
@@ -140,11 +152,14 @@ async function runExport(ctx: ExportContext, options: ExportOptions): Promise<Ex
     };
     if (ctx.staging) await withRowsInWorkerEngine(ctx, ctx.staging, runId, select, write);
     else await write(select);
-    await recordFiles(client, table, runId, planned, 'uploaded');
+    await recordFiles(client, lease, table, runId, planned, 'uploaded');
     report.files = planned.map((f) => ({ uri: objectUri(bucket, f.key), part: f.part, rows: f.rows, bytes: f.bytes }));
     report.rows = planned.reduce((sum, f) => sum + f.rows, 0);
     report.bytes = planned.reduce((sum, f) => sum + f.bytes, 0);
-    await recordRun(client, { ...run, status: 'done', finishedAt: new Date(), files: planned.length, rows: report.rows, bytes: report.bytes });
+    // The watermark moves only while the lease is proven held: a run that lost it is undone by the
+    // next one (its files removed), which exports the same rows again.
+    await lease.assertHeld();
+    await recordRun(client, lease, { ...run, status: 'done', finishedAt: now(), files: planned.length, rows: report.rows, bytes: report.bytes });
   } catch (error) {
     report.status = 'error';
     report.error = toErrorReport(error);
@@ -153,18 +168,31 @@ async function runExport(ctx: ExportContext, options: ExportOptions): Promise<Ex
     for (const file of planned) await deleteObject(ctx.access, file.bucket, file.key).catch(() => undefined);
     event('', 'error', 'export_failed', report.error.message);
     if (runRecorded) {
-      await recordRun(client, { ...run, status: 'failed', finishedAt: new Date(), error: report.error.message });
+      await recordRun(client, lease, { ...run, status: 'failed', finishedAt: now(), error: report.error.message });
     }
   } finally {
     rmSync(stagingDir, { recursive: true, force: true });
   }
-  const finishedAt = new Date();
+  const finishedAt = now();
   report.finishedAt = finishedAt.toISOString();
-  await recordEvents(client, events);
-  await recordJob(client, {
+  await events.flush();
+  await recordJob(client, lease, {
     ...job, status: report.status === 'ok' ? 'ok' : 'error', finishedAt, objects: report.files.length, rows: report.rows, bytes: report.bytes, error: report.error?.message,
   });
   return report;
+}
+
+/** Fails when a key the run would write exists already: a run never overwrites a file, its own or not. */
+async function assertKeysFree(ctx: ExportContext, table: string, files: ReadonlyArray<{ bucket: string; key: string }>): Promise<void> {
+  for (const file of files) {
+    if (!(await objectExists(ctx.access, file.bucket, file.key))) continue;
+    const owner = await fileOwner(ctx.store.client, table, file.key);
+    throw new BucketpipeError(
+      'KEY_EXISTS',
+      `datasource ${table}: ${objectUri(file.bucket, file.key)} exists already (${owner ? `written by export run ${owner}` : 'not written by an export of this datasource'}); a run never overwrites a file, so nothing was written. Check EXPORT_FILE_TEMPLATE.`,
+      { context: { datasource: table, bucket: file.bucket, key: file.key } },
+    );
+  }
 }
 
 function numberedTableName(runId: string): string {
@@ -198,12 +226,13 @@ async function withRowsInWorkerEngine<T>(
 }
 
 /** Deletes the files of runs a crash left unfinished and marks them aborted; their rows go out again now. */
-async function undoUnfinishedRuns(ctx: ExportContext, event: (object: string, level: OpsEvent['level'], name: string, message: string) => void): Promise<number> {
+async function undoUnfinishedRuns(ctx: ExportContext, lease: Lease, event: EventLog['add']): Promise<number> {
   const unfinished = await unfinishedRuns(ctx.store.client, ctx.datasource.name);
   for (const { run, files } of unfinished) {
+    await lease.assertHeld();
     for (const file of files) await deleteObject(ctx.access, file.bucket, file.key);
     await runStatement(ctx.engine, `DROP TABLE IF EXISTS ${quoteIdentifier(numberedTableName(run.runId))}`);
-    await recordRun(ctx.store.client, { ...run, status: 'aborted', finishedAt: new Date(), error: 'the run was interrupted; its files were removed' });
+    await recordRun(ctx.store.client, lease, { ...run, status: 'aborted', finishedAt: now(), error: 'the run was interrupted; its files were removed' });
     event('', 'warn', 'export_undone', `export run ${run.runId} was interrupted; its ${files.length} planned files were removed and its rows are exported again`);
   }
   return unfinished.length;

@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { INTERNAL_TABLES, nextVersion, toDateTime64 } from '../store/internal-tables.js';
+import { INTERNAL_TABLES, toDateTime64 } from '../store/internal-tables.js';
+import type { VersionSource } from '../store/versions.js';
 import { insertRows, selectRows } from '../store/queries.js';
 
 export type ExportRunStatus = 'running' | 'done' | 'failed' | 'aborted';
@@ -22,7 +23,7 @@ export interface ExportRun {
   error?: string;
 }
 
-export async function recordRun(client: ClickHouseClient, run: ExportRun): Promise<void> {
+export async function recordRun(client: ClickHouseClient, versions: VersionSource, run: ExportRun): Promise<void> {
   await insertRows(client, INTERNAL_TABLES.exports, [
     {
       datasource: run.datasource,
@@ -38,7 +39,7 @@ export async function recordRun(client: ClickHouseClient, run: ExportRun): Promi
       rows: run.rows,
       bytes: run.bytes,
       error: run.error ?? '',
-      version: nextVersion(),
+      version: versions.nextVersion(),
     },
   ]);
 }
@@ -53,6 +54,7 @@ export interface PlannedFile {
 
 export async function recordFiles(
   client: ClickHouseClient,
+  versions: VersionSource,
   datasource: string,
   runId: string,
   files: readonly PlannedFile[],
@@ -61,7 +63,7 @@ export async function recordFiles(
   await insertRows(
     client,
     INTERNAL_TABLES.exportFiles,
-    files.map((f) => ({ datasource, run_id: runId, part: f.part, bucket: f.bucket, key: f.key, rows: f.rows, bytes: f.bytes, status, version: nextVersion() })),
+    files.map((f) => ({ datasource, run_id: runId, part: f.part, bucket: f.bucket, key: f.key, rows: f.rows, bytes: f.bytes, status, version: versions.nextVersion() })),
   );
 }
 
@@ -79,10 +81,20 @@ export async function lastWatermark(client: ClickHouseClient, datasource: string
 export async function currentImportVersion(client: ClickHouseClient, datasource: string): Promise<number> {
   const rows = await selectRows<{ v: string | number }>(
     client,
-    `SELECT max(version) AS v FROM ${INTERNAL_TABLES.objects} WHERE datasource = {ds:String} AND status = 'done'`,
+    `SELECT max(version) AS v FROM ${INTERNAL_TABLES.ledger} WHERE datasource = {ds:String} AND status = 'done'`,
     { ds: datasource },
   );
   return Number(rows[0]?.v ?? 0);
+}
+
+/** The export run that recorded a key, if one did. */
+export async function fileOwner(client: ClickHouseClient, datasource: string, key: string): Promise<string | undefined> {
+  const rows = await selectRows<{ run_id: string }>(
+    client,
+    `SELECT run_id FROM ${INTERNAL_TABLES.exportFiles} WHERE datasource = {ds:String} AND key = {key:String} ORDER BY version DESC LIMIT 1`,
+    { ds: datasource, key },
+  );
+  return rows[0]?.run_id;
 }
 
 /** Runs left `running` by a process that died, with the files they meant to write. */

@@ -35,7 +35,7 @@ export async function exportSelect(
   const settings: QuerySettings = {};
   if (window) {
     const filter =
-      `${quoteIdentifier(IMPORT_TAG_COLUMN)} IN (SELECT import_id FROM ${INTERNAL_TABLES.objects} ` +
+      `${quoteIdentifier(IMPORT_TAG_COLUMN)} IN (SELECT import_id FROM ${INTERNAL_TABLES.ledger} ` +
       `WHERE datasource = ${quoteString(table)} AND status = 'done' AND version > ${window.from} AND version <= ${window.to})`;
     if (capabilities.tableFilters) {
       // A map literal in a setting: the one place this value cannot be a bound parameter.

@@ -2,7 +2,7 @@ import { castExpressions, type TargetColumn } from './cast-expressions.js';
 import { INTAKE, rawColumn } from './pipeline.js';
 import type { ReadQuery } from './read-query.js';
 import { quoteString } from '../store/sql.js';
-import { taggedInsertHead } from './tagged-insert.js';
+import { taggedInsertHead } from './commit.js';
 
 /** The message of the check that stops a direct read; the split then loads the object instead. */
 export const NEEDS_THE_SPLIT = 'bucketpipe: a row needs the split';

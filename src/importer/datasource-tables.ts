@@ -2,29 +2,33 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { objectUri } from '../bucket/bucket-uri.js';
 import type { ObjectRef } from '../bucket/list-objects.js';
 import type { DatasourceSpec } from '../project/types.js';
-import { INTERNAL_TABLES, nextVersion, toDateTime64 } from '../store/internal-tables.js';
+import { now } from '../clock.js';
+import { INTERNAL_TABLES, toDateTime64 } from '../store/internal-tables.js';
+import type { VersionSource } from '../store/versions.js';
 import { insertRows, runStatement, selectRows } from '../store/queries.js';
 import { dataTableSql, EMBEDDED_DATA_TABLE_SETTINGS, quarantineTableSql, readTableColumns, type ColumnDefinition } from '../store/table-ddl.js';
 import { quarantineTableName } from './table-names.js';
+import type { ServerCapabilities } from '../store/server-capabilities.js';
 
 /** Creates the data and quarantine tables of a datasource with these columns (no-op where they exist). */
 export async function createDatasourceTables(
-  store: { client: ClickHouseClient; cluster?: string; kind: 'embedded' | 'server' },
+  store: { client: ClickHouseClient; cluster?: string; kind: 'embedded' | 'server'; capabilities: ServerCapabilities },
   spec: DatasourceSpec,
   columns: readonly ColumnDefinition[],
+  versions: VersionSource,
   reference?: ObjectRef,
 ): Promise<void> {
   const client = store.client;
   const defaults = store.kind === 'embedded' ? EMBEDDED_DATA_TABLE_SETTINGS : {};
-  await runStatement(client, dataTableSql(spec.name, columns, spec.engine, store.cluster, defaults));
+  await runStatement(client, dataTableSql(spec.name, columns, spec.engine, { cluster: store.cluster, defaultSettings: defaults, tagSource: store.capabilities.ephemeralColumns }));
   await runStatement(client, quarantineTableSql(spec.name, columns, undefined, store.cluster));
   await insertRows(client, INTERNAL_TABLES.datasources, [
     {
       name: spec.name,
       inferred: spec.schema ? 0 : 1,
       reference_object: reference ? objectUri(reference.bucket, reference.key) : '',
-      updated_at: toDateTime64(new Date()),
-      version: nextVersion(),
+      updated_at: toDateTime64(now()),
+      version: versions.nextVersion(),
     },
   ]);
 }

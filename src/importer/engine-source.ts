@@ -4,6 +4,8 @@ import type { Compression } from './formats.js';
 /** Where and how the engine reads one object. */
 export interface ObjectSource {
   url: string;
+  /** The ETag the object was listed with: a read of any other content fails (OBJECT_CHANGED). */
+  etag?: string;
   /** Absent = anonymous (NOSIGN) access. */
   credentials?: AwsCredentialIdentity;
   compression: Compression;
@@ -15,11 +17,27 @@ export interface SqlFragment {
   params: Record<string, string>;
 }
 
+/** The message of the check that fails a read whose object is not the version that was listed. */
+export const OBJECT_CHANGED_MARK = 'bucketpipe: the object changed after it was listed';
+
 /**
  * `s3(url, key, secret, token, format, structure, compression)` with every value bound as a parameter,
- * so credentials never appear in the query text.
+ * so credentials never appear in the query text. With an ETag, the read is pinned to it: the engine
+ * reads the ETag along with the data (and refuses a change during the read itself), and a read of
+ * any other version fails, so the rows loaded are always those of the version the ledger records.
  */
 export function s3TableFunction(source: ObjectSource, format: string, structure?: string): SqlFragment {
+  const call = s3Call(source, format, structure);
+  if (source.etag === undefined) return call;
+  return {
+    // The row number is the engine's virtual column: passed through by name for the reads that use it.
+    // ETags are compared without their quotes, as the listing gives them.
+    sql: `(SELECT *, _row_number AS _row_number FROM ${call.sql} WHERE throwIf(trim(BOTH '"' FROM _etag) != {src_etag:String}, '${OBJECT_CHANGED_MARK}') = 0)`,
+    params: { ...call.params, src_etag: source.etag },
+  };
+}
+
+function s3Call(source: ObjectSource, format: string, structure?: string): SqlFragment {
   const params: Record<string, string> = { src_url: source.url, src_format: format, src_compression: source.compression };
   const args = ['{src_url:String}'];
   if (source.credentials) {

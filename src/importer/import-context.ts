@@ -29,6 +29,8 @@ export interface ImportContext {
   staging?: LocalEngine;
   /** At most this many small objects are loaded by one statement; default 100. */
   batchObjects?: number;
+  /** Aborted when the run must stop writing at once (its lease is lost): long statements stop waiting. */
+  signal?: AbortSignal;
 }
 
 /** Resolves the connection's credentials once, through the same chain the S3 client uses. */
@@ -46,6 +48,7 @@ export async function resolveEngineCredentials(access: BucketAccess, bucket: str
 export function objectSource(ctx: ImportContext, object: ObjectRef, compression: Compression): ObjectSource {
   return {
     url: engineObjectUrl(ctx.access.connection, object.bucket, object.key),
+    etag: object.etag,
     credentials: ctx.credentials,
     compression,
   };

@@ -1,17 +1,20 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { ObjectRef } from '../bucket/list-objects.js';
-import { INTERNAL_TABLES, nextVersion, toDateTime64 } from '../store/internal-tables.js';
+import { now } from '../clock.js';
+import { INTERNAL_TABLES, objectStatusSql, toDateTime64 } from '../store/internal-tables.js';
 import { insertRows, selectRows } from '../store/queries.js';
+import type { VersionSource } from '../store/versions.js';
 
 /**
- * Where an object stands for a datasource:
- * - `loading`: its rows may be partly in; a crash here is undone before anything else runs.
+ * Where an import attempt of an object version stands:
+ * - `loading`: its rows may be partly in; the next run undoes them before anything else.
  * - `done`: its rows are in, exactly once.
- * - `failed`: its data could not be read; it is not tried again until it changes (or on --retry-failed).
- * - `retry`: a transient failure undid it; the next run takes it again.
+ * - `failed`: the data could not be read; not tried again until the object changes (or on --retry-failed).
+ * - `retry`: a transient failure; the attempt removed its rows, and the next run takes the object again.
+ * - `undone`: left `loading` by a run that did not finish; a later run removed its rows.
  * - `changed`: an imported key came back with another ETag; reported, not imported again.
  */
-export type ObjectStatus = 'loading' | 'done' | 'failed' | 'retry' | 'changed';
+export type ObjectStatus = 'loading' | 'done' | 'failed' | 'retry' | 'undone' | 'changed';
 
 export interface LedgerEntry {
   object: ObjectRef;
@@ -24,16 +27,12 @@ export interface LedgerEntry {
   error?: string;
 }
 
-export async function recordObject(client: ClickHouseClient, entry: LedgerEntry): Promise<void> {
-  await recordObjects(client, [entry]);
-}
-
-/** Records several entries in one insert. */
-export async function recordObjects(client: ClickHouseClient, entries: readonly LedgerEntry[]): Promise<void> {
-  const now = toDateTime64(new Date());
+/** Records entries in one insert, each versioned by the writer's lease. */
+export async function recordObjects(client: ClickHouseClient, versions: VersionSource, entries: readonly LedgerEntry[]): Promise<void> {
+  const time = toDateTime64(now());
   await insertRows(
     client,
-    INTERNAL_TABLES.objects,
+    INTERNAL_TABLES.ledger,
     entries.map((entry) => ({
       datasource: entry.datasource,
       key: entry.object.key,
@@ -47,33 +46,57 @@ export async function recordObjects(client: ClickHouseClient, entries: readonly 
       rows: entry.rows ?? 0,
       quarantined: entry.quarantined ?? 0,
       error: entry.error ?? '',
-      updated_at: now,
-      version: nextVersion(),
+      updated_at: time,
+      version: versions.nextVersion(),
     })),
   );
 }
 
-/** What the ledger knows of one key: every ETag seen and its status. */
-export type LedgerState = Map<string, Map<string, { status: ObjectStatus; importId: string }>>;
+/** What the ledger knows of one object version. */
+export interface VersionState {
+  status: ObjectStatus;
+  importId: string;
+  bucket: string;
+  /** Attempts left `loading`, whatever the status (an attempt of a lost holder may sit beside a done one). */
+  unfinished: string[];
+}
+
+/** What the ledger knows of one key: every ETag seen. */
+export type LedgerState = Map<string, Map<string, VersionState>>;
 
 /** The whole ledger of a datasource in one query, for set-based discovery. */
 export async function readLedger(client: ClickHouseClient, datasource: string): Promise<LedgerState> {
-  const rows = await selectRows<{ key: string; etag: string; status: ObjectStatus; import_id: string }>(
+  const rows = await selectRows<{ key: string; etag: string; status: ObjectStatus; import_id: string; bucket: string; unfinished: string[] }>(
     client,
-    `SELECT key, etag, argMax(status, version) AS status, argMax(import_id, version) AS import_id
-     FROM ${INTERNAL_TABLES.objects} WHERE datasource = {datasource:String} GROUP BY key, etag`,
+    objectStatusSql('WHERE datasource = {datasource:String}'),
     { datasource },
   );
   const state: LedgerState = new Map();
   for (const row of rows) {
     let versions = state.get(row.key);
     if (!versions) state.set(row.key, (versions = new Map()));
-    versions.set(row.etag, { status: row.status, importId: row.import_id });
+    versions.set(row.etag, { status: row.status, importId: row.import_id, bucket: row.bucket, unfinished: row.unfinished });
   }
   return state;
 }
 
-/** Objects left in `loading` by a run that did not finish. */
-export function unfinishedImports(ledger: LedgerState): Array<{ key: string; etag: string; importId: string }> {
-  return [...ledger].flatMap(([key, versions]) => [...versions].filter(([, v]) => v.status === 'loading').map(([etag, v]) => ({ key, etag, importId: v.importId })));
+/** An attempt a run did not finish, with the object versions it claimed. */
+export interface UnfinishedAttempt {
+  importId: string;
+  objects: ObjectRef[];
+}
+
+/** Attempts left `loading` by runs that did not finish (a batch is one attempt over several objects). */
+export function unfinishedAttempts(ledger: LedgerState): UnfinishedAttempt[] {
+  const byId = new Map<string, ObjectRef[]>();
+  for (const [key, versions] of ledger) {
+    for (const [etag, version] of versions) {
+      for (const importId of version.unfinished) {
+        const objects = byId.get(importId) ?? [];
+        objects.push({ bucket: version.bucket, key, etag, size: 0, lastModified: new Date(0) });
+        byId.set(importId, objects);
+      }
+    }
+  }
+  return [...byId].map(([importId, objects]) => ({ importId, objects }));
 }

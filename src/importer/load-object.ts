@@ -5,8 +5,6 @@ import { objectUri } from '../bucket/bucket-uri.js';
 import { runStatement, selectRows, type QuerySettings } from '../store/queries.js';
 import { identifierList, quoteIdentifier, quoteString } from '../store/sql.js';
 import type { LocalEngine } from '../store/local-engine.js';
-import type { Store } from '../store/create-store.js';
-import { onCluster } from '../store/table-ddl.js';
 import type { TargetColumn } from './cast-expressions.js';
 import type { ImportContext } from './import-context.js';
 import { malformedRowsToFile, quarantineMalformedRows } from './malformed-rows.js';
@@ -19,7 +17,7 @@ import { checkedInsert } from './checked-read.js';
 import { redact, sourceSecrets } from './engine-source.js';
 import { IMPORT_TAG_COLUMN, quarantineTableName } from './table-names.js';
 import { countWrittenRows, lastBlockNumber } from './written-rows.js';
-import { taggedInsertBinding } from './tagged-insert.js';
+import { deleteTaggedRows, ROW_INSERT_SETTINGS, taggedInsertBinding } from './commit.js';
 
 export interface LoadResult {
   rows: number;
@@ -41,6 +39,7 @@ const LOAD_SETTINGS: QuerySettings = {
   // The split's views (fit, reject, count) and the table's insert run side by side, not one after the
   // other in the inserting thread: a quarter off a large CSV load, a third off NDJSON.
   parallel_view_processing: 1,
+  ...ROW_INSERT_SETTINGS,
 };
 
 /**
@@ -91,7 +90,7 @@ async function loadInPlace(
     if (loaded) return loaded;
   }
   await prepareSplit();
-  await withImportTag(ctx.store.client, table, importId, () => split(ctx, layouts, columns, importId, { data: table, quarantine: quarantineTableName(table) }));
+  await split(ctx, layouts, columns, importId, { data: table, quarantine: quarantineTableName(table), tagSource: true });
   await assertQuotesClosed(ctx, layouts, await sourcesEndingMultiline(ctx.engine, table));
   const rows = await rowsBySource(ctx.engine, table);
   const quarantined = await quarantinedBySource(ctx.store.client, quarantineTableName(table), importId);
@@ -127,6 +126,8 @@ async function tryDirectRead(ctx: ImportContext, layout: ObjectLayout, columns: 
     // Whatever stopped it (a row for the split, or a failed read the split will meet and report
     // again), the split starts over: blocks written before the stop are removed first.
     ctx.log.debug({ stage: 'direct_read', via, object: uriOf(layout), outcome: 'stopped', reason: redact(firstLine(error), sourceSecrets(layout.source)) }, 'stage');
+    // A run that lost its lease stops here: what it wrote is removed by the attempt's own undo.
+    if (ctx.signal?.aborted) throw error;
     if ((await countWrittenRows(client, table, importId, firstNewBlock)) > 0) await deleteTaggedRows(ctx.store, table, importId);
     return undefined;
   }
@@ -144,7 +145,7 @@ async function tryDirectRead(ctx: ImportContext, layout: ObjectLayout, columns: 
 async function insertTagged(ctx: ImportContext, read: ReadQuery, importId: string): Promise<void> {
   const tag = taggedInsertBinding(importId);
   const settings = { ...read.settings, ...tag.settings, ...LOAD_SETTINGS, max_insert_threads: 2, min_insert_block_size_rows: 65_536 };
-  await runStatement(ctx.engine, `INSERT INTO ${quoteIdentifier(ctx.datasource.name)} ${read.sql}`, { ...read.params, ...tag.params }, settings);
+  await runStatement(ctx.engine, `INSERT INTO ${quoteIdentifier(ctx.datasource.name)} ${read.sql}`, { ...read.params, ...tag.params }, settings, ctx.signal);
 }
 
 /** The read of one object, with the import id and source URI it tags its rows with. */
@@ -155,15 +156,6 @@ function namedRead(ctx: ImportContext, layout: ObjectLayout, columns: readonly T
 
 function firstLine(error: unknown): string {
   return String(error instanceof Error ? error.message : error).split('\n')[0]!.slice(0, 300);
-}
-
-async function withImportTag<T>(client: ClickHouseClient, table: string, importId: string, work: () => Promise<T>): Promise<T> {
-  await setImportTag(client, table, importId);
-  try {
-    return await work();
-  } finally {
-    await setImportTag(client, table, '');
-  }
 }
 
 /**
@@ -195,7 +187,8 @@ async function loadThroughStage(
     const shipped = await ctx.store.client.exec({
       query: `INSERT INTO ${quoteIdentifier(to)} (${target}) FORMAT TabSeparated`,
       values: staging.stream(`SELECT ${list}${tag === undefined ? '' : `, ${quoteString(tag)}`} FROM ${quoteIdentifier(from)}`, 'TabSeparated'),
-      clickhouse_settings: tag === undefined ? {} : { insert_allow_materialized_columns: 1 },
+      clickhouse_settings: { ...ROW_INSERT_SETTINGS, ...(tag === undefined ? {} : { insert_allow_materialized_columns: 1 }) } as Record<string, number>,
+      abort_signal: ctx.signal,
     });
     shipped.stream.resume();
   };
@@ -241,21 +234,13 @@ async function split(
         // Rows the parser cannot split are set aside only for a lone object: the record of them names no
         // object, so in a batch the first one fails the statement and the objects are loaded one by one.
         { ...reads[0]!.settings, ...(first.format === 'csv' && layouts.length === 1 ? malformedRowsToFile(errorsFile) : {}), ...LOAD_SETTINGS },
+        ctx.signal,
       );
     });
     if (existsSync(errorsFile) && statSync(errorsFile).size > 0) await quarantineMalformedRows(engine, targets.quarantine, errorsFile, { importId, source: uriOf(first), headerRows: first.csv?.hasHeader ? 1 : 0 });
   } finally {
     rmSync(errorsFile, { force: true });
   }
-}
-
-/** Every insert into the data table is tagged with this value until it is set again. */
-export async function setImportTag(client: ClickHouseClient, table: string, importId: string): Promise<void> {
-  await runStatement(
-    client,
-    `ALTER TABLE ${quoteIdentifier(table)} MODIFY COLUMN ${quoteIdentifier(IMPORT_TAG_COLUMN)} String MATERIALIZED {tag:String}`,
-    { tag: importId },
-  );
 }
 
 /** Rows an import put in a quarantine table, by source URI. */
@@ -266,23 +251,4 @@ async function quarantinedBySource(client: ClickHouseClient, quarantineTable: st
     { id: importId },
   );
   return new Map(rows.map((r) => [r.source, Number(r.n)]));
-}
-
-/** Removes the rows an import wrote into the data table. */
-async function deleteTaggedRows(store: Pick<Store, 'client' | 'capabilities' | 'cluster'>, table: string, importId: string): Promise<void> {
-  await runStatement(store.client, `ALTER TABLE ${quoteIdentifier(table)}${onCluster(store.cluster)} DELETE WHERE ${quoteIdentifier(IMPORT_TAG_COLUMN)} = {id:String}`, { id: importId }, mutationSettings(store));
-}
-
-/**
- * Waiting is a courtesy: a mutation touches only the parts that exist when it is made, so rows
- * loaded again after it are safe either way (old servers cannot wait).
- */
-function mutationSettings(store: Pick<Store, 'capabilities'>): QuerySettings {
-  return store.capabilities.mutationsSync ? { mutations_sync: 2 } : {};
-}
-
-/** Removes every row an import wrote, from the data and the quarantine table. Safe to repeat. */
-export async function undoImport(store: Pick<Store, 'client' | 'capabilities' | 'cluster'>, table: string, importId: string): Promise<void> {
-  await deleteTaggedRows(store, table, importId);
-  await runStatement(store.client, `ALTER TABLE ${quoteIdentifier(quarantineTableName(table))}${onCluster(store.cluster)} DELETE WHERE c__import_id = {id:String}`, { id: importId }, mutationSettings(store));
 }

@@ -2,7 +2,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { runStatement, selectRows } from '../store/queries.js';
 import { identifierList, quoteIdentifier, quoteString } from '../store/sql.js';
 import { castExpressions, type TargetColumn } from './cast-expressions.js';
-import { quarantineTableName } from './table-names.js';
+import { IMPORT_TAG_SOURCE, quarantineTableName } from './table-names.js';
 
 /**
  * Columns of the intake table besides the raw values. Reserved: project columns may not start with `_bp_`.
@@ -63,7 +63,7 @@ export async function createSplitPipeline(
   client: ClickHouseClient,
   datasource: string,
   columns: readonly TargetColumn[],
-  targets: SplitTargets = { data: datasource, quarantine: quarantineTableName(datasource) },
+  targets: SplitTargets = { data: datasource, quarantine: quarantineTableName(datasource), tagSource: true },
 ): Promise<void> {
   await dropSplitPipeline(client, datasource);
   const intake = quoteIdentifier(intakeTableName(datasource));
@@ -101,7 +101,10 @@ export async function createSplitPipeline(
       ...rowColumnNames,
     ].join(', ')} FROM ${intake}`,
   );
-  const fitSelect = columns.map((c, i) => `${typedColumn(i)} AS ${quoteIdentifier(c.name)}`).join(', ');
+  const fitSelect = [
+    ...columns.map((c, i) => `${typedColumn(i)} AS ${quoteIdentifier(c.name)}`),
+    ...(targets.tagSource ? [`${INTAKE.importId} AS ${quoteIdentifier(IMPORT_TAG_SOURCE)}`] : []),
+  ].join(', ');
   await runStatement(
     client,
     `CREATE MATERIALIZED VIEW ${quoteIdentifier(fitViewName(datasource))} TO ${quoteIdentifier(targets.data)} ` +
@@ -164,6 +167,8 @@ export async function rowsBySource(client: ClickHouseClient, datasource: string)
 export interface SplitTargets {
   data: string;
   quarantine: string;
+  /** The data table takes each row's import id through its tag source column (the store's own tables). */
+  tagSource?: boolean;
 }
 
 export async function dropSplitPipeline(client: ClickHouseClient, datasource: string): Promise<void> {

@@ -6,7 +6,7 @@ import type { ImportFormat } from '../project/types.js';
 import { selectRows, type QuerySettings } from '../store/queries.js';
 import { delimitedFormat, fieldColumn, headerOfKnownColumns, isGenericColumnNames, looksLikeHeader, positionalRead, sniffDelimiter, uniqueColumnNames } from './csv-dialect.js';
 import { firstLineOf as firstLineOfHead, headText, type HeadText } from './head-text.js';
-import { redact, s3TableFunction, sourceSecrets, type ObjectSource } from './engine-source.js';
+import { OBJECT_CHANGED_MARK, redact, s3TableFunction, sourceSecrets, type ObjectSource } from './engine-source.js';
 import { compressionOf, formatOfKey } from './formats.js';
 import { objectSource, type ImportContext } from './import-context.js';
 
@@ -124,7 +124,9 @@ export async function describe(
   format: string,
   settings: QuerySettings,
 ): Promise<SourceColumn[]> {
-  const fn = s3TableFunction(source, format);
+  // Unpinned: a description of a table function, not of a query (which would name its row number too);
+  // the load that follows is pinned.
+  const fn = s3TableFunction({ ...source, etag: undefined }, format);
   const rows = await selectRows<{ name: string; type: string }>(ctx.engine, `DESCRIBE TABLE ${fn.sql}`, fn.params, {
     schema_inference_make_columns_nullable: 'auto',
     input_format_max_rows_to_read_for_schema_inference: INFERENCE_ROWS,
@@ -185,6 +187,9 @@ export function explainEngineReadError(ctx: ImportContext, object: ObjectRef, so
   const context = { datasource: ctx.datasource.name, bucket: object.bucket, key: object.key };
   if (/Access Denied|InvalidAccessKeyId|SignatureDoesNotMatch|HTTP response code: 403/i.test(raw)) {
     return new BucketpipeError('S3_CREDENTIALS', `${uri}: the engine was refused access (${firstLine}). Check the connection's credentials.`, { context });
+  }
+  if (raw.includes(OBJECT_CHANGED_MARK) || /replaced during read|ETag.*changed|changed during read/i.test(raw)) {
+    return new BucketpipeError('OBJECT_CHANGED', `${uri} was replaced after it was listed (listed with ETag ${object.etag}); nothing of it was kept, and the next run imports the new version.`, { context });
   }
   if (/Timeout|Connection refused|Connection reset|HTTP response code: 5\d\d|SlowDown|NETWORK_ERROR|Poco::Exception/i.test(raw)) {
     return new BucketpipeError('S3_TRANSIENT', `${uri}: reading the object failed for now (${firstLine}); it will be retried.`, { context });

@@ -9,7 +9,7 @@ import { mapColumns, mapObjectColumns } from './map-columns.js';
 import type { QuerySettings } from '../store/queries.js';
 import { quoteIdentifier, quoteString } from '../store/sql.js';
 import { INTAKE, rawColumn } from './pipeline.js';
-import { taggedInsertHead } from './tagged-insert.js';
+import { taggedInsertHead } from './commit.js';
 
 /**
  * A Parquet object whose column types convert losslessly to the table's cannot hold a value that does

@@ -1,24 +1,25 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { objectUri, parseBucketUri } from '../bucket/bucket-uri.js';
 import type { ObjectRef } from '../bucket/list-objects.js';
+import { now } from '../clock.js';
 import { BucketpipeError, toErrorReport, type ErrorReport } from '../errors.js';
-import { recordEvents, recordJob, type JobRecord, type JobStatus, type OpsEvent } from '../ops/ops-log.js';
+import type { Lease } from '../lease.js';
+import { eventLog, markInterruptedJobs, recordJob, type EventLog, type JobRecord, type JobStatus } from '../ops/ops-log.js';
 import { ensureInternalTables } from '../store/internal-tables.js';
-import { addColumns, loadableColumns, readTableColumns } from '../store/table-ddl.js';
+import { runStatement } from '../store/queries.js';
+import { quoteIdentifier } from '../store/sql.js';
+import { addColumns, ensureTagSource, loadableColumns, quarantineTableSql, readTableColumns, stagingTableSql } from '../store/table-ddl.js';
+import type { TargetColumn } from './cast-expressions.js';
+import { abandon, claim, commit, newAttempt, recordChanged, recoverUnfinished, type AttemptContext } from './commit.js';
 import { createDatasourceTables } from './datasource-tables.js';
 import { discoverObjects } from './discover.js';
 import type { ImportContext } from './import-context.js';
 import { evolvedColumns, inferColumns } from './infer-columns.js';
-import { readLedger, recordObject, recordObjects, unfinishedImports, type ObjectStatus } from './ledger.js';
-import { loadObject, loadObjects, setImportTag, stagingTargets, undoImport } from './load-object.js';
-import { runStatement } from '../store/queries.js';
-import { quoteIdentifier } from '../store/sql.js';
-import { quarantineTableSql, stagingTableSql } from '../store/table-ddl.js';
+import { readLedger } from './ledger.js';
+import { loadObject, loadObjects, stagingTargets } from './load-object.js';
 import { mapObjectColumns, unmappedColumns } from './map-columns.js';
 import { createSplitPipeline, dropSplitPipeline } from './pipeline.js';
 import { probeObject, type ObjectLayout } from './probe-object.js';
-import { IMPORT_TAG_COLUMN } from './table-names.js';
-import type { TargetColumn } from './cast-expressions.js';
 
 export interface SyncOptions {
   trigger: 'auto' | 'on-demand';
@@ -30,6 +31,8 @@ export interface SyncOptions {
   onProgress?: (progress: SyncProgress) => void;
   /** Stops the run between two objects (the object being loaded is finished first). */
   signal?: AbortSignal;
+  /** The datasource's lease, held for the whole run; every ledger write is versioned and checked by it. */
+  lease: Lease;
 }
 
 export interface SyncProgress {
@@ -82,10 +85,13 @@ export interface ImportReport {
 const running = new Set<string>();
 const MAX_TRANSIENT_IN_A_ROW = 3;
 
+type Event = EventLog['add'];
+
 /**
- * Imports the new objects of a datasource. Every object goes through: claim in the ledger → probe →
- * evolve the schema → load through the split → mark done. A crash anywhere leaves the object
- * `loading`, and the next run undoes its rows before anything else, so each object lands once.
+ * Imports the new objects of a datasource, holding its lease. Every object goes through: claim in the
+ * ledger → probe → evolve the schema → load → commit (commit.ts holds the rules). A crash anywhere
+ * leaves the object `loading`, and the next run undoes its rows before anything else, so each object
+ * lands once. A run that loses its lease stops at once and leaves the rest to the run that took it.
  */
 export async function syncDatasource(ctx: ImportContext, options: SyncOptions): Promise<ImportReport> {
   const name = ctx.datasource.name;
@@ -94,7 +100,7 @@ export async function syncDatasource(ctx: ImportContext, options: SyncOptions): 
   }
   running.add(name);
   try {
-    return await runSync(ctx, options);
+    return await runSync({ ...ctx, signal: options.lease.signal }, options);
   } finally {
     running.delete(name);
   }
@@ -103,8 +109,10 @@ export async function syncDatasource(ctx: ImportContext, options: SyncOptions): 
 async function runSync(ctx: ImportContext, options: SyncOptions): Promise<ImportReport> {
   const client = ctx.store.client;
   const spec = ctx.datasource;
+  const lease = options.lease;
+  const protocol: AttemptContext = { store: ctx.store, table: spec.name, lease };
   const jobId = options.jobId ?? newJobId(spec.name);
-  const startedAt = new Date();
+  const startedAt = now();
   const job: JobRecord = {
     jobId, datasource: spec.name, kind: 'import', trigger: options.trigger, status: 'running', startedAt,
     objects: 0, failedObjects: 0, rows: 0, quarantined: 0, bytes: 0,
@@ -113,12 +121,14 @@ async function runSync(ctx: ImportContext, options: SyncOptions): Promise<Import
     jobId, datasource: spec.name, trigger: options.trigger, status: 'running', objects: [], rows: 0, quarantined: 0,
     bytes: 0, matched: 0, deferred: 0, changed: [], skippedFailed: 0, recovered: 0, stopped: false, startedAt: startedAt.toISOString(), finishedAt: '',
   };
-  const events: OpsEvent[] = [];
-  const event = (object: string, level: OpsEvent['level'], name: string, message: string) =>
-    events.push({ jobId, datasource: spec.name, object, level, event: name, message });
+  const events = eventLog(client, job);
+  const event: Event = events.add;
 
   await ensureInternalTables(ctx.store);
-  await recordJob(client, job);
+  await recordJob(client, lease, job);
+  for (const interrupted of await markInterruptedJobs(client, lease, { datasource: spec.name, kind: 'import', jobId, holder: lease.holder })) {
+    event('', 'warn', 'job_interrupted', `job ${interrupted.jobId} (started ${interrupted.startedAt.toISOString()}) was still running when this run took ${spec.name}: its process stopped without finishing.`);
+  }
   // The split is built when a load first needs it (a Parquet run may need none), and again for new columns.
   let splitFor: readonly TargetColumn[] | undefined;
   const ensureSplit: EnsureSplit = async (columns) => {
@@ -128,10 +138,17 @@ async function runSync(ctx: ImportContext, options: SyncOptions): Promise<Import
   };
   try {
     let ledger = await readLedger(client, spec.name);
-    report.recovered = await recoverUnfinished(ctx, jobId, event, unfinishedImports(ledger));
-    if (report.recovered > 0) {
+    const undone = await recoverUnfinished(protocol, ledger, jobId);
+    for (const attempt of undone) {
+      for (const object of attempt.objects) {
+        const where = objectUri(object.bucket, object.key);
+        event(where, 'warn', 'import_undone', `an interrupted import of ${where} was undone; the object is imported again.`);
+      }
+    }
+    report.recovered = undone.reduce((sum, a) => sum + a.objects.length, 0);
+    if (undone.length > 0) {
       // Recoveries are written at once: the ops log tells of them even if this run dies too.
-      await recordEvents(client, events.splice(0));
+      await events.flush();
       ledger = await readLedger(client, spec.name);
     }
     const uri = parseBucketUri(spec.import.bucketUri);
@@ -145,14 +162,15 @@ async function runSync(ctx: ImportContext, options: SyncOptions): Promise<Import
     for (const object of discovery.changed) {
       const where = objectUri(object.bucket, object.key);
       report.changed.push(where);
-      await recordObject(client, { object, datasource: spec.name, importId: '', jobId, status: 'changed' });
+      await recordChanged(protocol, jobId, object);
       event(where, 'warn', 'etag_changed', `${where} was imported before and has changed since (ETag ${object.etag}); the new content is not imported again.`);
     }
 
-    let columns = await targetColumns(ctx, discovery.toImport[0]);
+    let columns = await targetColumns(ctx, lease, discovery.toImport[0]);
     const total = discovery.toImport.length;
     let transientInARow = 0;
     for (let next = 0; next < total; ) {
+      if (lease.signal.aborted) break;
       if (options.signal?.aborted) {
         report.stopped = true;
         report.deferred += total - report.objects.length;
@@ -162,7 +180,9 @@ async function runSync(ctx: ImportContext, options: SyncOptions): Promise<Import
       const object = discovery.toImport[next]!;
       options.onProgress?.({ done: report.objects.length, total, rows: report.rows, quarantined: report.quarantined, current: objectUri(object.bucket, object.key) });
       const { batch, first } = await gatherBatch(ctx, discovery.toImport, next, columns!);
-      const outcomes = batch.length > 1 ? await importBatch(ctx, batch, jobId, columns!, event, ensureSplit) : [await importOne(ctx, object, jobId, columns!, event, ensureSplit, first)];
+      const outcomes = batch.length > 1
+        ? await importBatch(ctx, protocol, batch, jobId, columns!, event, ensureSplit)
+        : [await importOne(ctx, protocol, object, jobId, columns!, event, ensureSplit, first)];
       next += outcomes.length;
       for (const outcome of outcomes) {
         columns = outcome.columns;
@@ -173,9 +193,11 @@ async function runSync(ctx: ImportContext, options: SyncOptions): Promise<Import
         // S3 or the store failing for now: a few such failures in a row end the run; the next run retries.
         transientInARow = outcome.report.error?.retryable ? transientInARow + 1 : 0;
       }
+      await events.flush();
       if (transientInARow >= MAX_TRANSIENT_IN_A_ROW) break;
     }
     options.onProgress?.({ done: report.objects.length, total, rows: report.rows, quarantined: report.quarantined });
+    if (lease.signal.aborted) throw lease.signal.reason;
     const failed = report.objects.filter((o) => o.status === 'failed');
     report.status = failed.length === 0 ? 'ok' : failed.length === report.objects.length ? 'error' : 'partial';
     if (failed.length > 0) report.error = failed[0]!.error;
@@ -186,10 +208,10 @@ async function runSync(ctx: ImportContext, options: SyncOptions): Promise<Import
   } finally {
     if (splitFor) await dropSplit(ctx).catch(() => undefined);
   }
-  const finishedAt = new Date();
+  const finishedAt = now();
   report.finishedAt = finishedAt.toISOString();
-  await recordEvents(client, events);
-  await recordJob(client, {
+  await events.flush();
+  await recordJob(client, lease, {
     ...job,
     status: report.status,
     finishedAt,
@@ -204,47 +226,45 @@ async function runSync(ctx: ImportContext, options: SyncOptions): Promise<Import
 }
 
 /** The columns rows are loaded into; creates the tables first when they do not exist yet. */
-async function targetColumns(ctx: ImportContext, firstObject: ObjectRef | undefined): Promise<TargetColumn[] | undefined> {
+async function targetColumns(ctx: ImportContext, lease: Lease, firstObject: ObjectRef | undefined): Promise<TargetColumn[] | undefined> {
   const client = ctx.store.client;
   const existing = await readTableColumns(client, ctx.datasource.name);
   if (existing) {
-    // The tag default is only ever set in place (embedded store); a server's stays empty. A run that
-    // died while loading through the split left it set.
-    const tag = existing.find((c) => c.name === IMPORT_TAG_COLUMN);
-    if (!ctx.staging && tag?.defaultExpression !== "''") await setImportTag(client, ctx.datasource.name, '');
+    if (ctx.store.capabilities.ephemeralColumns) await ensureTagSource(ctx.store, ctx.datasource.name, existing);
     return loadableColumns(existing);
   }
   if (ctx.datasource.schema) {
-    await createDatasourceTables(ctx.store, ctx.datasource, ctx.datasource.schema);
+    await createDatasourceTables(ctx.store, ctx.datasource, ctx.datasource.schema, lease);
   } else {
     if (!firstObject) return undefined;
     const layout = await probeObject(ctx, firstObject);
     if (layout.columns.length === 0) {
       throw new BucketpipeError('SCHEMA_INFERENCE_FAILED', `datasource ${ctx.datasource.name}: cannot infer a schema from ${objectUri(firstObject.bucket, firstObject.key)} (it has no columns); add a SCHEMA to ${ctx.datasource.location.file}.`, { context: { datasource: ctx.datasource.name } });
     }
-    await createDatasourceTables(ctx.store, ctx.datasource, await inferColumns(ctx, layout), firstObject);
+    await createDatasourceTables(ctx.store, ctx.datasource, await inferColumns(ctx, layout), lease, firstObject);
   }
   return loadableColumns((await readTableColumns(client, ctx.datasource.name))!);
 }
 
 async function importOne(
   ctx: ImportContext,
+  protocol: AttemptContext,
   object: ObjectRef,
   jobId: string,
   columns: TargetColumn[],
-  event: (object: string, level: OpsEvent['level'], name: string, message: string) => void,
+  event: Event,
   ensureSplit: EnsureSplit,
   probed?: ObjectLayout,
 ): Promise<{ report: ObjectReport; columns: TargetColumn[] }> {
   const client = ctx.store.client;
   const spec = ctx.datasource;
   const uri = objectUri(object.bucket, object.key);
-  const importId = deriveImportId(spec.name, object);
-  const entry = { object, datasource: spec.name, importId, jobId };
+  const attempt = newAttempt(protocol, jobId, [object]);
+  const importId = attempt.importId;
   const report: ObjectReport = { uri, etag: object.etag, status: 'imported', rows: 0, quarantined: 0, bytes: object.size, addedColumns: [] };
-  await recordObject(client, { ...entry, status: 'loading' });
-  ctx.log.debug({ stage: 'claimed', object: uri, importId }, 'stage');
   try {
+    await claim(protocol, attempt);
+    ctx.log.debug({ stage: 'claimed', object: uri, importId }, 'stage');
     const layout = probed ?? (await probeObject(ctx, object, { describeJson: !spec.schema, knownColumns: columns.map((c) => c.name) }));
     const matched = mapObjectColumns(columns.map((c) => c.name), layout, Boolean(spec.schema));
     if (matched.byPosition) {
@@ -263,19 +283,17 @@ async function importOne(
     ctx.log.debug({ stage: 'loading', object: uri, importId }, 'stage');
     const result = await loadObject(ctx, layout, columns, importId, () => ensureSplit(columns));
     ctx.log.debug({ stage: 'loaded', object: uri, importId, rows: result.rows }, 'stage');
+    await commit(protocol, attempt, [result]);
     report.rows = result.rows;
     report.quarantined = result.quarantined;
-    await recordObject(client, { ...entry, status: 'done', rows: result.rows, quarantined: result.quarantined });
     ctx.log.debug({ stage: 'done', object: uri, importId }, 'stage');
     event(uri, result.quarantined > 0 ? 'warn' : 'info', 'object_imported', `${uri}: ${result.rows} rows imported, ${result.quarantined} quarantined`);
   } catch (error) {
-    const failure = toErrorReport(error);
+    const failure = toErrorReport(ctx.signal?.aborted ? ctx.signal.reason : error);
     ctx.log.warn({ stage: 'failed', object: uri, importId, code: failure.code }, failure.message);
     report.status = 'failed';
     report.error = failure;
-    await undoImport(ctx.store, spec.name, importId);
-    const status: ObjectStatus = failure.retryable ? 'retry' : 'failed';
-    await recordObject(client, { ...entry, status, error: failure.message });
+    await abandon(protocol, attempt, failure);
     event(uri, 'error', 'object_failed', failure.message);
   }
   return { report, columns };
@@ -327,31 +345,30 @@ async function gatherBatch(
 }
 
 /**
- * Loads a batch of objects under one import id: claimed together, loaded by one statement, marked
- * done together. If anything fails, the batch is undone and its objects are imported one by one,
- * so a bad object fails alone.
+ * Loads a batch of objects as one attempt: claimed together, loaded by one statement, committed
+ * together. If anything fails, the batch is undone and its objects are imported one by one, so a bad
+ * object fails alone.
  */
 async function importBatch(
   ctx: ImportContext,
+  protocol: AttemptContext,
   layouts: readonly ObjectLayout[],
   jobId: string,
   columns: TargetColumn[],
-  event: (object: string, level: OpsEvent['level'], name: string, message: string) => void,
+  event: Event,
   ensureSplit: EnsureSplit,
 ): Promise<Array<{ report: ObjectReport; columns: TargetColumn[] }>> {
-  const client = ctx.store.client;
-  const spec = ctx.datasource;
-  const importId = deriveImportId(spec.name, ...layouts.map((l) => l.object));
-  const entries = layouts.map((l) => ({ object: l.object, datasource: spec.name, importId, jobId }));
+  const attempt = newAttempt(protocol, jobId, layouts.map((l) => l.object));
+  const importId = attempt.importId;
   const uris = layouts.map((l) => objectUri(l.object.bucket, l.object.key));
   const stage = (name: string) => uris.forEach((uri) => ctx.log.debug({ stage: name, object: uri, importId }, 'stage'));
-  await recordObjects(client, entries.map((e) => ({ ...e, status: 'loading' as const })));
-  stage('claimed');
   try {
+    await claim(protocol, attempt);
+    stage('claimed');
     stage('loading');
     const results = await loadObjects(ctx, layouts, columns, importId, () => ensureSplit(columns));
     stage('loaded');
-    await recordObjects(client, entries.map((e, i) => ({ ...e, status: 'done' as const, rows: results[i]!.rows, quarantined: results[i]!.quarantined })));
+    await commit(protocol, attempt, results);
     stage('done');
     return layouts.map((layout, i) => {
       const result = results[i]!;
@@ -362,11 +379,19 @@ async function importBatch(
       };
     });
   } catch (error) {
-    ctx.log.debug({ stage: 'batch_failed', objects: uris.length, importId, code: toErrorReport(error).code }, 'stage');
-    await undoImport(ctx.store, spec.name, importId);
+    const failure = toErrorReport(ctx.signal?.aborted ? ctx.signal.reason : error);
+    ctx.log.debug({ stage: 'batch_failed', objects: uris.length, importId, code: failure.code }, 'stage');
+    // Undone and recorded `retry`: the objects are loaded one by one now, each as an attempt of its own.
+    await abandon(protocol, attempt, { ...failure, retryable: true });
+    if (ctx.signal?.aborted) {
+      return layouts.map((layout, i) => ({
+        report: { uri: uris[i]!, etag: layout.object.etag, status: 'failed', rows: 0, quarantined: 0, bytes: layout.object.size, addedColumns: [], error: failure },
+        columns,
+      }));
+    }
     const outcomes: Array<{ report: ObjectReport; columns: TargetColumn[] }> = [];
     for (const layout of layouts) {
-      const outcome = await importOne(ctx, layout.object, jobId, columns, event, ensureSplit, layout);
+      const outcome = await importOne(ctx, protocol, layout.object, jobId, columns, event, ensureSplit, layout);
       columns = outcome.columns;
       outcomes.push(outcome);
     }
@@ -394,36 +419,6 @@ async function dropSplit(ctx: ImportContext): Promise<void> {
   const targets = stagingTargets(ctx.datasource.name);
   await runStatement(ctx.engine, `DROP TABLE IF EXISTS ${quoteIdentifier(targets.data)}`);
   await runStatement(ctx.engine, `DROP TABLE IF EXISTS ${quoteIdentifier(targets.quarantine)}`);
-}
-
-/** Undoes the rows of imports a crashed run left `loading`, so their objects can be imported again. */
-async function recoverUnfinished(
-  ctx: ImportContext,
-  jobId: string,
-  event: (object: string, level: OpsEvent['level'], name: string, message: string) => void,
-  unfinished: ReadonlyArray<{ key: string; etag: string; importId: string }>,
-): Promise<number> {
-  const client = ctx.store.client;
-  if (unfinished.length === 0) return 0;
-  const bucket = parseBucketUri(ctx.datasource.import.bucketUri).bucket;
-  if (!ctx.staging && (await readTableColumns(client, ctx.datasource.name))) await setImportTag(client, ctx.datasource.name, '');
-  for (const u of unfinished) {
-    if (await readTableColumns(client, ctx.datasource.name)) await undoImport(ctx.store, ctx.datasource.name, u.importId);
-    const object: ObjectRef = { bucket, key: u.key, etag: u.etag, size: 0, lastModified: new Date(0) };
-    await recordObject(client, { object, datasource: ctx.datasource.name, importId: u.importId, jobId, status: 'retry' });
-    event(objectUri(bucket, u.key), 'warn', 'import_undone', `an interrupted import of ${objectUri(bucket, u.key)} was undone; the object is imported again.`);
-  }
-  return unfinished.length;
-}
-
-/**
- * The same object versions always get the same import id, so undoing and redoing them is idempotent.
- * A batch's id covers all its objects.
- */
-export function deriveImportId(datasource: string, ...objects: ObjectRef[]): string {
-  const hash = createHash('sha256').update(datasource);
-  for (const object of objects) hash.update(`\n${object.bucket}\n${object.key}\n${object.etag}`);
-  return `imp_${hash.digest('hex').slice(0, 24)}`;
 }
 
 function newJobId(datasource: string): string {

@@ -8,7 +8,7 @@ import { mapObjectColumns } from './map-columns.js';
 import type { ReadQuery } from './read-query.js';
 import { NEEDS_THE_SPLIT } from './checked-read.js';
 import { quoteString } from '../store/sql.js';
-import { taggedInsertHead } from './tagged-insert.js';
+import { taggedInsertHead } from './commit.js';
 
 
 /** How the engine's typed reader takes one column: the type it parses into, and what then must hold. */

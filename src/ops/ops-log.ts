@@ -1,8 +1,11 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { INTERNAL_TABLES, nextVersion, toDateTime64 } from '../store/internal-tables.js';
+import { now } from '../clock.js';
+import { INTERNAL_TABLES, toDateTime64 } from '../store/internal-tables.js';
 import { insertRows, selectRows } from '../store/queries.js';
+import type { VersionSource } from '../store/versions.js';
 
-export type JobStatus = 'running' | 'ok' | 'partial' | 'error';
+/** `interrupted`: the process running the job stopped without finishing it; a later run found it so. */
+export type JobStatus = 'running' | 'ok' | 'partial' | 'error' | 'interrupted';
 
 /** One row of the ops log per job; rewritten as the job goes on (the newest version wins). */
 export interface JobRecord {
@@ -22,7 +25,8 @@ export interface JobRecord {
   error?: string;
 }
 
-export async function recordJob(client: ClickHouseClient, job: JobRecord): Promise<void> {
+/** Writes the job's row anew; versioned by the writer's lease, so a job a later run marked stays marked. */
+export async function recordJob(client: ClickHouseClient, versions: VersionSource, job: JobRecord): Promise<void> {
   await insertRows(client, INTERNAL_TABLES.jobs, [
     {
       job_id: job.jobId,
@@ -38,7 +42,7 @@ export async function recordJob(client: ClickHouseClient, job: JobRecord): Promi
       quarantined: job.quarantined,
       bytes: job.bytes,
       error: job.error ?? '',
-      version: nextVersion(),
+      version: versions.nextVersion(),
     },
   ]);
 }
@@ -55,7 +59,7 @@ export interface OpsEvent {
 }
 
 export async function recordEvents(client: ClickHouseClient, events: readonly OpsEvent[]): Promise<void> {
-  const time = toDateTime64(new Date());
+  const time = toDateTime64(now());
   await insertRows(
     client,
     INTERNAL_TABLES.events,
@@ -111,4 +115,62 @@ export async function listEvents(client: ClickHouseClient, filter: { datasource?
      ORDER BY time DESC LIMIT {limit:UInt32}`,
     { datasource: filter.datasource ?? '', job: filter.jobId ?? '', limit },
   );
+}
+
+/** The events of one job: gathered as they happen, written at each step the job finishes (an object, a batch, the end). */
+export interface EventLog {
+  add(object: string, level: OpsEvent['level'], event: string, message: string): void;
+  /** Writes what was gathered since the last flush. */
+  flush(): Promise<void>;
+}
+
+export function eventLog(client: ClickHouseClient, job: { jobId: string; datasource: string }): EventLog {
+  let pending: OpsEvent[] = [];
+  return {
+    add(object, level, event, message) {
+      pending.push({ jobId: job.jobId, datasource: job.datasource, object, level, event, message });
+    },
+    async flush() {
+      if (pending.length === 0) return;
+      const batch = pending;
+      pending = [];
+      await recordEvents(client, batch);
+    },
+  };
+}
+
+/**
+ * Marks the jobs of a datasource (of one kind) that are still `running` although the caller holds
+ * the lease their runs needed: their processes stopped without finishing. Returns how many.
+ */
+export async function markInterruptedJobs(
+  client: ClickHouseClient,
+  versions: VersionSource,
+  finder: { datasource: string; kind: 'import' | 'export'; jobId: string; holder: string },
+): Promise<JobRecord[]> {
+  const rows = await selectRows<JobRow>(
+    client,
+    `SELECT job_id, datasource, kind, trigger, status, started_at, finished_at, objects, failed_objects, rows, quarantined, bytes, error
+     FROM ${INTERNAL_TABLES.jobs} FINAL
+     WHERE datasource = {datasource:String} AND kind = {kind:String} AND status = 'running' AND job_id != {job:String}`,
+    { datasource: finder.datasource, kind: finder.kind, job: finder.jobId },
+  );
+  const found = now();
+  const marked = rows.map((r): JobRecord => ({
+    jobId: r.job_id,
+    datasource: r.datasource,
+    kind: r.kind as JobRecord['kind'],
+    trigger: r.trigger as JobRecord['trigger'],
+    status: 'interrupted',
+    startedAt: new Date(`${r.started_at.replace(' ', 'T')}Z`),
+    finishedAt: found,
+    objects: Number(r.objects),
+    failedObjects: Number(r.failed_objects),
+    rows: Number(r.rows),
+    quarantined: Number(r.quarantined),
+    bytes: Number(r.bytes),
+    error: `interrupted: its process stopped without finishing; found at ${found.toISOString()} by job ${finder.jobId} on ${finder.holder}`,
+  }));
+  for (const job of marked) await recordJob(client, versions, job);
+  return marked;
 }

@@ -179,6 +179,16 @@ export function validateTemplate(template: string): string[] {
 }
 
 /**
+ * Why two runs could render the same key with this template, or undefined when they cannot. A run
+ * never writes over the files of another run, so a key must hold something no other run has; dates
+ * do not suffice (two runs in one day, or one minute, share them).
+ */
+export function repeatsAcrossRuns(template: string): string | undefined {
+  const unique = tokenize(template).tokens.some((t) => (t.kind === 'placeholder' && (t.name === 'SYNC_ID' || t.name === 'UUID')) || t.kind === 'single');
+  return unique ? undefined : "two runs could write the same key, and the second would overwrite the first's file: add {{SYNC_ID}} (one per run), {{UUID}} (one per file) or {jobId}";
+}
+
+/**
  * True when the template has neither {{PART}} nor {{UUID}}, so every file of one run would get the
  * same key: fine for a run that writes one file, to be refused when a run writes several.
  */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { indexDirectives, lexDatafile, type Directive } from './lexer.js';
-import { DEFAULT_FILE_TEMPLATE, needsPartPlaceholder, validateTemplate } from './export-template.js';
+import { DEFAULT_FILE_TEMPLATE, needsPartPlaceholder, repeatsAcrossRuns, validateTemplate } from './export-template.js';
 import { parseSchemaBlock } from './schema-block.js';
 import type { ColumnSpec, DatasourceSpec, EngineSpec, ExportFormat, ExportSpec, ImportSpec, ProjectProblem } from './types.js';
 
@@ -244,7 +244,8 @@ const DatasourceValues = z.object({
   EXPORT_FILE_TEMPLATE: z
     .string()
     .transform((v, ctx) => {
-      const problems = validateTemplate(v);
+      const shape = validateTemplate(v);
+      const problems = shape.length > 0 ? shape : [repeatsAcrossRuns(v)].filter((p): p is string => p !== undefined);
       for (const problem of problems) ctx.addIssue({ code: 'custom', message: `EXPORT_FILE_TEMPLATE: ${problem}` });
       return problems.length === 0 ? v : z.NEVER;
     })

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { ListObjectsV2Command, type ObjectCannedACL, type ServerSideEncryption } from '@aws-sdk/client-s3';
 import { checkWritable } from '../bucket/write-objects.js';
 import type { App } from '../app.js';
@@ -13,6 +14,13 @@ import type { DatasourceSpec, ProjectProblem } from '../project/types.js';
 import { ensureInternalTables } from '../store/internal-tables.js';
 import { addColumns, loadableColumns, readTableColumns, type ColumnDefinition } from '../store/table-ddl.js';
 import { validateColumnTypes } from './validate-types.js';
+import { projectId } from '../project/project-id.js';
+import { projectRevision } from '../project/revision.js';
+import { currentRevisionId, recordRevision } from '../store/revision-records.js';
+import type { Lease } from '../lease.js';
+import { recordLease } from '../store/lease-records.js';
+import { openQueueClient } from '../queue/queue-client.js';
+import { takeRunLease, type LeaseSource } from '../queue/run-lease.js';
 import { unsupportedType } from '../store/server-capabilities.js';
 
 /** One step push takes (or would take, with --dry-run). */
@@ -28,6 +36,8 @@ export interface PushResult {
   dryRun: boolean;
   steps: PushStep[];
   warnings: string[];
+  /** The project revision recorded for the workers (with --dry-run: the one that would be). */
+  revision: { id: string; previous?: string; changed: boolean };
 }
 
 const RESERVED_COLUMN = /^(_bp_|c__)/;
@@ -36,7 +46,25 @@ const RESERVED_COLUMN = /^(_bp_|c__)/;
  * Validates every datasource against the store and its bucket, then applies the plan. Nothing is
  * applied while any datasource has a problem, so a failed push changes nothing.
  */
-export async function pushProject(app: App, options: { dryRun: boolean }): Promise<PushResult> {
+export async function pushProject(app: App, options: { dryRun: boolean; source?: LeaseSource }): Promise<PushResult> {
+  if (options.dryRun) return planAndApply(app, undefined);
+  // Two pushes never interleave, and every row push writes is versioned by its lease.
+  const queue = options.source ? undefined : await openQueueClient(app, 'push records the project for the workers while holding its lease there');
+  try {
+    const lease = await takeRunLease(app, options.source ?? queue!, 'push', () => process.stderr.write('note: another push is running; waiting for it to finish.\n'), { record: false });
+    try {
+      return await planAndApply(app, lease);
+    } finally {
+      await lease.release();
+    }
+  } finally {
+    await queue?.close();
+  }
+}
+
+/** Plans every datasource, then (with a lease to write under) applies the plan. */
+async function planAndApply(app: App, lease: Lease | undefined): Promise<PushResult> {
+  const dryRun = lease === undefined;
   const store = await app.store();
   const problems: ProjectProblem[] = [];
   const warnings = app.warnings.map(formatProblem);
@@ -49,15 +77,28 @@ export async function pushProject(app: App, options: { dryRun: boolean }): Promi
     const lines = problems.map(formatProblem);
     throw new BucketpipeError('PROJECT_INVALID', `push found ${lines.length} problem${lines.length === 1 ? '' : 's'}; nothing was changed:\n${lines.join('\n')}`);
   }
-  if (options.dryRun) return { dryRun: true, steps, warnings };
-  await ensureInternalTables(store);
+  // A dry run creates nothing, not even the internal tables: without them nothing was pushed yet.
+  if (!dryRun) {
+    await ensureInternalTables(store);
+    await recordLease(store.client, lease);
+  }
+  const revision = projectRevision(app.project);
+  const project = projectId(app.projectDir, app.env);
+  const previous = await currentRevisionId(store.client, project).catch((error: unknown) => {
+    if (dryRun) return undefined;
+    throw error;
+  });
+  const recorded = { id: revision.id, previous, changed: revision.id !== previous };
+  if (dryRun) return { dryRun: true, steps, warnings, revision: recorded };
   for (const step of steps) {
     const spec = app.datasource(step.datasource);
-    if (step.action === 'create_tables') await createDatasourceTables(store, spec, step.columns!, step.reference);
+    if (step.action === 'create_tables') await createDatasourceTables(store, spec, step.columns!, lease, step.reference);
     else if (step.action === 'add_columns') await addColumns(store, spec.name, step.columns!);
     else if (step.action === 'create_quarantine') await ensureQuarantineTable(store, spec.name, step.columns!);
   }
-  return { dryRun: false, steps, warnings };
+  // Last, once the tables are in place: from here the workers' next jobs run this revision.
+  if (recorded.changed) await recordRevision(store.client, lease, project, revision, `${hostname()}:${process.pid}`);
+  return { dryRun: false, steps, warnings, revision: recorded };
 }
 
 async function planDatasource(app: App, spec: DatasourceSpec, problems: ProjectProblem[], warnings: string[]): Promise<PushStep[]> {

@@ -13,6 +13,8 @@ export interface ImportJobData {
   trigger: 'auto' | 'on-demand';
   retryFailed?: boolean;
   limit?: number;
+  /** The pushed project revision in force when the job was asked for; a run uses the one in force when it starts. */
+  revision?: string;
 }
 
 /** What a job returns: the run's report, or why it did not run. */

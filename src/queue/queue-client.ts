@@ -13,10 +13,13 @@ export interface QueueClient {
   close(): Promise<void>;
 }
 
-/** Connects to the project's queue, failing with one clear sentence when Redis does not answer. */
-export async function openQueueClient(app: App): Promise<QueueClient> {
+/**
+ * Connects to the project's queue, failing with one clear sentence when Redis does not answer
+ * (`why` says what it was needed for).
+ */
+export async function openQueueClient(app: App, why?: string): Promise<QueueClient> {
   const url = redisUrl(app.env);
-  await assertRedisReachable(url);
+  await assertRedisReachable(url, why);
   const redis = connectRedis(url, { longRunning: false });
   await redis.connect();
   const prefix = queuePrefix(app.projectDir, app.env);
@@ -58,7 +61,7 @@ export async function followJob(queue: ImportQueue, jobId: string, hooks: Follow
     if (!job) return { state: 'failed', reason: `job ${jobId} is gone from the queue` };
     const state = await job.getState();
     if (state === 'completed') return { state: 'completed', result: job.returnvalue };
-    if (state === 'failed') return { state: 'failed', reason: job.failedReason || 'the job failed' };
+    if (state === 'failed') return { state: 'failed', reason: job.failedReason || job.stacktrace?.at(-1)?.split('\n')[0] || 'the job failed without a recorded reason; see bucketpipe jobs' };
     const progress = JSON.stringify(job.progress);
     if (progress !== lastProgress) {
       lastProgress = progress;

@@ -1,17 +1,11 @@
-import { createHash } from 'node:crypto';
-import { basename } from 'node:path';
+import { projectId } from '../project/project-id.js';
 
 /** The queue every import job goes through. */
 export const IMPORT_QUEUE = 'imports';
 
-/**
- * The Redis key prefix of a project, so two projects can share one Redis: `BUCKETPIPE_PROJECT_ID`,
- * else the folder name and a hash of its path (workers of one project on several machines should set
- * the same BUCKETPIPE_PROJECT_ID).
- */
+/** The Redis key prefix of a project, so two projects can share one Redis. */
 export function queuePrefix(projectDir: string, env: NodeJS.ProcessEnv = process.env): string {
-  const id = env.BUCKETPIPE_PROJECT_ID || `${basename(projectDir)}-${createHash('sha256').update(projectDir).digest('hex').slice(0, 8)}`;
-  return `bucketpipe:${id}`;
+  return `bucketpipe:${projectId(projectDir, env)}`;
 }
 
 /** The job scheduler of an `@auto` datasource. */

@@ -33,7 +33,7 @@ export function connectRedis(url: string, options: { longRunning: boolean }): Re
 }
 
 /** Fails with one clear sentence when Redis does not answer. */
-export async function assertRedisReachable(url: string): Promise<void> {
+export async function assertRedisReachable(url: string, why?: string): Promise<void> {
   const probe = new Redis(url, { lazyConnect: true, connectTimeout: 3000, maxRetriesPerRequest: 0, retryStrategy: () => null });
   probe.on('error', () => undefined);
   try {
@@ -43,7 +43,7 @@ export async function assertRedisReachable(url: string): Promise<void> {
     const reason = (cause as { code?: string; message?: string }).code ?? (cause as Error).message;
     throw new BucketpipeError(
       'QUEUE_UNAVAILABLE',
-      `Redis at ${safeRedisUrl(url)} does not answer (${reason}). Start Redis (redis-server) or set REDIS_URL to a running one.`,
+      `Redis at ${safeRedisUrl(url)} does not answer (${reason})${why ? `; ${why}` : ''}. Start Redis (redis-server) or set REDIS_URL to a running one.`,
       { cause },
     );
   } finally {

@@ -1,27 +1,41 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { runStatement } from './queries.js';
+import { runStatement, selectRows } from './queries.js';
 import type { ServerCapabilities } from './server-capabilities.js';
 import { onCluster } from './table-ddl.js';
+import { fenceOfVersion } from './versions.js';
 
-/** The tables bucketpipe keeps for itself: the object ledger, the ops log and datasource records. */
+/** The tables bucketpipe keeps for itself: the object ledger, the ops log, leases, revisions and datasource records. */
 export const INTERNAL_TABLES = {
+  /** One row per write about an import attempt (object version × import id); the newest version of a row wins. */
+  ledger: '_bucketpipe_ledger',
+  /** A view: one row per object version with its status, decided from its attempts. */
   objects: '_bucketpipe_objects',
   jobs: '_bucketpipe_jobs',
   events: '_bucketpipe_events',
   datasources: '_bucketpipe_datasources',
   exports: '_bucketpipe_exports',
   exportFiles: '_bucketpipe_export_files',
+  /** Every lease taken, with its fence: the floor of the next fence when Redis lost its own. */
+  leases: '_bucketpipe_leases',
+  /** Every project revision pushed, by project; the newest of a project is the one its workers run. */
+  revisions: '_bucketpipe_revisions',
 } as const;
+
+/** The ledger before attempts were kept apart: one row per object version. Its rows are moved into the ledger once. */
+const LEGACY_OBJECTS = '_bucketpipe_objects';
+const LEGACY_OBJECTS_KEPT = '_bucketpipe_objects_v1';
 
 /** The DDL of the internal tables; `ts` is the timestamp type the store has. */
 const ddl = (ts: string, on: string): readonly string[] => [
-  // One row per (datasource, object version). The newest version of a row wins (ReplacingMergeTree).
-  `CREATE TABLE IF NOT EXISTS ${INTERNAL_TABLES.objects}${on} (
+  // One row per (datasource, object version, import attempt) once merged; the newest version wins.
+  // Attempts stay apart, so that an attempt a lost holder left `loading` is still found and undone
+  // after another attempt of the same object committed.
+  `CREATE TABLE IF NOT EXISTS ${INTERNAL_TABLES.ledger}${on} (
     datasource String, key String, etag String, bucket String, size UInt64,
     last_modified ${ts}, import_id String, job_id String,
     status String, rows UInt64, quarantined UInt64, error String,
     updated_at ${ts}, version UInt64
-  ) ENGINE = ReplacingMergeTree(version) ORDER BY (datasource, key, etag)`,
+  ) ENGINE = ReplacingMergeTree(version) ORDER BY (datasource, key, etag, import_id)`,
   `CREATE TABLE IF NOT EXISTS ${INTERNAL_TABLES.jobs}${on} (
     job_id String, datasource String, kind String, trigger String,
     status String, started_at ${ts}, finished_at Nullable(${ts}),
@@ -46,27 +60,76 @@ const ddl = (ts: string, on: string): readonly string[] => [
   `CREATE TABLE IF NOT EXISTS ${INTERNAL_TABLES.datasources}${on} (
     name String, inferred UInt8, reference_object String, updated_at ${ts}, version UInt64
   ) ENGINE = ReplacingMergeTree(version) ORDER BY name`,
+  `CREATE TABLE IF NOT EXISTS ${INTERNAL_TABLES.leases}${on} (
+    name String, fence UInt64, holder String, taken_at ${ts}
+  ) ENGINE = ReplacingMergeTree(fence) ORDER BY name`,
+  `CREATE TABLE IF NOT EXISTS ${INTERNAL_TABLES.revisions}${on} (
+    project_id String, revision String, definitions String, pushed_by String, pushed_at ${ts}, version UInt64
+  ) ENGINE = ReplacingMergeTree(version) ORDER BY (project_id, revision)`,
 ];
 
 /**
- * Creates the internal tables where missing. Timestamps are DateTime64(3) where the store has it and
- * whole-second DateTime on older servers.
+ * Where an object version stands, from the newest write about each of its attempts: `done` when an
+ * attempt committed; else `loading` when one was left loading (the next run undoes it); else what
+ * the newest attempt says. `unfinished` lists the attempts left loading, done or not.
  */
+export function objectStatusSql(where = ''): string {
+  return `SELECT datasource, key, etag,
+    multiIf(countIf(state = 'done') > 0, 'done', countIf(state = 'loading') > 0, 'loading', argMax(state, last)) AS status,
+    if(countIf(state = 'done') > 0, argMaxIf(a_import_id, last, state = 'done'), argMax(a_import_id, last)) AS import_id,
+    if(countIf(state = 'done') > 0, argMaxIf(a_rows, last, state = 'done'), toUInt64(0)) AS rows,
+    if(countIf(state = 'done') > 0, argMaxIf(a_quarantined, last, state = 'done'), toUInt64(0)) AS quarantined,
+    argMax(a_error, last) AS error, argMax(a_job_id, last) AS job_id, argMax(a_updated_at, last) AS updated_at,
+    any(a_bucket) AS bucket, max(a_size) AS size, max(a_last_modified) AS last_modified,
+    groupArrayIf(a_import_id, state = 'loading') AS unfinished, max(last) AS version
+  FROM (
+    SELECT datasource, key, etag, import_id AS a_import_id, argMax(status, version) AS state, argMax(rows, version) AS a_rows,
+      argMax(quarantined, version) AS a_quarantined, argMax(error, version) AS a_error, argMax(job_id, version) AS a_job_id,
+      argMax(updated_at, version) AS a_updated_at, any(bucket) AS a_bucket, max(size) AS a_size,
+      max(last_modified) AS a_last_modified, max(version) AS last
+    FROM ${INTERNAL_TABLES.ledger} ${where}
+    GROUP BY datasource, key, etag, import_id
+  )
+  GROUP BY datasource, key, etag`;
+}
+
 /** Clients whose store has the internal tables already: every run asks, once per process is enough. */
 const ensured = new WeakSet<ClickHouseClient>();
 
+/**
+ * Creates the internal tables where missing. Timestamps are DateTime64(3) where the store has it and
+ * whole-second DateTime on older servers. A store of an earlier version has its ledger moved into the
+ * new one, and its rows' versions (taken from clocks then) become the floor of every fence.
+ */
 export async function ensureInternalTables(store: { client: ClickHouseClient; capabilities: ServerCapabilities; cluster?: string }): Promise<void> {
   if (ensured.has(store.client)) return;
   const ts = store.capabilities.dateTime64 ? "DateTime64(3, 'UTC')" : "DateTime('UTC')";
-  for (const statement of ddl(ts, onCluster(store.cluster))) await runStatement(store.client, statement);
+  const on = onCluster(store.cluster);
+  for (const statement of ddl(ts, on)) await runStatement(store.client, statement);
+  await migrateLegacyLedger(store.client, on);
+  await runStatement(store.client, `CREATE VIEW IF NOT EXISTS ${INTERNAL_TABLES.objects}${on} AS ${objectStatusSql()}`);
   ensured.add(store.client);
 }
 
-let lastVersion = 0;
-/** A strictly increasing version for ReplacingMergeTree rows written by this process. */
-export function nextVersion(): number {
-  lastVersion = Math.max(lastVersion + 1, Date.now() * 1000);
-  return lastVersion;
+async function migrateLegacyLedger(client: ClickHouseClient, on: string): Promise<void> {
+  const legacy = await selectRows<{ engine: string }>(client, `SELECT engine FROM system.tables WHERE database = currentDatabase() AND name = {name:String}`, { name: LEGACY_OBJECTS });
+  if (legacy[0] === undefined || legacy[0].engine === 'View') return;
+  // Versions were microseconds of a process clock then; every fence from now on starts above them.
+  const [oldest] = await selectRows<{ v: string }>(
+    client,
+    `SELECT greatest((SELECT max(version) FROM ${LEGACY_OBJECTS}), (SELECT max(version) FROM ${INTERNAL_TABLES.jobs}),
+       (SELECT max(version) FROM ${INTERNAL_TABLES.exports}), (SELECT max(version) FROM ${INTERNAL_TABLES.exportFiles}),
+       (SELECT max(version) FROM ${INTERNAL_TABLES.datasources})) AS v`,
+  );
+  const floor = fenceOfVersion(Number(oldest?.v ?? 0)) + 1;
+  await runStatement(client, `INSERT INTO ${INTERNAL_TABLES.leases} (name, fence, holder) VALUES ('*', ${floor}, 'migration')`);
+  // Copied, then renamed: a crash between the two copies again, and the copies merge away (same key, same version).
+  await runStatement(
+    client,
+    `INSERT INTO ${INTERNAL_TABLES.ledger} SELECT datasource, key, etag, bucket, size, last_modified, import_id, job_id,
+       status, rows, quarantined, error, updated_at, version FROM ${LEGACY_OBJECTS}`,
+  );
+  await runStatement(client, `RENAME TABLE ${LEGACY_OBJECTS} TO ${LEGACY_OBJECTS_KEPT}${on}`);
 }
 
 /** `2026-11-25 10:00:00.123`: the text form DateTime64(3) columns take. */

@@ -35,14 +35,19 @@ export async function selectRows<T>(
   return (await result.json()) as T[];
 }
 
-/** Runs a statement that returns no rows (DDL, INSERT … SELECT, ALTER). Settings only where the statement takes them. */
+/**
+ * Runs a statement that returns no rows (DDL, INSERT … SELECT, ALTER). Settings only where the
+ * statement takes them. An aborted `signal` stops waiting for it (and, on a server, cancels it).
+ */
 export async function runStatement(
   client: ClickHouseClient,
   query: string,
   params: QueryParams = {},
   settings: QuerySettings = {},
+  signal?: AbortSignal,
 ): Promise<void> {
-  await client.command({ query: query + settingsClause(settings), query_params: params });
+  signal?.throwIfAborted();
+  await client.command({ query: query + settingsClause(settings), query_params: params, abort_signal: signal });
 }
 
 /** Inserts plain objects with JSONEachRow. */

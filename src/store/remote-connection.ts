@@ -55,16 +55,19 @@ export class RemoteStoreConnection implements Connection<Readable> {
   async close(): Promise<void> {}
 
   private async call(method: HostRequest['method'], params: object): Promise<Buffer> {
-    // The abort signal and the session id belong to this process; they cannot travel.
-    const { abort_signal: _signal, session_id: _session, ...rest } = params as Record<string, unknown>;
+    // The abort signal and the session id belong to this process; they cannot travel. An aborted
+    // request stops waiting; the statement itself runs on in the holder's engine.
+    const { abort_signal: signal, session_id: _session, ...rest } = params as Record<string, unknown>;
     let response: Response;
     try {
       response = await fetch(`${this.host.url}/rpc`, {
         method: 'POST',
         headers: { authorization: `Bearer ${this.host.token}`, 'content-type': 'application/json' },
         body: JSON.stringify({ method, params: rest }),
+        signal: signal as AbortSignal | undefined,
       });
     } catch (cause) {
+      if ((signal as AbortSignal | undefined)?.aborted) throw cause;
       throw new BucketpipeError('STORE_UNAVAILABLE', `The process that holds the embedded store (pid ${this.host.pid}) does not answer; it may have stopped.`, { cause });
     }
     const body = Buffer.from(await response.arrayBuffer());

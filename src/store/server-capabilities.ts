@@ -19,6 +19,8 @@ export interface ServerCapabilities {
   mutationsSync: boolean;
   /** Reads of a table can be restricted by a setting (`additional_table_filters`). */
   tableFilters: boolean;
+  /** EPHEMERAL columns (22.3): inserted, never stored, readable by other columns' expressions. */
+  ephemeralColumns: boolean;
 }
 
 export function capabilitiesOf(
@@ -39,6 +41,7 @@ export function capabilitiesOf(
     parquet: atLeast(19, 2),
     mutationsSync: settings.mutationsSync ?? atLeast(19, 11),
     tableFilters: settings.tableFilters ?? atLeast(22, 7),
+    ephemeralColumns: atLeast(22, 3),
   };
 }
 

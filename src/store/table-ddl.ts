@@ -1,6 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { EngineSpec } from '../project/types.js';
-import { IMPORT_TAG_COLUMN, quarantineTableName } from '../importer/table-names.js';
+import { IMPORT_TAG_COLUMN, IMPORT_TAG_SOURCE, quarantineTableName } from '../importer/table-names.js';
 import { selectRows, runStatement } from './queries.js';
 import { quoteIdentifier } from './sql.js';
 
@@ -37,6 +37,17 @@ export async function readTableColumns(client: ClickHouseClient, table: string):
   return Number(exists[0]?.n ?? 0) > 0 ? [] : undefined;
 }
 
+/**
+ * Gives a data table made before the tag had a source of its own (a table-wide default was set and
+ * reset around each load) the EPHEMERAL source column. Its stored tags stay as they are.
+ */
+export async function ensureTagSource(store: { client: ClickHouseClient; cluster?: string }, table: string, columns: readonly ExistingColumn[]): Promise<void> {
+  if (columns.some((c) => c.name === IMPORT_TAG_SOURCE)) return;
+  const on = onCluster(store.cluster);
+  await runStatement(store.client, `ALTER TABLE ${quoteIdentifier(table)}${on} ADD COLUMN ${quoteIdentifier(IMPORT_TAG_SOURCE)} String EPHEMERAL ''`);
+  await runStatement(store.client, `ALTER TABLE ${quoteIdentifier(table)}${on} MODIFY COLUMN ${quoteIdentifier(IMPORT_TAG_COLUMN)} String MATERIALIZED ${quoteIdentifier(IMPORT_TAG_SOURCE)}`);
+}
+
 /** The columns rows are loaded into: all but the import tag and computed ones. */
 export function loadableColumns(columns: readonly ExistingColumn[]): ExistingColumn[] {
   return columns.filter((c) => c.name !== IMPORT_TAG_COLUMN && (c.defaultKind === '' || c.defaultKind === 'DEFAULT'));
@@ -49,25 +60,28 @@ function columnSql(c: ColumnDefinition): string {
 /**
  * The data table. Engine clauses are the datasource's own SQL expressions, as in its file. The hidden
  * import tag column says which import wrote each row; it is not part of `SELECT *`. (A String: its
- * value is one per part, which compresses to almost nothing, and every server version has it.)
+ * value is one per part, which compresses to almost nothing, and every server version has it.) Where
+ * the store has EPHEMERAL columns, the tag takes its value from one that each insert fills.
  */
 export function dataTableSql(
   name: string,
   columns: readonly ColumnDefinition[],
   engine: EngineSpec,
-  cluster?: string,
-  defaultSettings: Readonly<Record<string, string>> = {},
+  options: { cluster?: string; defaultSettings?: Readonly<Record<string, string>>; tagSource?: boolean } = {},
 ): string {
   const engineCall = `${engine.engine}(${engine.engineArgs.join(', ')})`;
+  const tag = options.tagSource
+    ? [`${quoteIdentifier(IMPORT_TAG_SOURCE)} String EPHEMERAL ''`, `${quoteIdentifier(IMPORT_TAG_COLUMN)} String MATERIALIZED ${quoteIdentifier(IMPORT_TAG_SOURCE)}`]
+    : [`${quoteIdentifier(IMPORT_TAG_COLUMN)} String MATERIALIZED ''`];
   const parts = [
-    `CREATE TABLE IF NOT EXISTS ${quoteIdentifier(name)}${onCluster(cluster)} (`,
-    [...columns.map(columnSql), `${quoteIdentifier(IMPORT_TAG_COLUMN)} String MATERIALIZED ''`].join(',\n  '),
+    `CREATE TABLE IF NOT EXISTS ${quoteIdentifier(name)}${onCluster(options.cluster)} (`,
+    [...columns.map(columnSql), ...tag].join(',\n  '),
     `) ENGINE = ${engineCall}`,
     engine.partitionKey ? `PARTITION BY ${engine.partitionKey}` : '',
     `ORDER BY ${engine.sortingKey ? `(${engine.sortingKey})` : 'tuple()'}`,
     engine.primaryKey ? `PRIMARY KEY (${engine.primaryKey})` : '',
     engine.ttl ? `TTL ${engine.ttl}` : '',
-    settingsClause(engine.settings, defaultSettings),
+    settingsClause(engine.settings, options.defaultSettings ?? {}),
   ];
   return parts.filter(Boolean).join('\n');
 }
@@ -123,7 +137,7 @@ export async function addColumns(
 ): Promise<void> {
   if (columns.length === 0) return;
   const on = onCluster(store.cluster);
-  await addColumnsAfter(store.client, datasource, on, columns.map((c) => ({ name: c.name, sql: columnSql(c) })), (c) => c.name !== IMPORT_TAG_COLUMN);
+  await addColumnsAfter(store.client, datasource, on, columns.map((c) => ({ name: c.name, sql: columnSql(c) })), (c) => c.name !== IMPORT_TAG_COLUMN && c.name !== IMPORT_TAG_SOURCE);
   await addColumnsAfter(
     store.client,
     quarantineTableName(datasource),

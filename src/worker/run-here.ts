@@ -1,40 +1,49 @@
-import type { Redis } from 'ioredis';
 import type { App } from '../app.js';
-import { exportDatasource, type ExportReport } from '../exporter/export-datasource.js';
+import { exportDatasource, type ExportOptions, type ExportReport } from '../exporter/export-datasource.js';
 import { syncDatasource, type ImportReport, type SyncOptions } from '../importer/sync-datasource.js';
-import { tryLockDatasource, type DatasourceLock } from '../queue/datasource-lock.js';
+import type { ImportContext } from '../importer/import-context.js';
+import type { Lease } from '../lease.js';
+import { openQueueClient } from '../queue/queue-client.js';
+import { takeRunLease, type LeaseSource } from '../queue/run-lease.js';
 
-/** The queue's Redis, when there is one: runs in this process still take the datasource's lock. */
-export interface LockSource {
-  redis: Redis;
-  prefix: string;
+/** How a run in this process finds its lease: an open queue connection, or the project's Redis. */
+export interface HereOptions {
+  /** The queue connection the command already has; opened (and closed) here when absent. */
+  source?: LeaseSource;
+  /** Told once when another process holds the lease and this run waits for it. */
   onBusy?: () => void;
+  /** Adjusts the import's context (a logger of its own, batch size) before the run; for tests and benchmarks. */
+  adjust?: (ctx: ImportContext) => ImportContext;
 }
 
-/** Runs `work` holding a datasource lock (waiting for it), so it never overlaps a worker's run. */
-async function whileHoldingLock<T>(source: LockSource | undefined, lockName: string, work: () => Promise<T>): Promise<T> {
-  let lock: DatasourceLock | undefined;
-  if (source) {
-    let told = false;
-    while (!(lock = await tryLockDatasource(source.redis, source.prefix, lockName))) {
-      if (!told) source.onBusy?.();
-      told = true;
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-    }
-  }
+/**
+ * Runs `work` holding the lease `name`, taken in the project's Redis (waiting while another process
+ * holds it), so it never overlaps a worker's run. Without Redis there is no lease, and no run: an
+ * unfenced run beside a worker is how rows get doubled.
+ */
+async function withRunLease<T>(app: App, name: string, here: HereOptions, work: (lease: Lease) => Promise<T>): Promise<T> {
+  const queue = here.source ? undefined : await openQueueClient(app, 'a run needs its lease there, so that it never overlaps a worker\'s run');
   try {
-    return await work();
+    const lease = await takeRunLease(app, here.source ?? queue!, name, here.onBusy);
+    try {
+      return await work(lease);
+    } finally {
+      await lease.release();
+    }
   } finally {
-    await lock?.release();
+    await queue?.close();
   }
 }
 
-/** An import in this process, for `sync --wait` when no worker is there to take the job. */
-export function runImportHere(app: App, datasource: string, options: SyncOptions, source?: LockSource): Promise<ImportReport> {
-  return whileHoldingLock(source, datasource, async () => syncDatasource(await app.importContext(datasource), options));
+/** An import in this process (`sync --wait` when no worker runs, tests, benchmarks). */
+export function importHere(app: App, datasource: string, options: Omit<SyncOptions, 'lease'>, here: HereOptions = {}): Promise<ImportReport> {
+  return withRunLease(app, datasource, here, async (lease) => {
+    const ctx = await app.runImportContext(datasource);
+    return syncDatasource(here.adjust ? here.adjust(ctx) : ctx, { ...options, lease });
+  });
 }
 
-/** An export in this process, for `export --wait` when no worker is there to take the job. */
-export function runExportHere(app: App, datasource: string, source?: LockSource): Promise<ExportReport> {
-  return whileHoldingLock(source, `export:${datasource}`, async () => exportDatasource(await app.exportContext(datasource), { trigger: 'on-demand' }));
+/** An export in this process (`export --wait` when no worker runs, tests, benchmarks). */
+export function exportHere(app: App, datasource: string, options: Omit<ExportOptions, 'lease'>, here: HereOptions = {}): Promise<ExportReport> {
+  return withRunLease(app, `export:${datasource}`, here, async (lease) => exportDatasource(await app.runExportContext(datasource), { ...options, lease }));
 }

@@ -32,14 +32,20 @@ export async function startWorker(app: App, options: WorkerOptions = {}): Promis
   reportConnectionChanges(app, redis, url);
   const queue = openImportQueue(redis, prefix);
   const everyMs = autoIntervalMs(app.env);
-  const resync = () =>
-    syncSchedules(queue, app.project, everyMs).catch((error: unknown) => app.log.warn({ err: (error as Error).message }, 'could not update the schedules'));
+  // The schedules of the project as pushed (put back after Redis comes back empty).
+  const resync = async () => {
+    try {
+      await syncSchedules(queue, (await app.runProject()).project, everyMs);
+    } catch (error) {
+      app.log.warn({ err: (error as Error).message }, 'could not update the schedules');
+    }
+  };
   await app.store();
   await resync();
   redis.on('ready', () => void resync());
 
   const abort = new AbortController();
-  const worker = new Worker<ImportJobData, ImportJobResult>(IMPORT_QUEUE, createImportProcessor(app, redis, prefix, abort.signal), {
+  const worker = new Worker<ImportJobData, ImportJobResult>(IMPORT_QUEUE, createImportProcessor(app, { redis, prefix }, abort.signal), {
     connection: redis,
     prefix,
     concurrency: options.concurrency ?? 1,

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { S3_KEY, S3_SECRET } from './s3-server.js';
 
 export function s3Client(endpoint: string): S3Client {
@@ -36,4 +36,16 @@ export async function putObjects(
     first = false;
     await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentEncoding: options.contentEncoding }));
   }
+}
+
+/** The keys under a prefix (one page: tests keep well under a thousand). */
+export async function keysUnder(client: S3Client, bucket: string, prefix: string): Promise<string[]> {
+  const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
+  return (page.Contents ?? []).map((o) => o.Key!).sort();
+}
+
+/** An object's content as text. */
+export async function readText(client: S3Client, bucket: string, key: string): Promise<string> {
+  const object = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return object.Body!.transformToString();
 }

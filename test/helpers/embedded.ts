@@ -24,6 +24,8 @@ export function testEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
     S3_ACCESS_KEY: S3_KEY,
     S3_SECRET,
     BUCKETPIPE_DATA_DIR: dataDir,
+    // The run's own Redis: every run in a test takes its lease there, as runs do everywhere.
+    REDIS_URL: inject('redisUrl'),
     ...(serverUrl ? { BUCKETPIPE_CLICKHOUSE_URL: serverUrl } : {}),
     ...extra,
   };

@@ -202,7 +202,7 @@ describe('the bucketpipe CLI', () => {
   });
 
   it('never prints or stores a secret', async () => {
-    const tables = ['_bucketpipe_objects', '_bucketpipe_jobs', '_bucketpipe_events', '_bucketpipe_datasources', 'sales_quarantine'];
+    const tables = ['_bucketpipe_objects', '_bucketpipe_ledger', '_bucketpipe_jobs', '_bucketpipe_events', '_bucketpipe_datasources', '_bucketpipe_revisions', '_bucketpipe_leases', 'sales_quarantine'];
     for (const table of tables) {
       const result = await cli(['sql', `SELECT * FROM ${table}`, '--format', 'TSV']);
       expect(result.code, result.stderr).toBe(0);

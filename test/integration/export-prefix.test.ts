@@ -1,10 +1,9 @@
+import { importHere, exportHere } from '../../src/worker/run-here.js';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
-import { exportDatasource } from '../../src/exporter/export-datasource.js';
-import { syncDatasource } from '../../src/importer/sync-datasource.js';
 import { pushProject } from '../../src/push/push-project.js';
 import { putObjects, s3Client } from '../helpers/bucket.js';
 import { openTestApp, s3Endpoint, withBucketAndProject } from '../helpers/embedded.js';
@@ -42,9 +41,9 @@ describe('export keys stay under their prefix', () => {
     project.writeDatasource('confined', exporting('{{TABLE}}/{{TABLE_HYPHEN}}/{{YEAR}}/{{MONTH}}/{{DAY}}/{{HOUR}}{{MINUTE}}/%F/%T/{jobId}/{{SYNC_ID}}-{{UUID}}-{{PART}}.{{FORMAT}}'));
     const app: App = await openTestApp(project.dir);
     await pushProject(app, { dryRun: false });
-    await syncDatasource(await app.importContext('confined'), { trigger: 'on-demand' });
+    await importHere(app, 'confined', { trigger: 'on-demand' });
     const before = await listing();
-    const report = await exportDatasource(await app.exportContext('confined'), { trigger: 'on-demand' });
+    const report = await exportHere(app, 'confined', { trigger: 'on-demand' });
     expect(report.error?.message).toBeUndefined();
     expect(report.files).toHaveLength(3);
     const after = await listing();
@@ -61,7 +60,7 @@ describe('export keys stay under their prefix', () => {
     { name: 'a control character', template: 'escaped\u0001-{{PART}}.csv', problem: /control character/ },
     { name: 'a backslash', template: '..\\escaped-{{PART}}.csv', problem: /backslash/ },
     { name: 'an empty folder ("//")', template: 'a//escaped-{{PART}}.csv', problem: /"\/\/"/ },
-    { name: 'a ".." in EXPORT_BUCKET_URI', template: '{{PART}}.csv', uri: (b) => `s3://${b}/out/confined/../../`, problem: /EXPORT_BUCKET_URI .* has "\.\." as a folder/ },
+    { name: 'a ".." in EXPORT_BUCKET_URI', template: '{{SYNC_ID}}-{{PART}}.csv', uri: (b) => `s3://${b}/out/confined/../../`, problem: /EXPORT_BUCKET_URI .* has "\.\." as a folder/ },
   ];
   for (const [i, e] of ESCAPES.entries()) {
     it(`refuses ${e.name} at its line and writes nothing`, async () => {

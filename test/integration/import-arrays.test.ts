@@ -1,6 +1,6 @@
+import { importHere } from '../../src/worker/run-here.js';
 import { describe, expect, it } from 'vitest';
 import { pushProject } from '../../src/push/push-project.js';
-import { syncDatasource } from '../../src/importer/sync-datasource.js';
 import { putObjects, s3Client } from '../helpers/bucket.js';
 import { withBucketAndProject, openTestApp, query, s3Endpoint } from '../helpers/embedded.js';
 import { importDatasource, type TestProjectDir } from '../helpers/project.js';
@@ -31,7 +31,7 @@ describe('arrays whose elements must fit their type', () => {
     );
     const app = await openTestApp(project.dir);
     await pushProject(app, { dryRun: false });
-    const report = await syncDatasource(await app.importContext('arrays'), { trigger: 'on-demand' });
+    const report = await importHere(app, 'arrays', { trigger: 'on-demand' });
     expect(report.status, report.error?.message).toBe('ok');
     expect([report.rows, report.quarantined]).toEqual([4, 4]);
 

@@ -1,7 +1,7 @@
+import { importHere } from '../../src/worker/run-here.js';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { pushProject } from '../../src/push/push-project.js';
-import { syncDatasource } from '../../src/importer/sync-datasource.js';
 import { putObjects, s3Client } from '../helpers/bucket.js';
 import { withBucketAndProject, openTestApp, query, s3Endpoint } from '../helpers/embedded.js';
 import { importDatasource, type TestProjectDir } from '../helpers/project.js';
@@ -28,7 +28,7 @@ describe('small objects loaded in batches', () => {
     const app = await openTestApp(project.dir);
     await pushProject(app, { dryRun: false });
 
-    const report = await syncDatasource(await app.importContext('batched'), { trigger: 'on-demand' });
+    const report = await importHere(app, 'batched', { trigger: 'on-demand' });
     expect(report.status, report.error?.message).toBe('ok');
     const byUri = new Map(report.objects.map((o) => [o.uri.slice(`s3://${bucket}/`.length), [o.status, o.rows, o.quarantined]]));
     const expected = new Map<string, unknown[]>();
@@ -69,7 +69,7 @@ describe('small objects loaded in batches', () => {
     expect(Number(events[0]!.n)).toBe(14);
 
     // Nothing is imported twice.
-    const again = await syncDatasource(await app.importContext('batched'), { trigger: 'on-demand' });
+    const again = await importHere(app, 'batched', { trigger: 'on-demand' });
     expect(again.objects).toEqual([]);
     const [total] = await query<{ n: number }>(app, 'SELECT count() AS n FROM batched');
     expect(Number(total!.n)).toBe(1 + 2 + 3 + 4 + 5 + 3 + 7 + 8 + 9 + 10 + 11 + 12 + 4 + 5);

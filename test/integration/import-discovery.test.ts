@@ -1,9 +1,9 @@
+import { importHere } from '../../src/worker/run-here.js';
 import { gzipSync } from 'node:zlib';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { pushProject } from '../../src/push/push-project.js';
-import { syncDatasource } from '../../src/importer/sync-datasource.js';
 import { putObjects, s3Client } from '../helpers/bucket.js';
 import { withBucketAndProject, openTestApp, query, s3Endpoint } from '../helpers/embedded.js';
 import { importDatasource, type TestProjectDir } from '../helpers/project.js';
@@ -47,7 +47,7 @@ describe('object discovery', () => {
     const app = await openTestApp(project.dir);
     await pushProject(app, { dryRun: false });
     for (const [name, { pattern, expected }] of Object.entries(globs)) {
-      const report = await syncDatasource(await app.importContext(name), { trigger: 'on-demand' });
+      const report = await importHere(app, name, { trigger: 'on-demand' });
       expect(report.status, `${pattern}: ${report.error?.message}`).toBe('ok');
       expect(report.objects.map((o) => o.uri).sort(), pattern).toEqual(expected.map((k) => `s3://${bucket}/${k}`));
       expect(await srcCounts(app, name), pattern).toEqual(Object.fromEntries(expected.map((k) => [k, 1])));
@@ -67,17 +67,17 @@ describe('object discovery', () => {
     await pushProject(app, { dryRun: false });
     const uris = (keys: string[]) => keys.map((k) => `s3://${bucket}/${k}`);
 
-    const first = await syncDatasource(await app.importContext('limited'), { trigger: 'auto' });
+    const first = await importHere(app, 'limited', { trigger: 'auto' });
     expect(first.objects.map((o) => o.uri)).toEqual(uris(['q/e.csv', 'q/c.csv']));
     expect(first.deferred).toBe(3);
     expect(await srcCounts(app, 'limited')).toEqual({ 'q/c.csv': 2, 'q/e.csv': 2 });
 
-    const second = await syncDatasource(await app.importContext('limited'), { trigger: 'auto' });
+    const second = await importHere(app, 'limited', { trigger: 'auto' });
     expect(second.objects.map((o) => o.uri)).toEqual(uris(['q/a.csv', 'q/d.csv']));
     expect(second.deferred).toBe(1);
 
     await putObjects(s3, bucket, { 'q/f.csv': csvOf('q/f.csv', 2), 'q/g.csv': csvOf('q/g.csv', 2) }, { spaced: true });
-    const onDemand = await syncDatasource(await app.importContext('limited'), { trigger: 'on-demand' });
+    const onDemand = await importHere(app, 'limited', { trigger: 'on-demand' });
     expect(onDemand.objects.map((o) => o.uri)).toEqual(uris(['q/b.csv', 'q/f.csv', 'q/g.csv']));
     expect(onDemand.deferred).toBe(0);
 
@@ -85,7 +85,7 @@ describe('object discovery', () => {
     expect(await srcCounts(app, 'limited')).toEqual(expected);
 
     for (const trigger of ['auto', 'on-demand'] as const) {
-      const idle = await syncDatasource(await app.importContext('limited'), { trigger });
+      const idle = await importHere(app, 'limited', { trigger });
       expect(idle).toMatchObject({ status: 'ok', objects: [], rows: 0, deferred: 0, changed: [], skippedFailed: 0 });
     }
     expect(await srcCounts(app, 'limited')).toEqual(expected);
@@ -96,15 +96,15 @@ describe('object discovery', () => {
     project.writeDatasource('changing', importDatasource(`s3://${bucket}/ch/*.csv`, { schema: SCHEMA }));
     const app = await openTestApp(project.dir);
     await pushProject(app, { dryRun: false });
-    const first = await syncDatasource(await app.importContext('changing'), { trigger: 'on-demand' });
+    const first = await importHere(app, 'changing', { trigger: 'on-demand' });
     expect(first.rows).toBe(4);
 
     await putObjects(s3, bucket, { 'ch/one.csv': 'src,n\nch/one.csv (v2),100\nch/one.csv (v2),200\n' });
-    const second = await syncDatasource(await app.importContext('changing'), { trigger: 'on-demand' });
+    const second = await importHere(app, 'changing', { trigger: 'on-demand' });
     expect(second.changed).toEqual([`s3://${bucket}/ch/one.csv`]);
     expect(second.objects).toEqual([]);
     expect(second.rows).toBe(0);
-    const third = await syncDatasource(await app.importContext('changing'), { trigger: 'on-demand' });
+    const third = await importHere(app, 'changing', { trigger: 'on-demand' });
     expect(third.changed).toEqual([]);
     expect(third.objects).toEqual([]);
 
@@ -127,7 +127,7 @@ describe('object discovery', () => {
       project.writeDatasource(name, importDatasource(`s3://${bucket}/${prefix}/*.csv`, { schema: SCHEMA }));
       const app = await openTestApp(project.dir);
       await pushProject(app, { dryRun: false });
-      const report = await syncDatasource(await app.importContext(name), { trigger: 'on-demand' });
+      const report = await importHere(app, name, { trigger: 'on-demand' });
       const byKey = Object.fromEntries(report.objects.map((o) => [o.uri.replace(`s3://${bucket}/`, ''), o]));
       expect.soft(byKey[key]?.error?.message).toBeUndefined();
       expect(report.status).toBe('ok');
@@ -160,7 +160,7 @@ describe('object discovery', () => {
     // Watch the stages, to be sure the failure came in the middle of the load (not at the probe).
     const stages: Array<{ stage: string; object: string }> = [];
     const log = pino({ level: 'debug' }, { write: (line: string) => void stages.push(JSON.parse(line)) });
-    const first = await syncDatasource({ ...(await app.importContext('truncated')), log }, { trigger: 'on-demand' });
+    const first = await importHere(app, 'truncated', { trigger: 'on-demand' }, { adjust: (ctx) => ({ ...ctx, log }) });
     // The direct read stops at the broken gzip, and the split meets it again and fails the object.
     expect(stages.filter((s) => s.object === big).map((s) => s.stage)).toEqual(['claimed', 'loading', 'direct_read', 'failed']);
     const byUri = new Map(first.objects.map((o) => [o.uri, o]));
@@ -178,12 +178,12 @@ describe('object discovery', () => {
       { key: 't/good.csv', status: 'done' },
     ]);
 
-    const next = await syncDatasource(await app.importContext('truncated'), { trigger: 'on-demand' });
+    const next = await importHere(app, 'truncated', { trigger: 'on-demand' });
     expect(next.objects).toEqual([]);
     expect(next.skippedFailed).toBe(1);
     await nothingOfBig();
 
-    const retried = await syncDatasource(await app.importContext('truncated'), { trigger: 'on-demand', retryFailed: true });
+    const retried = await importHere(app, 'truncated', { trigger: 'on-demand', retryFailed: true });
     expect(retried.objects.map((o) => [o.uri, o.status])).toEqual([[big, 'failed']]);
     expect(retried.skippedFailed).toBe(0);
     await nothingOfBig();

@@ -1,7 +1,7 @@
+import { importHere } from '../../src/worker/run-here.js';
 import { describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { pushProject } from '../../src/push/push-project.js';
-import { syncDatasource } from '../../src/importer/sync-datasource.js';
 import { putObjects, s3Client } from '../helpers/bucket.js';
 import { withBucketAndProject, openTestApp, query, s3Endpoint } from '../helpers/embedded.js';
 import { importDatasource, type TestProjectDir } from '../helpers/project.js';
@@ -9,7 +9,7 @@ import { importDatasource, type TestProjectDir } from '../helpers/project.js';
 async function columnsOf(app: App, table: string): Promise<Array<{ name: string; type: string }>> {
   return query(
     app,
-    `SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = {table:String} AND name != '_bp_import_id' ORDER BY position`,
+    `SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = {table:String} AND NOT startsWith(name, '_bp_') ORDER BY position`,
     { table },
   );
 }
@@ -46,13 +46,13 @@ describe('schema evolution', () => {
       { name: 'a', type: 'Int64' },
       { name: 'b', type: 'String' },
     ]);
-    const first = await syncDatasource(await app.importContext('evo'), { trigger: 'on-demand' });
+    const first = await importHere(app, 'evo', { trigger: 'on-demand' });
     expect(first.status).toBe('ok');
     expect(first.rows).toBe(2);
 
     // One run: an object with a new numeric column, then one without b (and a value of c that does not fit).
     await putObjects(s3, bucket, { 'evo/2.csv': 'a,b,c\n3,z,1.5\n', 'evo/3.csv': 'a,c\n4,2.5\n5,abc\n' }, { spaced: true });
-    const second = await syncDatasource(await app.importContext('evo'), { trigger: 'on-demand' });
+    const second = await importHere(app, 'evo', { trigger: 'on-demand' });
     expect(second.objects.map((o) => o.error?.message)).toEqual([undefined, undefined]);
     expect(second.objects.map((o) => [o.uri, o.rows, o.quarantined, o.addedColumns])).toEqual([
       [`s3://${bucket}/evo/2.csv`, 1, 0, ['c']],
@@ -89,7 +89,7 @@ describe('schema evolution', () => {
 
     // A later run with the evolved table loads old-shape objects too.
     await putObjects(s3, bucket, { 'evo/4.csv': 'a,b\n6,w\n' });
-    const third = await syncDatasource(await app.importContext('evo'), { trigger: 'on-demand' });
+    const third = await importHere(app, 'evo', { trigger: 'on-demand' });
     expect(third.objects.map((o) => [o.rows, o.addedColumns, o.error?.message])).toEqual([[1, [], undefined]]);
     expect(await query(app, 'SELECT a, b, c FROM evo WHERE a = 6')).toEqual([{ a: 6, b: 'w', c: null }]);
     expect(await eventsOf(app, 'evo', 'columns_added')).toHaveLength(1);
@@ -100,7 +100,7 @@ describe('schema evolution', () => {
     project.writeDatasource('fixed', importDatasource(`s3://${bucket}/fixed/*.csv`, { schema: '    `a` Int64,\n    `b` String' }));
     const app = await openTestApp(project.dir);
     await pushProject(app, { dryRun: false });
-    const report = await syncDatasource(await app.importContext('fixed'), { trigger: 'on-demand' });
+    const report = await importHere(app, 'fixed', { trigger: 'on-demand' });
     expect(report.status).toBe('ok');
     expect(report.objects.map((o) => [o.rows, o.quarantined, o.addedColumns])).toEqual([
       [1, 0, []],

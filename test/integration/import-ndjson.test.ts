@@ -1,8 +1,8 @@
+import { importHere } from '../../src/worker/run-here.js';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { pushProject } from '../../src/push/push-project.js';
-import { syncDatasource } from '../../src/importer/sync-datasource.js';
 import { putObjects, s3Client } from '../helpers/bucket.js';
 import { withBucketAndProject, openTestApp, query, s3Endpoint } from '../helpers/embedded.js';
 import { importDatasource, type TestProjectDir } from '../helpers/project.js';
@@ -93,7 +93,7 @@ describe('NDJSON import', () => {
       'zstd',
     );
 
-    const report = await syncDatasource(await app.importContext('nd_events'), { trigger: 'on-demand' });
+    const report = await importHere(app, 'nd_events', { trigger: 'on-demand' });
     const byKey = Object.fromEntries(report.objects.map((o) => [o.uri.slice(`s3://${bucket}/`.length), o]));
     expect(Object.fromEntries(Object.entries(byKey).map(([k, o]) => [k, o.error?.message ?? o.status]))).toEqual({
       'nd/a.ndjson': 'imported',
@@ -207,7 +207,7 @@ describe('NDJSON import', () => {
     expect(step?.reference?.key).toBe('inferred/1.ndjson');
     const columns = await query<{ name: string; type: string }>(
       app,
-      `SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = 'nd_inferred' AND name != '_bp_import_id' ORDER BY position`,
+      `SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = 'nd_inferred' AND NOT startsWith(name, '_bp_') ORDER BY position`,
     );
     expect(columns.map((c) => c.name)).toEqual(['id', 'name', 'meta', 'score']);
     const types = Object.fromEntries(columns.map((c) => [c.name, c.type]));
@@ -216,7 +216,7 @@ describe('NDJSON import', () => {
     expect(types.meta).toMatch(/^(Nullable\()?String\)?$/);
     expect(types.score).toBe('Nullable(Float64)');
 
-    const report = await syncDatasource(await app.importContext('nd_inferred'), { trigger: 'on-demand' });
+    const report = await importHere(app, 'nd_inferred', { trigger: 'on-demand' });
     expect(report.objects.map((o) => o.error?.message)).toEqual([undefined, undefined]);
     expect(report.rows).toBe(3);
     expect(report.quarantined).toBe(0);
@@ -239,7 +239,7 @@ describe('NDJSON import', () => {
     project.writeDatasource('people', importDatasource(`s3://${bucket}/arr/*.json`, { schema: '    `id` UInt32 `json:$.id`,\n    `who` String `json:$.who`' }));
     const app = await openTestApp(project.dir);
     await pushProject(app, { dryRun: false });
-    const report = await syncDatasource(await app.importContext('people'), { trigger: 'on-demand' });
+    const report = await importHere(app, 'people', { trigger: 'on-demand' });
     const errors = Object.fromEntries(report.objects.map((o) => [o.uri.replace(/^.*\//, ''), o.error?.message]));
     expect(errors['people.json']).toBeUndefined();
     expect(errors['more.json']).toBeUndefined();

@@ -1,7 +1,7 @@
+import { importHere } from '../../src/worker/run-here.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { pushProject } from '../../src/push/push-project.js';
-import { syncDatasource } from '../../src/importer/sync-datasource.js';
 import { createBucket, putObjects, s3Client } from '../helpers/bucket.js';
 import { closeTestApp, openTestApp, query, s3Endpoint } from '../helpers/embedded.js';
 import { createProjectDir, importDatasource, type TestProjectDir } from '../helpers/project.js';
@@ -75,7 +75,7 @@ describe('Parquet import', () => {
     expect(step?.reference?.key).toBe('pq/part-1.parquet');
     const columns = await query<{ name: string; type: string }>(
       app,
-      `SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = 'pq_inferred' AND name != '_bp_import_id' ORDER BY position`,
+      `SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = 'pq_inferred' AND NOT startsWith(name, '_bp_') ORDER BY position`,
     );
     expect(columns).toEqual([
       { name: 'id', type: 'UInt64' },
@@ -88,7 +88,7 @@ describe('Parquet import', () => {
     const [created] = await query<{ ddl: string }>(app, `SELECT create_table_query AS ddl FROM system.tables WHERE database = currentDatabase() AND name = 'pq_inferred'`);
     expect(created!.ddl).toMatch(/SETTINGS .*vertical_merge_algorithm_min_columns_to_activate = 1/);
 
-    const report = await syncDatasource(await app.importContext('pq_inferred'), { trigger: 'on-demand' });
+    const report = await importHere(app, 'pq_inferred', { trigger: 'on-demand' });
     expect(report.objects.map((o) => o.error?.message)).toEqual([undefined, undefined]);
     expect(report.status).toBe('ok');
     expect(report.objects.map((o) => o.rows)).toEqual([1000, 1000]);
@@ -116,11 +116,11 @@ describe('Parquet import', () => {
 
   it('inserts columns that widen losslessly (wider integer, LowCardinality, NULL as default) with every value intact', async () => {
     await pushProject(app, { dryRun: false });
-    const report = await syncDatasource(await app.importContext('pq_widened'), { trigger: 'on-demand' });
+    const report = await importHere(app, 'pq_widened', { trigger: 'on-demand' });
     expect(report.objects.map((o) => [o.status, o.rows, o.quarantined])).toEqual([['imported', 1000, 0], ['imported', 1000, 0]]);
     const columns = await query<{ type: string }>(
       app,
-      `SELECT type FROM system.columns WHERE database = currentDatabase() AND table = 'pq_widened' AND name != '_bp_import_id' ORDER BY position`,
+      `SELECT type FROM system.columns WHERE database = currentDatabase() AND table = 'pq_widened' AND NOT startsWith(name, '_bp_') ORDER BY position`,
     );
     expect(columns.map((c) => c.type)).toEqual(['Int128', 'LowCardinality(String)', 'Date32', 'Float64']);
     const [totals] = await query<{ n: number; ids: string; zeros: number; maybe_sum: number; mismatch: number }>(
@@ -134,7 +134,7 @@ describe('Parquet import', () => {
 
   it('casts Parquet columns into a declared SCHEMA of other types; an object that is not Parquet fails alone', async () => {
     await pushProject(app, { dryRun: false });
-    const report = await syncDatasource(await app.importContext('pq_typed'), { trigger: 'on-demand' });
+    const report = await importHere(app, 'pq_typed', { trigger: 'on-demand' });
     const byKey = new Map(report.objects.map((o) => [o.uri, o]));
     const broken = `s3://${bucket}/pq/broken.parquet`;
     expect([...byKey.keys()].sort()).toEqual([broken, `s3://${bucket}/pq/part-1.parquet`, `s3://${bucket}/pq/part-2.parquet`]);
@@ -147,7 +147,7 @@ describe('Parquet import', () => {
 
     const columns = await query<{ name: string; type: string }>(
       app,
-      `SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = 'pq_typed' AND name != '_bp_import_id' ORDER BY position`,
+      `SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = 'pq_typed' AND NOT startsWith(name, '_bp_') ORDER BY position`,
     );
     expect(columns.map((c) => c.type)).toEqual(['Int32', 'String', 'Array(Int64)', 'Date', 'Nullable(Decimal(10, 2))']);
     const [totals] = await query<{ n: number; ids: number; nulls: number; maybe_sum: string; first_day: string; last_day: string }>(
@@ -172,13 +172,13 @@ describe('Parquet import', () => {
     // Nothing of the broken object is in either table; the ledger says it failed.
     const [left] = await query<{ data: number; quarantine: number }>(
       app,
-      `SELECT (SELECT count() FROM pq_typed WHERE _bp_import_id NOT IN (SELECT import_id FROM _bucketpipe_objects FINAL WHERE datasource = 'pq_typed' AND status = 'done')) AS data,
+      `SELECT (SELECT count() FROM pq_typed WHERE _bp_import_id NOT IN (SELECT import_id FROM _bucketpipe_objects WHERE datasource = 'pq_typed' AND status = 'done')) AS data,
               (SELECT count() FROM pq_typed_quarantine) AS quarantine`,
     );
     expect(left).toEqual({ data: 0, quarantine: 0 });
     const ledger = await query<{ key: string; status: string }>(
       app,
-      `SELECT key, status FROM _bucketpipe_objects FINAL WHERE datasource = 'pq_typed' ORDER BY key`,
+      `SELECT key, status FROM _bucketpipe_objects WHERE datasource = 'pq_typed' ORDER BY key`,
     );
     expect(ledger).toEqual([
       { key: 'pq/broken.parquet', status: 'failed' },

@@ -3,7 +3,8 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { pushProject } from '../../src/push/push-project.js';
-import { syncDatasource } from '../../src/importer/sync-datasource.js';
+import type { ImportReport } from '../../src/importer/sync-datasource.js';
+import { importHere } from '../../src/worker/run-here.js';
 import { putObjects, s3Client } from '../helpers/bucket.js';
 import { withBucketAndProject, openTestApp, query, s3Endpoint } from '../helpers/embedded.js';
 import { importDatasource, type TestProjectDir } from '../helpers/project.js';
@@ -30,7 +31,8 @@ const FITTING_CSV = [
 interface StageRecord { stage?: string; object?: string; outcome?: string; via?: string }
 
 /** An import context whose debug records are kept, to see which way each object was loaded. */
-async function recordingContext(app: App, name: string): Promise<{ ctx: Awaited<ReturnType<App['importContext']>>; records: StageRecord[] }> {
+/** Imports `name` here with a debug logger that records every stage. */
+async function importRecording(app: App, name: string, batchObjects?: number): Promise<{ report: ImportReport; records: StageRecord[] }> {
   const records: StageRecord[] = [];
   const sink = new Writable({
     write(chunk, _enc, done) {
@@ -38,7 +40,9 @@ async function recordingContext(app: App, name: string): Promise<{ ctx: Awaited<
       done();
     },
   });
-  return { ctx: { ...(await app.importContext(name)), log: pino({ level: 'debug' }, sink) }, records };
+  const log = pino({ level: 'debug' }, sink);
+  const report = await importHere(app, name, { trigger: 'on-demand' }, { adjust: (ctx) => ({ ...ctx, log, ...(batchObjects ? { batchObjects } : {}) }) });
+  return { report, records };
 }
 
 const directOutcomes = (records: StageRecord[]) => records.filter((r) => r.stage === 'direct_read').map((r) => [r.object?.replace(/^s3:\/\/[^/]+\//, ''), r.via, r.outcome]);
@@ -67,8 +71,7 @@ describe('typed read of CSV objects', () => {
 
     const outcomes: Record<string, unknown[]> = {};
     for (const name of ['typed', 'checked', 'split']) {
-      const { ctx, records } = await recordingContext(app, name);
-      const report = await syncDatasource(ctx, { trigger: 'on-demand' });
+      const { report, records } = await importRecording(app, name);
       expect(report.objects.map((o) => [o.status, o.rows, o.quarantined])[0]).toEqual(['imported', 4, 0]);
       outcomes[name] = directOutcomes(records);
     }
@@ -103,9 +106,8 @@ describe('typed read of CSV objects', () => {
     project.writeDatasource('mixed', importDatasource(`s3://${bucket}/mixed/*.csv`, { schema: TYPED_SCHEMA }));
     const app = await openTestApp(project.dir);
     await pushProject(app, { dryRun: false });
-    const { ctx, records } = await recordingContext(app, 'mixed');
     // One object per load: small objects loaded together always go through the split.
-    const report = await syncDatasource({ ...ctx, batchObjects: 1 }, { trigger: 'on-demand' });
+    const { report, records } = await importRecording(app, 'mixed', 1);
     expect(report.status, report.error?.message).toBe('ok');
     expect(report.objects.map((o) => [o.uri.replace(/^s3:\/\/[^/]+\//, ''), o.rows, o.quarantined])).toEqual([
       ['mixed/a-late-misfit.csv', 299_999, 1],

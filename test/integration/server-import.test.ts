@@ -1,11 +1,10 @@
+import { importHere, exportHere } from '../../src/worker/run-here.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { openApp, type App } from '../../src/app.js';
-import { syncDatasource } from '../../src/importer/sync-datasource.js';
-import { exportDatasource } from '../../src/exporter/export-datasource.js';
 import { pushProject } from '../../src/push/push-project.js';
 import { selectRows } from '../../src/store/queries.js';
 import { createBucket, putObjects, s3Client } from '../helpers/bucket.js';
@@ -51,7 +50,7 @@ describe('import into a ClickHouse server', () => {
     await app.reload();
     await pushProject(app, { dryRun: false });
 
-    const csv = await syncDatasource(await app.importContext(csvName), { trigger: 'on-demand' });
+    const csv = await importHere(app, csvName, { trigger: 'on-demand' });
     expect(csv.objects.map((o) => o.error?.message)).toEqual([undefined]);
     expect([csv.rows, csv.quarantined]).toEqual([2, 2]);
     expect(await rows(`SELECT id, name, toString(amount) AS amount, toString(day) AS day FROM ${csvName} ORDER BY id`)).toEqual([
@@ -64,11 +63,11 @@ describe('import into a ClickHouse server', () => {
       [3, [], '3,cy'],
     ]);
 
-    const json = await syncDatasource(await app.importContext(jsonName), { trigger: 'on-demand' });
+    const json = await importHere(app, jsonName, { trigger: 'on-demand' });
     expect([json.rows, json.quarantined]).toEqual([1, 2]);
     expect(await rows(`SELECT toString(id) AS id, who, tags FROM ${jsonName}`)).toEqual([{ id: '1', who: 'x', tags: ['a', 'b'] }]);
 
-    const again = await syncDatasource(await app.importContext(csvName), { trigger: 'on-demand' });
+    const again = await importHere(app, csvName, { trigger: 'on-demand' });
     expect(again.objects).toEqual([]);
     expect(await rows(`SELECT count() AS n FROM ${csvName}`)).toEqual([{ n: '2' }]);
     const tagged = await rows<{ tag: string; n: string }>(`SELECT _bp_import_id AS tag, count() AS n FROM ${csvName} GROUP BY tag`);
@@ -82,14 +81,14 @@ describe('import into a ClickHouse server', () => {
     project.writeDatasource(name, importDatasource(`s3://${bucket}/undo/*.csv`, { schema: '    `id` UInt32' }));
     await app.reload();
     await pushProject(app, { dryRun: false });
-    const first = await syncDatasource(await app.importContext(name), { trigger: 'on-demand' });
+    const first = await importHere(app, name, { trigger: 'on-demand' });
     expect(first.rows).toBe(3);
     // As a crash would leave it: the object claimed (`loading`) with its rows already in.
     const client = (await app.store()).client;
     await client.command({
-      query: `INSERT INTO _bucketpipe_objects SELECT datasource, key, etag, bucket, size, last_modified, import_id, job_id, 'loading', rows, quarantined, error, updated_at, version + 1 FROM _bucketpipe_objects WHERE datasource = '${name}'`,
+      query: `INSERT INTO _bucketpipe_ledger SELECT datasource, key, etag, bucket, size, last_modified, import_id, job_id, 'loading', rows, quarantined, error, updated_at, version + 1 FROM _bucketpipe_ledger WHERE datasource = '${name}'`,
     });
-    const again = await syncDatasource(await app.importContext(name), { trigger: 'on-demand' });
+    const again = await importHere(app, name, { trigger: 'on-demand' });
     expect(again.recovered).toBe(1);
     expect(again.rows).toBe(3);
     // The undo is an asynchronous mutation on this server version; wait for it.
@@ -106,7 +105,7 @@ describe('import into a ClickHouse server', () => {
     const pushed = await pushProject(app, { dryRun: false });
     const step = pushed.steps.find((st) => st.datasource === name)!;
     expect(step.columns?.map((c) => `${c.name} ${c.type}`)).toEqual(['zip String', 'at DateTime', 'flag UInt8', 'score Nullable(Float64)']);
-    const report = await syncDatasource(await app.importContext(name), { trigger: 'on-demand' });
+    const report = await importHere(app, name, { trigger: 'on-demand' });
     expect(report.objects.map((o) => o.error?.message)).toEqual([undefined, undefined]);
     expect(report.objects[1]!.addedColumns).toEqual(['extra']);
     expect(await rows(`SELECT zip, toString(at) AS at, flag, score, extra FROM ${name} ORDER BY zip`)).toEqual([
@@ -124,7 +123,7 @@ describe('import into a ClickHouse server', () => {
     project.writeDatasource(pq, importDatasource(`s3://${bucket}/pq/*.parquet`));
     await app.reload();
     await pushProject(app, { dryRun: false });
-    const parquet = await syncDatasource(await app.importContext(pq), { trigger: 'on-demand' });
+    const parquet = await importHere(app, pq, { trigger: 'on-demand' });
     expect(parquet.rows).toBe(1000);
     expect(await rows(`SELECT count() AS n, sum(id) AS s, sum(arraySum(pair)) AS p FROM ${pq}`)).toEqual([{ n: '1000', s: '499500', p: '1498500' }]);
   });
@@ -139,8 +138,8 @@ describe('import into a ClickHouse server', () => {
     );
     await app.reload();
     await pushProject(app, { dryRun: false });
-    await syncDatasource(await app.importContext(name), { trigger: 'on-demand' });
-    const first = await exportDatasource(await app.exportContext(name), { trigger: 'on-demand' });
+    await importHere(app, name, { trigger: 'on-demand' });
+    const first = await exportHere(app, name, { trigger: 'on-demand' });
     expect(first.error?.message).toBeUndefined();
     expect(first.files.map((f) => f.rows)).toEqual([2, 1]);
     const engine = (await app.importContext(name)).engine;
@@ -151,8 +150,8 @@ describe('import into a ClickHouse server', () => {
     );
     expect(back).toEqual([{ id: 1, label: 'one' }, { id: 2, label: 'two' }, { id: 3, label: 'three' }]);
     await putObjects(s3, bucket, { 'exp/2.csv': 'id,label\n4,four\n' });
-    await syncDatasource(await app.importContext(name), { trigger: 'on-demand' });
-    const second = await exportDatasource(await app.exportContext(name), { trigger: 'on-demand' });
+    await importHere(app, name, { trigger: 'on-demand' });
+    const second = await exportHere(app, name, { trigger: 'on-demand' });
     expect(second.rows).toBe(1);
   });
 });

@@ -101,7 +101,7 @@ describe('push against a server that lacks a type', () => {
       { name: '_bp_import_id', type: 'String' },
     ]);
     const internal = await runCli(['sql', "SELECT name FROM system.tables WHERE database = currentDatabase() AND name LIKE '\\_bucketpipe%' ORDER BY name", '--format', 'TSV'], { cwd: project.dir, env });
-    expect(internal.stdout.trim().split('\n')).toEqual(['_bucketpipe_datasources', '_bucketpipe_events', '_bucketpipe_export_files', '_bucketpipe_exports', '_bucketpipe_jobs', '_bucketpipe_objects']);
+    expect(internal.stdout.trim().split('\n')).toEqual(['_bucketpipe_datasources', '_bucketpipe_events', '_bucketpipe_export_files', '_bucketpipe_exports', '_bucketpipe_jobs', '_bucketpipe_leases', '_bucketpipe_ledger', '_bucketpipe_objects', '_bucketpipe_revisions']);
     const jobs = await runCli(['jobs'], { cwd: project.dir, env });
     expect(jobs.code, jobs.stderr).toBe(0);
     expect(jobs.stdout).toContain('No jobs yet.');

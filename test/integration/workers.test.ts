@@ -25,7 +25,7 @@ describe('several workers, stops and restarts', () => {
     for (const ds of ['alpha', 'beta', 'gamma']) expect((await runCli(['datasource', 'sync', ds], { cwd: project.dir, env })).code).toBe(0);
 
     await until(
-      () => sqlRows<{ n: number }>(project, env, "SELECT count() AS n FROM _bucketpipe_objects FINAL WHERE status = 'done'"),
+      () => sqlRows<{ n: number }>(project, env, "SELECT count() AS n FROM _bucketpipe_objects WHERE status = 'done'"),
       (rows) => rows[0]?.n === 30,
     );
     for (const ds of ['alpha', 'beta', 'gamma']) {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, it, expect } from 'vitest';
 import type { ObjectRef } from '../../src/bucket/list-objects.js';
-import { deriveImportId } from '../../src/importer/sync-datasource.js';
+import { deriveImportId } from '../../src/importer/commit.js';
 
 const object: ObjectRef = {
   bucket: 'my-bucket',
@@ -13,34 +13,40 @@ const object: ObjectRef = {
 
 describe('deriveImportId', () => {
   it('is imp_ followed by 24 hex digits', () => {
-    expect(deriveImportId('events', object)).toMatch(/^imp_[0-9a-f]{24}$/);
+    expect(deriveImportId('events', 7, [object])).toMatch(/^imp_[0-9a-f]{24}$/);
   });
 
-  it('is the sha256 of datasource, bucket, key and etag', () => {
-    const hash = createHash('sha256').update('events\nmy-bucket\nevents/2024/a.csv\n9b2cf535f27731c974343645a3985328').digest('hex');
-    expect(deriveImportId('events', object)).toBe(`imp_${hash.slice(0, 24)}`);
+  it('is the sha256 of datasource, fence, bucket, key and etag', () => {
+    const hash = createHash('sha256').update('events\n7\nmy-bucket\nevents/2024/a.csv\n9b2cf535f27731c974343645a3985328').digest('hex');
+    expect(deriveImportId('events', 7, [object])).toBe(`imp_${hash.slice(0, 24)}`);
   });
 
-  it('gives the same id for the same inputs', () => {
-    expect(deriveImportId('events', object)).toBe(deriveImportId('events', { ...object }));
+  it('gives the same id for the same inputs: a retry under the same lease is the same attempt', () => {
+    expect(deriveImportId('events', 7, [object])).toBe(deriveImportId('events', 7, [{ ...object }]));
   });
 
   it('ignores size and modification time', () => {
-    expect(deriveImportId('events', { ...object, size: 1, lastModified: new Date(0) })).toBe(deriveImportId('events', object));
+    expect(deriveImportId('events', 7, [{ ...object, size: 1, lastModified: new Date(0) }])).toBe(deriveImportId('events', 7, [object]));
   });
 
-  it('gives a different id for a different etag', () => {
-    expect(deriveImportId('events', { ...object, etag: 'd41d8cd98f00b204e9800998ecf8427e' })).not.toBe(deriveImportId('events', object));
+  it('gives another id under another lease: two holders never write under one id', () => {
+    expect(deriveImportId('events', 8, [object])).not.toBe(deriveImportId('events', 7, [object]));
   });
 
-  it('gives a different id for a different datasource, bucket or key', () => {
-    const base = deriveImportId('events', object);
+  it('gives a different id for a different etag, datasource, bucket or key', () => {
+    const base = deriveImportId('events', 7, [object]);
     const others = [
-      deriveImportId('events_copy', object),
-      deriveImportId('events', { ...object, bucket: 'other-bucket' }),
-      deriveImportId('events', { ...object, key: 'events/2024/b.csv' }),
+      deriveImportId('events', 7, [{ ...object, etag: 'd41d8cd98f00b204e9800998ecf8427e' }]),
+      deriveImportId('events_copy', 7, [object]),
+      deriveImportId('events', 7, [{ ...object, bucket: 'other-bucket' }]),
+      deriveImportId('events', 7, [{ ...object, key: 'events/2024/b.csv' }]),
     ];
     for (const id of others) expect(id).not.toBe(base);
     expect(new Set(others).size).toBe(others.length);
+  });
+
+  it('covers every object of a batch', () => {
+    const second = { ...object, key: 'events/2024/b.csv' };
+    expect(deriveImportId('events', 7, [object, second])).not.toBe(deriveImportId('events', 7, [object]));
   });
 });

@@ -207,7 +207,7 @@ describe('EXPORT_* settings', () => {
   });
 
   it('validates EXPORT_FILE_TEMPLATE, each problem at its line', () => {
-    expect(exportOf('EXPORT_FILE_TEMPLATE "{{ TABLE }}/latest.{{FORMAT}}"')?.fileTemplate).toBe('{{ TABLE }}/latest.{{FORMAT}}');
+    expect(exportOf('EXPORT_FILE_TEMPLATE "{{ TABLE }}/{{SYNC_ID}}.{{FORMAT}}"')?.fileTemplate).toBe('{{ TABLE }}/{{SYNC_ID}}.{{FORMAT}}');
     expect(problemsOfSetting('EXPORT_FILE_TEMPLATE /{{TABLES}}/%q.csv')).toEqual([
       [
         3,
@@ -225,10 +225,17 @@ describe('EXPORT_* settings', () => {
     expect(problemsOfSetting('EXPORT_FILE_TEMPLATE >\n    a.csv')).toEqual([[3, 'EXPORT_FILE_TEMPLATE takes a value on the same line, not a ">" block']]);
   });
 
+  it('refuses a template two runs could render alike: a run never overwrites an earlier run\'s file', () => {
+    const reason = "EXPORT_FILE_TEMPLATE: two runs could write the same key, and the second would overwrite the first's file: add {{SYNC_ID}} (one per run), {{UUID}} (one per file) or {jobId}";
+    expect(problemsOfSetting('EXPORT_FILE_TEMPLATE events_%Y%m%d.{{FORMAT}}')).toEqual([[3, reason]]);
+    expect(problemsOfSetting('EXPORT_FILE_TEMPLATE {{TABLE}}/{{YEAR}}/{{MONTH}}/{{DAY}}/{{HOUR}}-{{MINUTE}}-part-{{PART}}.csv')).toEqual([[3, reason]]);
+    for (const unique of ['{{SYNC_ID}}', '{{UUID}}', '{jobId}']) expect(problemsOfSetting(`EXPORT_FILE_TEMPLATE events_%Y%m%d_${unique}.csv`)).toEqual([]);
+  });
+
   it('warns when a template without {{PART}} or {{UUID}} may have to write several files', () => {
-    expect(exportOf('EXPORT_FILE_TEMPLATE {{TABLE}}/latest.{{FORMAT}}')?.fileTemplate).toBe('{{TABLE}}/latest.{{FORMAT}}');
-    expect(warningsOf(withExport('EXPORT_FILE_TEMPLATE {{TABLE}}/latest.{{FORMAT}}'))).toEqual([]);
-    expect(warningsOf(withExport('EXPORT_FILE_TEMPLATE {{TABLE}}/latest.{{FORMAT}}', 'EXPORT_MAX_ROWS_PER_FILE 10'))).toEqual([
+    expect(exportOf('EXPORT_FILE_TEMPLATE {{TABLE}}/{{SYNC_ID}}.{{FORMAT}}')?.fileTemplate).toBe('{{TABLE}}/{{SYNC_ID}}.{{FORMAT}}');
+    expect(warningsOf(withExport('EXPORT_FILE_TEMPLATE {{TABLE}}/{{SYNC_ID}}.{{FORMAT}}'))).toEqual([]);
+    expect(warningsOf(withExport('EXPORT_FILE_TEMPLATE {{TABLE}}/{{SYNC_ID}}.{{FORMAT}}', 'EXPORT_MAX_ROWS_PER_FILE 10'))).toEqual([
       [
         3,
         'EXPORT_FILE_TEMPLATE has neither {{PART}} nor {{UUID}}, so a run that writes several files (EXPORT_MAX_ROWS_PER_FILE) would give them the same key and fails: add {{PART}}, e.g. -part-{{PART}} before the extension',

@@ -16,13 +16,19 @@ describe('table DDL', () => {
     );
   });
 
+  it('gives the tag a source column of its own where the store has EPHEMERAL columns: each insert fills it per row', () => {
+    expect(dataTableSql('events', [{ name: 'at', type: 'DateTime' }], engine, { tagSource: true }).split('\n').slice(1, 4).join('\n')).toBe(
+      "`at` DateTime,\n  `_bp_import_src` String EPHEMERAL '',\n  `_bp_import_id` String MATERIALIZED `_bp_import_src`",
+    );
+  });
+
   it('adds default settings after ENGINE_SETTINGS, except those ENGINE_SETTINGS name', () => {
     const columns = [{ name: 'at', type: 'DateTime' }];
     const defaults = { vertical_merge_algorithm_min_columns_to_activate: '1', index_granularity: '1024' };
-    expect(dataTableSql('events', columns, engine, undefined, defaults).split('\n').at(-1)).toBe(
+    expect(dataTableSql('events', columns, engine, { defaultSettings: defaults }).split('\n').at(-1)).toBe(
       'SETTINGS vertical_merge_algorithm_min_columns_to_activate = 1, index_granularity = 1024',
     );
-    expect(dataTableSql('events', columns, { ...engine, settings: 'INDEX_GRANULARITY=8192' }, undefined, defaults).split('\n').at(-1)).toBe(
+    expect(dataTableSql('events', columns, { ...engine, settings: 'INDEX_GRANULARITY=8192' }, { defaultSettings: defaults }).split('\n').at(-1)).toBe(
       'SETTINGS INDEX_GRANULARITY=8192, vertical_merge_algorithm_min_columns_to_activate = 1',
     );
     expect(dataTableSql('events', columns, engine)).not.toMatch(/SETTINGS/);
@@ -31,7 +37,7 @@ describe('table DDL', () => {
   it('runs DDL ON CLUSTER when a cluster is set', () => {
     expect(onCluster(undefined)).toBe('');
     expect(onCluster('main')).toBe(' ON CLUSTER `main`');
-    expect(dataTableSql('events', [{ name: 'at', type: 'DateTime' }], engine, 'main')).toMatch(/^CREATE TABLE IF NOT EXISTS `events` ON CLUSTER `main` \(/);
+    expect(dataTableSql('events', [{ name: 'at', type: 'DateTime' }], engine, { cluster: 'main' })).toMatch(/^CREATE TABLE IF NOT EXISTS `events` ON CLUSTER `main` \(/);
     expect(quarantineTableSql('events', [{ name: 'at', type: 'DateTime' }], undefined, 'main')).toMatch(/^CREATE TABLE IF NOT EXISTS `events_quarantine` ON CLUSTER `main` \(\n  `at` Nullable\(String\),/);
   });
 

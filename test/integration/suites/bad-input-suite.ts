@@ -1,9 +1,10 @@
+import { importHere } from '../../../src/worker/run-here.js';
 import { gzipSync } from 'node:zlib';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { App } from '../../../src/app.js';
 import { pushProject } from '../../../src/push/push-project.js';
-import { syncDatasource, type ImportReport, type ObjectReport } from '../../../src/importer/sync-datasource.js';
+import { type ImportReport, type ObjectReport } from '../../../src/importer/sync-datasource.js';
 import { putObjects, s3Client } from '../../helpers/bucket.js';
 import { openTestApp, query, s3Endpoint, testEnv, withBucketAndProject } from '../../helpers/embedded.js';
 import { runCli } from '../../helpers/cli.js';
@@ -37,7 +38,7 @@ export function defineBadInputSuite(store: string): void {
         for (const c of OBJECT_CASES) objects[`mixed/${c.key}`] = typeof c.body === 'function' ? Buffer.from(await c.body(app, bucket)) : c.body;
         await putObjects(s3, bucket, objects);
         await pushProject(app, { dryRun: false });
-        report = await syncDatasource(await app.importContext('mixed'), { trigger: 'on-demand' });
+        report = await importHere(app, 'mixed', { trigger: 'on-demand' });
       });
 
       for (const c of OBJECT_CASES) {
@@ -110,7 +111,7 @@ export function defineBadInputSuite(store: string): void {
         await putObjects(s3, bucket, { 'narrow/values.csv': narrowCsv() });
         await writeParquet(app, 'narrow', bucket, 'narrow/values.parquet', "SELECT 'pq' AS src, toUInt32(number + 1) AS n, toInt64([7, 300][number + 1]) AS small FROM numbers(2)");
         await pushProject(app, { dryRun: false });
-        report = await syncDatasource(await app.importContext('narrow'), { trigger: 'on-demand' });
+        report = await importHere(app, 'narrow', { trigger: 'on-demand' });
       });
 
       it('loads the rows that fit, exactly, and fails no object', async () => {
@@ -153,7 +154,7 @@ export function defineBadInputSuite(store: string): void {
       project.writeDatasource('wide', importDatasource(`s3://${bucket}/wide/*.csv`));
       const app = await openTestApp(project.dir);
       await pushProject(app, { dryRun: false });
-      const report = await syncDatasource(await app.importContext('wide'), { trigger: 'on-demand' });
+      const report = await importHere(app, 'wide', { trigger: 'on-demand' });
       expect(report.error?.message).toBeUndefined();
       expect(report.objects.map((o) => [o.status, o.rows, o.quarantined])).toEqual([['imported', 3, 0]]);
       expect(await columnNames(app, 'wide')).toEqual(names);
@@ -180,7 +181,7 @@ export function defineBadInputSuite(store: string): void {
         await pushProject(app, { dryRun: false });
         tablesBefore = await tableNames(app);
         for (const name of ['hostile_csv', 'hostile_declared']) {
-          const report = await syncDatasource(await app.importContext(name), { trigger: 'on-demand' });
+          const report = await importHere(app, name, { trigger: 'on-demand' });
           expect(report.objects.map((o) => o.error?.message)).toEqual([undefined]);
         }
       });
@@ -237,7 +238,7 @@ export function defineBadInputSuite(store: string): void {
 
       it('a bucket URI with no match: the run is ok, says that nothing matches, and creates nothing', async () => {
         const app = await openTestApp(other.dir, secrets);
-        const report = await syncDatasource(await app.importContext('nomatch'), { trigger: 'on-demand' });
+        const report = await importHere(app, 'nomatch', { trigger: 'on-demand' });
         expect(report).toMatchObject({ status: 'ok', matched: 0, objects: [], rows: 0 });
         expect(await tableNames(app)).not.toContain('nomatch');
         const events = await query<{ event: string; message: string }>(app, 'SELECT event, message FROM _bucketpipe_events WHERE job_id = {id:String}', { id: report.jobId });
@@ -250,7 +251,7 @@ export function defineBadInputSuite(store: string): void {
 
       it('a missing bucket: the run fails with an error that names the bucket, in the report and the ops log', async () => {
         const app = await openTestApp(other.dir, secrets);
-        const report = await syncDatasource(await app.importContext('gone'), { trigger: 'on-demand' });
+        const report = await importHere(app, 'gone', { trigger: 'on-demand' });
         expect(report).toMatchObject({ status: 'error', objects: [], rows: 0 });
         expect(report.error).toMatchObject({ code: 'S3_BUCKET_NOT_FOUND', retryable: false });
         expect(report.error!.message).toBe(`bucket ${missing} (connection local): the bucket does not exist. Check IMPORT_BUCKET_URI and the connection's region and endpoint.`);
@@ -259,14 +260,14 @@ export function defineBadInputSuite(store: string): void {
 
       it('wrong credentials: the run fails with a clear error, and no secret reaches the report or the ops log', async () => {
         const app = await openTestApp(other.dir, secrets);
-        const report = await syncDatasource(await app.importContext('refused'), { trigger: 'on-demand' });
+        const report = await importHere(app, 'refused', { trigger: 'on-demand' });
         expect(report).toMatchObject({ status: 'error', objects: [], rows: 0 });
         expect(report.error).toMatchObject({ code: 'S3_CREDENTIALS', retryable: false });
         expect(report.error!.message).toMatch(new RegExp(`^bucket ${bucket} \\(connection canary\\): the credentials were refused \\(InvalidAccessKeyId\\)\\. Check the access key and secret`));
         expect(await jobRow(app, report.jobId)).toEqual({ status: 'error', error: report.error!.message });
         expect(await tableNames(app)).not.toContain('refused');
         const everything = [JSON.stringify(report)];
-        for (const table of ['_bucketpipe_jobs', '_bucketpipe_events', '_bucketpipe_objects', '_bucketpipe_datasources']) {
+        for (const table of ['_bucketpipe_jobs', '_bucketpipe_events', '_bucketpipe_objects', '_bucketpipe_ledger', '_bucketpipe_datasources', '_bucketpipe_revisions', '_bucketpipe_leases']) {
           everything.push(JSON.stringify(await query(app, `SELECT * FROM ${table}`)));
         }
         expect(everything.join('\n')).toContain('credentials were refused');
@@ -498,7 +499,7 @@ function hostileSchema(): string {
 /** The table's columns in order, without the hidden import tag. */
 async function columnNames(app: App, table: string): Promise<string[]> {
   const rows = await query<{ name: string }>(app, `DESCRIBE TABLE ${table}`);
-  return rows.map((r) => r.name).filter((n) => n !== '_bp_import_id');
+  return rows.map((r) => r.name).filter((n) => !n.startsWith('_bp_'));
 }
 
 async function tableNames(app: App): Promise<string[]> {

@@ -1,6 +1,6 @@
+import { importHere } from '../../../src/worker/run-here.js';
 import { describe, expect, it } from 'vitest';
 import { pushProject } from '../../../src/push/push-project.js';
-import { syncDatasource } from '../../../src/importer/sync-datasource.js';
 import { putObjects, s3Client } from '../../helpers/bucket.js';
 import { withBucketAndProject, openTestApp, query, s3Endpoint } from '../../helpers/embedded.js';
 import { importDatasource, type TestProjectDir } from '../../helpers/project.js';
@@ -33,7 +33,7 @@ export function defineCsvImportSuite(store: string): void {
     expect(create?.reference?.key).toBe('dialects/a.csv');
     const columns = await query<{ name: string; type: string }>(
       app,
-      `SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = 'dialects' AND name != '_bp_import_id'`,
+      `SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = 'dialects' AND NOT startsWith(name, '_bp_')`,
     );
     expect(columns).toEqual([
       { name: 'id', type: 'Int64' },
@@ -42,7 +42,7 @@ export function defineCsvImportSuite(store: string): void {
       { name: 'score', type: 'Nullable(Float64)' },
     ]);
 
-    const report = await syncDatasource(await app.importContext('dialects'), { trigger: 'on-demand' });
+    const report = await importHere(app, 'dialects', { trigger: 'on-demand' });
     expect(report.objects.map((o) => o.error?.message)).toEqual([undefined, undefined, undefined, undefined]);
     expect(report.status).toBe('ok');
     expect(report.objects.map((o) => o.rows)).toEqual([2, 1, 1, 1]);
@@ -69,7 +69,7 @@ export function defineCsvImportSuite(store: string): void {
     );
     const app = await openTestApp(project.dir);
     await pushProject(app, { dryRun: false });
-    const report = await syncDatasource(await app.importContext('bad_rows'), { trigger: 'on-demand' });
+    const report = await importHere(app, 'bad_rows', { trigger: 'on-demand' });
     expect(report.error?.message).toBeUndefined();
     expect(report.status).toBe('ok');
     expect(report.rows).toBe(2);
@@ -97,7 +97,7 @@ export function defineCsvImportSuite(store: string): void {
     project.writeDatasource('odd_names', importDatasource(`s3://${bucket}/odd/*.csv`));
     const app = await openTestApp(project.dir);
     await pushProject(app, { dryRun: false });
-    const report = await syncDatasource(await app.importContext('odd_names'), { trigger: 'on-demand' });
+    const report = await importHere(app, 'odd_names', { trigger: 'on-demand' });
     expect(report.status).toBe('ok');
     const rows = await query<Record<string, unknown>>(app, 'SELECT * FROM odd_names');
     expect(Object.keys(rows[0]!)).toEqual(names);
@@ -121,7 +121,7 @@ export function defineCsvImportSuite(store: string): void {
     const app = await openTestApp(project.dir);
     await pushProject(app, { dryRun: false });
     for (const name of ['messy', 'all_text', 'no_header']) {
-      const report = await syncDatasource(await app.importContext(name), { trigger: 'on-demand' });
+      const report = await importHere(app, name, { trigger: 'on-demand' });
       expect(report.objects.map((o) => o.error?.message)).toEqual(report.objects.map(() => undefined));
     }
     expect(await query(app, 'SELECT * FROM messy ORDER BY id')).toEqual([
@@ -144,7 +144,7 @@ export function defineCsvImportSuite(store: string): void {
     project.writeDatasource('positional', importDatasource(`s3://${bucket}/positional/*.csv`, { schema: '    `id` UInt32,\n    `label` String,\n    `value` Nullable(Float64)' }));
     const app = await openTestApp(project.dir);
     await pushProject(app, { dryRun: false });
-    const report = await syncDatasource(await app.importContext('positional'), { trigger: 'on-demand' });
+    const report = await importHere(app, 'positional', { trigger: 'on-demand' });
     expect(report.status).toBe('ok');
     expect(await query(app, 'SELECT id, label, value FROM positional ORDER BY id')).toEqual([
       { id: 1, label: 'alpha', value: 2.5 },

@@ -1,8 +1,8 @@
+import { importHere, exportHere } from '../../../src/worker/run-here.js';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../../src/app.js';
-import { exportDatasource, type ExportReport } from '../../../src/exporter/export-datasource.js';
-import { syncDatasource } from '../../../src/importer/sync-datasource.js';
+import { type ExportReport } from '../../../src/exporter/export-datasource.js';
 import { pushProject } from '../../../src/push/push-project.js';
 import { createBucket, putObjects, s3Client } from '../../helpers/bucket.js';
 import { closeTestApp, openTestApp, query, queryEngine, s3Endpoint } from '../../helpers/embedded.js';
@@ -45,12 +45,12 @@ export function defineExportSuite(store: string): void {
     );
     const app = await openTestApp(project.dir);
     await pushProject(app, { dryRun: false });
-    await syncDatasource(await app.importContext(name), { trigger: 'on-demand' });
+    await importHere(app, name, { trigger: 'on-demand' });
     return app;
   }
 
   async function runExport(app: App, name: string): Promise<ExportReport> {
-    const report = await exportDatasource(await app.exportContext(name), { trigger: 'on-demand' });
+    const report = await exportHere(app, name, { trigger: 'on-demand' });
     expect(report.error?.message).toBeUndefined();
     return report;
   }
@@ -117,15 +117,15 @@ export function defineExportSuite(store: string): void {
     project.writeDatasource('everything', importDatasource(`s3://${bucket}/in/*.csv`, { schema: SCHEMA }) + `EXPORT_CONNECTION_NAME local\nEXPORT_BUCKET_URI s3://${bucket}/out/everything/\nEXPORT_STRATEGY full\n`);
     const app2 = await openTestApp(project.dir);
     await pushProject(app2, { dryRun: false });
-    await syncDatasource(await app2.importContext('everything'), { trigger: 'on-demand' });
+    await importHere(app2, 'everything', { trigger: 'on-demand' });
     void app;
     const first = await runExport(app2, 'incremental');
     expect(first.rows).toBe(5);
     const idle = await runExport(app2, 'incremental');
     expect(idle.files).toEqual([]);
     await putObjects(s3, bucket, { 'in/b.csv': 'id,name,score,day\n6,six,6,2024-01-06\n7,seven,,2024-01-07\n' });
-    await syncDatasource(await app2.importContext('incremental'), { trigger: 'on-demand' });
-    await syncDatasource(await app2.importContext('everything'), { trigger: 'on-demand' });
+    await importHere(app2, 'incremental', { trigger: 'on-demand' });
+    await importHere(app2, 'everything', { trigger: 'on-demand' });
     const second = await runExport(app2, 'incremental');
     expect(second.rows).toBe(2);
     expect((await readBack(app2, second.files[0]!.uri, 'CSVWithNames')).map((r) => r.id)).toEqual([6, 7]);
@@ -154,9 +154,29 @@ export function defineExportSuite(store: string): void {
     expect(await keysUnder('out/empty_skip/')).toEqual([]);
   });
 
+  it('never writes over a file that exists: the run fails before writing and the file stays as it was', async () => {
+    const app = await setUp('kept', ['EXPORT_FORMAT csv', 'EXPORT_STRATEGY full', 'EXPORT_FILE_TEMPLATE {{TABLE}}/{jobId}.{{FORMAT}}']);
+    // Another writer's file at the very key this run's template gives.
+    await putObjects(s3, bucket, { 'out/kept/kept/fixed-job.csv': 'not ours\n' });
+    const refused = await exportHere(app, 'kept', { trigger: 'on-demand', jobId: 'fixed-job' });
+    expect(refused.status).toBe('error');
+    expect(refused.error).toMatchObject({ code: 'KEY_EXISTS', retryable: false });
+    expect(refused.error!.message).toBe(
+      `datasource kept: s3://${bucket}/out/kept/kept/fixed-job.csv exists already (not written by an export of this datasource); a run never overwrites a file, so nothing was written. Check EXPORT_FILE_TEMPLATE.`,
+    );
+    expect(await keysUnder('out/kept/')).toEqual(['out/kept/kept/fixed-job.csv']);
+    expect(await (await fetch(`${s3Endpoint()}/${bucket}/out/kept/kept/fixed-job.csv`)).text()).toBe('not ours\n');
+    // A run of its own writes its own key, and a repeat of that run's key is refused in turn, naming the run.
+    const written = await runExport(app, 'kept');
+    expect(written.rows).toBe(Number((await query<{ n: string }>(app, 'SELECT count() AS n FROM kept'))[0]!.n));
+    const repeated = await exportHere(app, 'kept', { trigger: 'on-demand', jobId: written.jobId });
+    expect(repeated.error?.message).toContain(`exists already (written by export run ${written.runId})`);
+    expect((await keysUnder('out/kept/')).sort()).toEqual(['out/kept/kept/fixed-job.csv', `out/kept/kept/${written.jobId}.csv`].sort());
+  });
+
   it('refuses a template without {{PART}} or {{UUID}} when a run writes several files, and writes nothing', async () => {
-    const app = await setUp('collide', ['EXPORT_FORMAT csv', 'EXPORT_MAX_ROWS_PER_FILE 2', 'EXPORT_FILE_TEMPLATE {{TABLE}}/data.{{FORMAT}}']);
-    const report = await exportDatasource(await app.exportContext('collide'), { trigger: 'on-demand' });
+    const app = await setUp('collide', ['EXPORT_FORMAT csv', 'EXPORT_MAX_ROWS_PER_FILE 2', 'EXPORT_FILE_TEMPLATE {{TABLE}}/{{SYNC_ID}}.{{FORMAT}}']);
+    const report = await exportHere(app, 'collide', { trigger: 'on-demand' });
     expect(report.status).toBe('error');
     expect(report.error?.message).toContain('neither {{PART}} nor {{UUID}}');
     expect(await keysUnder('out/collide/')).toEqual([]);

@@ -1,0 +1,151 @@
+import { createHash } from 'node:crypto';
+import type { ObjectRef } from '../bucket/list-objects.js';
+import type { ErrorReport } from '../errors.js';
+import type { Lease } from '../lease.js';
+import type { Store } from '../store/create-store.js';
+import { runStatement, type QuerySettings } from '../store/queries.js';
+import { quoteIdentifier } from '../store/sql.js';
+import { onCluster } from '../store/table-ddl.js';
+import { recordObjects, unfinishedAttempts, type LedgerState, type ObjectStatus } from './ledger.js';
+import { IMPORT_TAG_COLUMN, quarantineTableName } from './table-names.js';
+
+/**
+ * The exactly-once protocol of an import, in one place. Every rule that decides whether a row lands
+ * once is here; the stages call these and nothing else writes the ledger.
+ *
+ * 1. An attempt gets an import id of its own: the objects' versions and the fence of the lease that
+ *    loads them. No two attempts, and no two holders, ever write under the same id.
+ * 2. Claim: the lease is proven held, then the attempt is recorded `loading` before any row is written.
+ * 3. Rows are written tagged with the import id (the data table's hidden column, the quarantine's
+ *    `c__import_id`), in blocks that replicated tables must not deduplicate away.
+ * 4. Commit: the lease is proven held after the last row is written, then the attempt is recorded `done`.
+ * 5. Anything else: the attempt removes its own rows (its id is its own, so this is safe even when
+ *    the lease is gone), and records why, if it still holds the lease.
+ * 6. Recovery, before a run imports anything: every attempt left `loading` has its rows removed and
+ *    is recorded `undone`; its objects are then new again.
+ * Ledger rows are versioned from the lease's fence: a holder that lost its lease and writes late
+ * loses to the holder after it, so its late `done` cannot stand beside the new holder's `undone`.
+ */
+
+/** What an attempt needs from its run: the store, the datasource's table, and the lease it holds. */
+export interface AttemptContext {
+  store: Pick<Store, 'client' | 'capabilities' | 'cluster'>;
+  table: string;
+  lease: Lease;
+}
+
+/** One attempt at loading one object version, or a batch of small ones under one id. */
+export interface Attempt {
+  importId: string;
+  jobId: string;
+  objects: readonly ObjectRef[];
+}
+
+export function newAttempt(ctx: AttemptContext, jobId: string, objects: readonly ObjectRef[]): Attempt {
+  return { importId: deriveImportId(ctx.table, ctx.lease.fence, objects), jobId, objects };
+}
+
+/** The id of an attempt: the same objects under the same lease always get the same id, any other attempt another. */
+export function deriveImportId(datasource: string, fence: number, objects: readonly ObjectRef[]): string {
+  const hash = createHash('sha256').update(`${datasource}\n${fence}`);
+  for (const object of objects) hash.update(`\n${object.bucket}\n${object.key}\n${object.etag}`);
+  return `imp_${hash.digest('hex').slice(0, 24)}`;
+}
+
+/** Proves the lease, then records the attempt `loading`: from here a crash leaves something to undo. */
+export async function claim(ctx: AttemptContext, attempt: Attempt): Promise<void> {
+  await ctx.lease.assertHeld();
+  await record(ctx, attempt, 'loading');
+}
+
+/** Proves the lease after the last row is written, then records the attempt `done` with each object's counts. */
+export async function commit(ctx: AttemptContext, attempt: Attempt, counts: ReadonlyArray<{ rows: number; quarantined: number }>): Promise<void> {
+  await ctx.lease.assertHeld();
+  await record(ctx, attempt, 'done', (i) => counts[i]!);
+}
+
+/**
+ * Removes what the attempt wrote, then, if the lease is still held, records why it ended: `retry`
+ * for a transient failure (the next run takes the objects again), `failed` otherwise. Without the
+ * lease nothing is recorded: the attempt stays `loading` and the holder after it undoes it again.
+ */
+export async function abandon(ctx: AttemptContext, attempt: Attempt, failure: ErrorReport): Promise<void> {
+  await undoImport(ctx.store, ctx.table, attempt.importId);
+  const status: ObjectStatus = failure.retryable ? 'retry' : 'failed';
+  try {
+    await ctx.lease.assertHeld();
+  } catch {
+    return;
+  }
+  await record(ctx, attempt, status, () => ({ error: failure.message }));
+}
+
+/**
+ * Undoes every attempt that runs before this one left `loading`, so that their objects can be loaded
+ * again. Returns the attempts undone, with their objects.
+ */
+export async function recoverUnfinished(ctx: AttemptContext, ledger: LedgerState, jobId: string): Promise<Attempt[]> {
+  const attempts = unfinishedAttempts(ledger).map((u) => ({ importId: u.importId, jobId, objects: u.objects }));
+  for (const attempt of attempts) {
+    await ctx.lease.assertHeld();
+    await undoImport(ctx.store, ctx.table, attempt.importId);
+    await record(ctx, attempt, 'undone', () => ({ error: 'an interrupted import; its rows were removed' }));
+  }
+  return attempts;
+}
+
+/** Records that an imported key came back with another ETag (reported once, not imported). */
+export async function recordChanged(ctx: AttemptContext, jobId: string, object: ObjectRef): Promise<void> {
+  await record(ctx, { importId: '', jobId, objects: [object] }, 'changed');
+}
+
+async function record(
+  ctx: AttemptContext,
+  attempt: Attempt,
+  status: ObjectStatus,
+  details: (index: number) => { rows?: number; quarantined?: number; error?: string } = () => ({}),
+): Promise<void> {
+  await recordObjects(
+    ctx.store.client,
+    ctx.lease,
+    attempt.objects.map((object, i) => ({ object, datasource: ctx.table, importId: attempt.importId, jobId: attempt.jobId, status, ...details(i) })),
+  );
+}
+
+/** Removes every row an import wrote, from the data and the quarantine table. Safe to repeat. */
+export async function undoImport(store: Pick<Store, 'client' | 'capabilities' | 'cluster'>, table: string, importId: string): Promise<void> {
+  await deleteTaggedRows(store, table, importId);
+  await runStatement(store.client, `ALTER TABLE ${quoteIdentifier(quarantineTableName(table))}${onCluster(store.cluster)} DELETE WHERE c__import_id = {id:String}`, { id: importId }, mutationSettings(store));
+}
+
+/** Removes the rows an import wrote into the data table. */
+export async function deleteTaggedRows(store: Pick<Store, 'client' | 'capabilities' | 'cluster'>, table: string, importId: string): Promise<void> {
+  await runStatement(store.client, `ALTER TABLE ${quoteIdentifier(table)}${onCluster(store.cluster)} DELETE WHERE ${quoteIdentifier(IMPORT_TAG_COLUMN)} = {id:String}`, { id: importId }, mutationSettings(store));
+}
+
+/**
+ * Waiting is a courtesy: a mutation touches only the parts that exist when it is made, so rows
+ * loaded again after it are safe either way (old servers cannot wait).
+ */
+function mutationSettings(store: Pick<Store, 'capabilities'>): QuerySettings {
+  return store.capabilities.mutationsSync ? { mutations_sync: 2 } : {};
+}
+
+/**
+ * Settings of every insert of rows into a data or quarantine table. A replicated table drops a block
+ * identical to one it took before; an object loaded again after an undo must never be dropped so.
+ */
+export const ROW_INSERT_SETTINGS: QuerySettings = { insert_deduplicate: 0 };
+
+/**
+ * The head of a direct read's `INSERT INTO table …`: the data columns and the import tag, then the
+ * SELECT of their values, the tag bound as `bp_import_id`.
+ */
+export function taggedInsertHead(names: readonly string[], values: readonly string[]): string {
+  return `(${[...names, IMPORT_TAG_COLUMN].map(quoteIdentifier).join(', ')}) SELECT ${[...values, '{bp_import_id:String}'].join(', ')}`;
+}
+
+/** How such an INSERT runs: the tag's value bound, and the MATERIALIZED tag column open to it. */
+export function taggedInsertBinding(importId: string): { params: Record<string, string>; settings: QuerySettings } {
+  return { params: { bp_import_id: importId }, settings: { insert_allow_materialized_columns: 1, ...ROW_INSERT_SETTINGS } };
+}

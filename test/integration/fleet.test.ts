@@ -1,0 +1,3 @@
+import { defineFleetSuite } from './suites/fleet-suite.js';
+
+defineFleetSuite('embedded engine', false);
