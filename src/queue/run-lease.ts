@@ -29,7 +29,7 @@ export async function tryTakeRunLease(app: App, source: LeaseSource, name: strin
   if (record) await ensureInternalTables(store);
   const lease = await tryTakeLease(source.redis, source.prefix, name, {
     ttlMs: leaseTtlMs(app.env),
-    storedFence: () => storedFence(store.client, name),
+    storedFence: () => storedFence(store.client, name, { tableExists: record }),
     onLost: (reason) => app.log.warn({ lease: name, reason }, 'lost the lease of a run; the run stops'),
   });
   if (!lease || !record) return lease;

@@ -7,10 +7,12 @@ import { insertRows, selectRows } from './queries.js';
  * The highest fence the store has seen for a lease name (or for every name, after a migration): the
  * floor of the next one, should Redis have lost its counter.
  */
-export async function storedFence(client: ClickHouseClient, name: string): Promise<number> {
+export async function storedFence(client: ClickHouseClient, name: string, options: { tableExists?: boolean } = {}): Promise<number> {
   // No table yet: nothing was ever written under any lease.
-  const [table] = await selectRows<{ n: string | number }>(client, `SELECT count() AS n FROM system.tables WHERE database = currentDatabase() AND name = {name:String}`, { name: INTERNAL_TABLES.leases });
-  if (Number(table?.n ?? 0) === 0) return 0;
+  if (!options.tableExists) {
+    const [table] = await selectRows<{ n: string | number }>(client, `SELECT count() AS n FROM system.tables WHERE database = currentDatabase() AND name = {name:String}`, { name: INTERNAL_TABLES.leases });
+    if (Number(table?.n ?? 0) === 0) return 0;
+  }
   const rows = await selectRows<{ fence: string | number }>(
     client,
     `SELECT max(fence) AS fence FROM ${INTERNAL_TABLES.leases} WHERE name IN ({name:String}, '*')`,

@@ -144,7 +144,8 @@ export function defineFleetSuite(store: string, server: boolean): void {
     it('Redis restarted empty mid-run: both runs stop within a lease period, and after it every row lands once', async () => {
       const redis = await startLocalRedis();
       t.cleanups.push(() => redis.stop());
-      const ttl = 3000;
+      // Renewals every 2 s: the bound below holds on a busy machine too.
+      const ttl = 6000;
       const { project, env } = await fleetProject({ REDIS_URL: redis.url, BUCKETPIPE_LEASE_TTL_MS: String(ttl) });
       for (const ds of ['left', 'right']) {
         await putObjects(t.s3, t.bucket, Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`slow/wiped/${ds}/${ds}-${i}.csv`, srcCsv(`${ds}-${i}`, ROWS)])));
