@@ -32,7 +32,6 @@ export interface App {
   bucketAccess(connectionName: string, project?: Project): BucketAccess;
   datasource(name: string): DatasourceSpec;
   importContext(datasourceName: string): Promise<ImportContext>;
-  exportContext(datasourceName: string): Promise<ExportContext>;
   /** The same for a datasource that is not (yet) a file of the project, e.g. for `datasource generate`. */
   importContextFor(spec: DatasourceSpec, project?: Project): Promise<ImportContext>;
   /**
@@ -155,9 +154,6 @@ export async function openApp(options: AppOptions): Promise<App> {
       const { project, revision } = await app.runProject();
       const spec = datasourceOf(project, name, revision ? `the pushed project (revision ${revision})` : `${projectDir}/datasources`);
       return exportContextOf(spec, project, revision ? ' as pushed (bucketpipe push applies the files)' : '');
-    },
-    async exportContext(name) {
-      return exportContextOf(app.datasource(name), app.project, '');
     },
     async importContextFor(spec, project = app.project) {
       const name = spec.name;
