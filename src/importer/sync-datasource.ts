@@ -8,7 +8,8 @@ import { eventLog, markInterruptedJobs, recordJob, type EventLog, type JobRecord
 import { ensureInternalTables } from '../store/internal-tables.js';
 import { runStatement } from '../store/queries.js';
 import { quoteIdentifier } from '../store/sql.js';
-import { addColumns, ensureTagSource, loadableColumns, quarantineTableSql, readTableColumns, stagingTableSql } from '../store/table-ddl.js';
+import { addColumns, ensureTagSource, loadableColumns, quarantineTableSql, readTableColumns, stagingTableSql, type ColumnDefinition } from '../store/table-ddl.js';
+import { checkColumnsForStore } from '../push/validate-types.js';
 import type { TargetColumn } from './cast-expressions.js';
 import { abandon, claim, commit, newAttempt, recordChanged, recoverUnfinished, type AttemptContext } from './commit.js';
 import { createDatasourceTables } from './datasource-tables.js';
@@ -238,12 +239,25 @@ async function targetColumns(ctx: ImportContext, lease: Lease, firstObject: Obje
   } else {
     if (!firstObject) return undefined;
     const layout = await probeObject(ctx, firstObject);
+    const where = objectUri(firstObject.bucket, firstObject.key);
     if (layout.columns.length === 0) {
-      throw new BucketpipeError('SCHEMA_INFERENCE_FAILED', `datasource ${ctx.datasource.name}: cannot infer a schema from ${objectUri(firstObject.bucket, firstObject.key)} (it has no columns); add a SCHEMA to ${ctx.datasource.location.file}.`, { context: { datasource: ctx.datasource.name } });
+      throw new BucketpipeError('SCHEMA_INFERENCE_FAILED', `datasource ${ctx.datasource.name}: cannot infer a schema from ${where} (it has no columns); add a SCHEMA to ${ctx.datasource.location.file}.`, { context: { datasource: ctx.datasource.name } });
     }
-    await createDatasourceTables(ctx.store, ctx.datasource, await inferColumns(ctx, layout), lease, firstObject);
+    const inferred = await inferColumns(ctx, layout);
+    await assertStorable(ctx, inferred, where);
+    await createDatasourceTables(ctx.store, ctx.datasource, inferred, lease, firstObject);
   }
   return loadableColumns((await readTableColumns(client, ctx.datasource.name))!);
+}
+
+/** Inferred columns the store cannot hold fail here, each named, rather than with the store's raw error. */
+async function assertStorable(ctx: ImportContext, columns: readonly ColumnDefinition[], inferredFrom: string): Promise<void> {
+  const location = ctx.datasource.import.location;
+  const { problems } = await checkColumnsForStore(ctx.store, columns.map((c) => ({ ...c, location })), inferredFrom);
+  if (problems.length === 0) return;
+  throw new BucketpipeError('SCHEMA_INFERENCE_FAILED', problems.map((p) => `${p.location.file}:${p.location.line}: ${p.message}`).join('\n'), {
+    context: { datasource: ctx.datasource.name, file: location.file, line: location.line },
+  });
 }
 
 async function importOne(
@@ -273,6 +287,7 @@ async function importOne(
     const extra = unmappedColumns(matched.mapping, layout.columns.map((c) => c.name));
     if (extra.length > 0 && !spec.schema) {
       const added = evolvedColumns(await inferColumns(ctx, layout, layout.columns.filter((c) => extra.includes(c.name))));
+      await assertStorable(ctx, added, uri);
       await addColumns(ctx.store, spec.name, added);
       columns = loadableColumns((await readTableColumns(client, spec.name))!);
       report.addedColumns = added.map((c) => c.name);

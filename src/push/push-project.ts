@@ -13,7 +13,7 @@ import { formatProblem } from '../project/load-project.js';
 import type { DatasourceSpec, ProjectProblem } from '../project/types.js';
 import { ensureInternalTables } from '../store/internal-tables.js';
 import { addColumns, loadableColumns, readTableColumns, type ColumnDefinition } from '../store/table-ddl.js';
-import { validateColumnTypes } from './validate-types.js';
+import { checkColumnsForStore } from './validate-types.js';
 import { projectId } from '../project/project-id.js';
 import { projectRevision } from '../project/revision.js';
 import { currentRevisionId, recordRevision } from '../store/revision-records.js';
@@ -21,7 +21,6 @@ import type { Lease } from '../lease.js';
 import { recordLease } from '../store/lease-records.js';
 import { openQueueClient } from '../queue/queue-client.js';
 import { takeRunLease, type LeaseSource } from '../queue/run-lease.js';
-import { unsupportedType } from '../store/server-capabilities.js';
 
 /** One step push takes (or would take, with --dry-run). */
 export interface PushStep {
@@ -109,13 +108,7 @@ async function planDatasource(app: App, spec: DatasourceSpec, problems: ProjectP
       problems.push({ location: column.location, message: `column ${column.name}: names starting with _bp_ or c__ are reserved for bucketpipe; rename the column.` });
     }
   }
-  const capabilities = (await app.store()).capabilities;
-  const unsupported = (spec.schema ?? []).flatMap((column) => {
-    const why = unsupportedType(column.type, capabilities);
-    return why ? [{ location: column.location, message: `column ${column.name}: type ${column.type}: ${why}.` }] : [];
-  });
-  problems.push(...unsupported);
-  const types = unsupported.length > 0 ? { problems: [], canonical: new Map<string, string>() } : await validateColumnTypes(client, spec.schema ?? []);
+  const types = await checkColumnsForStore(await app.store(), spec.schema ?? []);
   problems.push(...types.problems);
   if (spec.import) {
     const problem = await checkBucketAccess(app, spec);
@@ -165,7 +158,10 @@ async function planDatasource(app: App, spec: DatasourceSpec, problems: ProjectP
   return steps;
 }
 
-/** Without a SCHEMA the oldest matching object is the reference the columns are inferred from. */
+/**
+ * Without a SCHEMA the oldest matching object is the reference the columns are inferred from, and
+ * the store must be able to hold them: they are checked as declared ones are, before anything is made.
+ */
 async function inferFromReference(app: App, spec: DatasourceSpec, problems: ProjectProblem[]): Promise<PushStep[]> {
   const name = spec.name;
   const uri = parseBucketUri(spec.import!.bucketUri);
@@ -185,6 +181,7 @@ async function inferFromReference(app: App, spec: DatasourceSpec, problems: Proj
   if (!oldest) {
     return [{ datasource: name, action: 'wait_for_object', description: `${name}: no object matches ${spec.import!.bucketUri} yet; the tables are created from the first object a sync imports` }];
   }
+  const where = objectUri(oldest.bucket, oldest.key);
   try {
     const ctx = await app.importContext(name);
     const layout = await probeObject(ctx, oldest);
@@ -192,15 +189,20 @@ async function inferFromReference(app: App, spec: DatasourceSpec, problems: Proj
     if (columns.length === 0) throw new Error('it has no columns');
     const reserved = columns.filter((c) => RESERVED_COLUMN.test(c.name));
     if (reserved.length > 0) throw new Error(`its columns ${reserved.map((c) => c.name).join(', ')} use a reserved prefix (_bp_, c__)`);
+    const checked = await checkColumnsForStore(ctx.store, columns.map((c) => ({ ...c, location: spec.import!.location })), where);
+    if (checked.problems.length > 0) {
+      problems.push(...checked.problems);
+      return [];
+    }
     return [{
       datasource: name,
       action: 'create_tables',
-      description: `create tables ${name} and ${name}_quarantine with ${columns.length} columns inferred from ${objectUri(oldest.bucket, oldest.key)}: ${columns.map((c) => `${c.name} ${c.type}`).join(', ')}`,
+      description: `create tables ${name} and ${name}_quarantine with ${columns.length} columns inferred from ${where}: ${columns.map((c) => `${c.name} ${c.type}`).join(', ')}`,
       columns,
       reference: oldest,
     }];
   } catch (error) {
-    problems.push({ location: spec.import!.location, message: `cannot infer the schema of ${name} from ${objectUri(oldest.bucket, oldest.key)}: ${toErrorReport(error).message}. Add a SCHEMA, or fix the object.` });
+    problems.push({ location: spec.import!.location, message: `cannot infer the schema of ${name} from ${where}: ${toErrorReport(error).message}. Add a SCHEMA, or fix the object.` });
     return [];
   }
 }

@@ -151,10 +151,14 @@ async function probeServer(client: ClickHouseClient): Promise<ServerCapabilities
     })
   ).json()) as Array<{ name: string; value: string }>;
   const value = (name: string) => settings.find((s) => s.name === name)?.value;
+  const [hashed] = (await (
+    await client.query({ query: "SELECT value FROM system.merge_tree_settings WHERE name = 'replace_long_file_name_to_hash'", format: 'JSONEachRow' })
+  ).json()) as Array<{ value: string }>;
   return capabilitiesOf(version, {
     lowCardinalityEnabled: value('allow_experimental_low_cardinality_type') === '1',
     mutationsSync: value('mutations_sync') !== undefined,
     tableFilters: value('additional_table_filters') !== undefined,
+    longColumnNames: hashed?.value === '1',
   });
 }
 
