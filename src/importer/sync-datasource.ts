@@ -12,7 +12,8 @@ import { addColumns, ensureTagSource, loadableColumns, quarantineTableSql, readT
 import { checkColumnsForStore } from '../push/validate-types.js';
 import type { TargetColumn } from './cast-expressions.js';
 import { abandon, claim, commit, newAttempt, recordChanged, recoverUnfinished, type AttemptContext } from './commit.js';
-import { createDatasourceTables } from './datasource-tables.js';
+import { createDatasourceTables, datasourceRecord } from './datasource-tables.js';
+import { ambiguousHeaderNote, headerRule, type HeaderRule } from './csv-header.js';
 import { discoverObjects } from './discover.js';
 import type { ImportContext } from './import-context.js';
 import { evolvedColumns, inferColumns } from './infer-columns.js';
@@ -167,7 +168,8 @@ async function runSync(ctx: ImportContext, options: SyncOptions): Promise<Import
       event(where, 'warn', 'etag_changed', `${where} was imported before and has changed since (ETag ${object.etag}); the new content is not imported again.`);
     }
 
-    let columns = await targetColumns(ctx, lease, discovery.toImport[0]);
+    let columns = await targetColumns(ctx, lease, discovery.toImport[0], event);
+    const header = columns && (await csvHeaderRule(ctx, columns));
     const total = discovery.toImport.length;
     let transientInARow = 0;
     for (let next = 0; next < total; ) {
@@ -180,10 +182,10 @@ async function runSync(ctx: ImportContext, options: SyncOptions): Promise<Import
       }
       const object = discovery.toImport[next]!;
       options.onProgress?.({ done: report.objects.length, total, rows: report.rows, quarantined: report.quarantined, current: objectUri(object.bucket, object.key) });
-      const { batch, first } = await gatherBatch(ctx, discovery.toImport, next, columns!);
+      const { batch, first } = await gatherBatch(ctx, discovery.toImport, next, columns!, header!);
       const outcomes = batch.length > 1
-        ? await importBatch(ctx, protocol, batch, jobId, columns!, event, ensureSplit)
-        : [await importOne(ctx, protocol, object, jobId, columns!, event, ensureSplit, first)];
+        ? await importBatch(ctx, protocol, batch, jobId, columns!, header!, event, ensureSplit)
+        : [await importOne(ctx, protocol, object, jobId, columns!, header!, event, ensureSplit, first)];
       next += outcomes.length;
       for (const outcome of outcomes) {
         columns = outcome.columns;
@@ -227,7 +229,7 @@ async function runSync(ctx: ImportContext, options: SyncOptions): Promise<Import
 }
 
 /** The columns rows are loaded into; creates the tables first when they do not exist yet. */
-async function targetColumns(ctx: ImportContext, lease: Lease, firstObject: ObjectRef | undefined): Promise<TargetColumn[] | undefined> {
+async function targetColumns(ctx: ImportContext, lease: Lease, firstObject: ObjectRef | undefined, event: Event): Promise<TargetColumn[] | undefined> {
   const client = ctx.store.client;
   const existing = await readTableColumns(client, ctx.datasource.name);
   if (existing) {
@@ -238,14 +240,16 @@ async function targetColumns(ctx: ImportContext, lease: Lease, firstObject: Obje
     await createDatasourceTables(ctx.store, ctx.datasource, ctx.datasource.schema, lease);
   } else {
     if (!firstObject) return undefined;
-    const layout = await probeObject(ctx, firstObject);
+    const layout = await probeObject(ctx, firstObject, { csvHeader: headerRule(ctx.datasource) });
     const where = objectUri(firstObject.bucket, firstObject.key);
     if (layout.columns.length === 0) {
       throw new BucketpipeError('SCHEMA_INFERENCE_FAILED', `datasource ${ctx.datasource.name}: cannot infer a schema from ${where} (it has no columns); add a SCHEMA to ${ctx.datasource.location.file}.`, { context: { datasource: ctx.datasource.name } });
     }
+    if (layout.ambiguousHeader) event(where, 'warn', 'csv_header_ambiguous', `${ctx.datasource.import.location.file}:${ctx.datasource.import.location.line}: ${ambiguousHeaderNote(where, layout.ambiguousHeader, ctx.datasource.name)}`);
     const inferred = await inferColumns(ctx, layout);
     await assertStorable(ctx, inferred, where);
-    await createDatasourceTables(ctx.store, ctx.datasource, inferred, lease, firstObject);
+    // The reference object's decision is recorded with the tables: every later object is read the same way.
+    await createDatasourceTables(ctx.store, ctx.datasource, inferred, lease, firstObject, layout.csv?.hasHeader);
   }
   return loadableColumns((await readTableColumns(client, ctx.datasource.name))!);
 }
@@ -260,12 +264,21 @@ async function assertStorable(ctx: ImportContext, columns: readonly ColumnDefini
   });
 }
 
+/** How the first rows of this run's CSV objects are read: the datasource's one decision. */
+async function csvHeaderRule(ctx: ImportContext, columns: readonly TargetColumn[]): Promise<HeaderRule> {
+  const names = columns.map((c) => c.name);
+  const spec = ctx.datasource;
+  if (spec.import.csvHeader !== undefined || spec.schema) return headerRule(spec, { columns: names });
+  return headerRule(spec, { columns: names, csvHeader: (await datasourceRecord(ctx.store.client, spec.name)).csvHeader });
+}
+
 async function importOne(
   ctx: ImportContext,
   protocol: AttemptContext,
   object: ObjectRef,
   jobId: string,
   columns: TargetColumn[],
+  header: HeaderRule,
   event: Event,
   ensureSplit: EnsureSplit,
   probed?: ObjectLayout,
@@ -279,7 +292,7 @@ async function importOne(
   try {
     await claim(protocol, attempt);
     ctx.log.debug({ stage: 'claimed', object: uri, importId }, 'stage');
-    const layout = probed ?? (await probeObject(ctx, object, { describeJson: !spec.schema, knownColumns: columns.map((c) => c.name) }));
+    const layout = probed ?? (await probeObject(ctx, object, { describeJson: !spec.schema, knownColumns: columns.map((c) => c.name), csvHeader: header }));
     const matched = mapObjectColumns(columns.map((c) => c.name), layout, Boolean(spec.schema));
     if (matched.byPosition) {
       event(uri, 'info', 'columns_by_position', `${uri} shares no column name with the SCHEMA of ${spec.name}; its columns were matched by position`);
@@ -330,6 +343,7 @@ async function gatherBatch(
   objects: readonly ObjectRef[],
   from: number,
   columns: readonly TargetColumn[],
+  header: HeaderRule,
 ): Promise<{ batch: ObjectLayout[]; first?: ObjectLayout }> {
   const spec = ctx.datasource;
   const batch: ObjectLayout[] = [];
@@ -342,7 +356,7 @@ async function gatherBatch(
     if (object.size > SMALL_OBJECT_BYTES || bytes + object.size > BATCH_MAX_BYTES) break;
     let layout: ObjectLayout;
     try {
-      layout = await probeObject(ctx, object, { describeJson: !spec.schema, knownColumns: columns.map((c) => c.name) });
+      layout = await probeObject(ctx, object, { describeJson: !spec.schema, knownColumns: columns.map((c) => c.name), csvHeader: header });
     } catch {
       break; // loaded alone, where its failure is reported
     }
@@ -370,6 +384,7 @@ async function importBatch(
   layouts: readonly ObjectLayout[],
   jobId: string,
   columns: TargetColumn[],
+  header: HeaderRule,
   event: Event,
   ensureSplit: EnsureSplit,
 ): Promise<Array<{ report: ObjectReport; columns: TargetColumn[] }>> {
@@ -406,7 +421,7 @@ async function importBatch(
     }
     const outcomes: Array<{ report: ObjectReport; columns: TargetColumn[] }> = [];
     for (const layout of layouts) {
-      const outcome = await importOne(ctx, protocol, layout.object, jobId, columns, event, ensureSplit, layout);
+      const outcome = await importOne(ctx, protocol, layout.object, jobId, columns, header, event, ensureSplit, layout);
       columns = outcome.columns;
       outcomes.push(outcome);
     }

@@ -14,6 +14,7 @@ import type { DatasourceSpec, ProjectProblem } from '../project/types.js';
 import { ensureInternalTables } from '../store/internal-tables.js';
 import { addColumns, loadableColumns, readTableColumns, type ColumnDefinition } from '../store/table-ddl.js';
 import { checkColumnsForStore } from './validate-types.js';
+import { ambiguousHeaderNote, headerRule } from '../importer/csv-header.js';
 import { projectId } from '../project/project-id.js';
 import { projectRevision } from '../project/revision.js';
 import { currentRevisionId, recordRevision } from '../store/revision-records.js';
@@ -29,6 +30,8 @@ export interface PushStep {
   description: string;
   columns?: ColumnDefinition[];
   reference?: ObjectRef;
+  /** Without a SCHEMA, CSV: whether the reference object's first row is a header (recorded with the tables). */
+  csvHeader?: boolean;
 }
 
 export interface PushResult {
@@ -91,7 +94,7 @@ async function planAndApply(app: App, lease: Lease | undefined): Promise<PushRes
   if (dryRun) return { dryRun: true, steps, warnings, revision: recorded };
   for (const step of steps) {
     const spec = app.datasource(step.datasource);
-    if (step.action === 'create_tables') await createDatasourceTables(store, spec, step.columns!, lease, step.reference);
+    if (step.action === 'create_tables') await createDatasourceTables(store, spec, step.columns!, lease, step.reference, step.csvHeader);
     else if (step.action === 'add_columns') await addColumns(store, spec.name, step.columns!);
     else if (step.action === 'create_quarantine') await ensureQuarantineTable(store, spec.name, step.columns!);
   }
@@ -130,7 +133,7 @@ async function planDatasource(app: App, spec: DatasourceSpec, problems: ProjectP
       problems.push({ location: spec.location, message });
       return [];
     }
-    return inferFromReference(app, spec, problems);
+    return inferFromReference(app, spec, problems, warnings);
   }
   const steps: PushStep[] = [];
   const quarantineColumns = loadableColumns(existing).map((c) => ({ name: c.name, type: c.type }));
@@ -162,7 +165,7 @@ async function planDatasource(app: App, spec: DatasourceSpec, problems: ProjectP
  * Without a SCHEMA the oldest matching object is the reference the columns are inferred from, and
  * the store must be able to hold them: they are checked as declared ones are, before anything is made.
  */
-async function inferFromReference(app: App, spec: DatasourceSpec, problems: ProjectProblem[]): Promise<PushStep[]> {
+async function inferFromReference(app: App, spec: DatasourceSpec, problems: ProjectProblem[], warnings: string[]): Promise<PushStep[]> {
   const name = spec.name;
   const uri = parseBucketUri(spec.import!.bucketUri);
   const access = app.bucketAccess(spec.import!.connectionName);
@@ -184,7 +187,7 @@ async function inferFromReference(app: App, spec: DatasourceSpec, problems: Proj
   const where = objectUri(oldest.bucket, oldest.key);
   try {
     const ctx = await app.importContext(name);
-    const layout = await probeObject(ctx, oldest);
+    const layout = await probeObject(ctx, oldest, { csvHeader: headerRule(spec) });
     const columns = await inferColumns(ctx, layout);
     if (columns.length === 0) throw new Error('it has no columns');
     const reserved = columns.filter((c) => RESERVED_COLUMN.test(c.name));
@@ -194,12 +197,15 @@ async function inferFromReference(app: App, spec: DatasourceSpec, problems: Proj
       problems.push(...checked.problems);
       return [];
     }
+    const location = spec.import!.location;
+    if (layout.ambiguousHeader) warnings.push(formatProblem({ location, message: ambiguousHeaderNote(where, layout.ambiguousHeader, name) }));
     return [{
       datasource: name,
       action: 'create_tables',
       description: `create tables ${name} and ${name}_quarantine with ${columns.length} columns inferred from ${where}: ${columns.map((c) => `${c.name} ${c.type}`).join(', ')}`,
       columns,
       reference: oldest,
+      ...(layout.csv ? { csvHeader: layout.csv.hasHeader } : {}),
     }];
   } catch (error) {
     problems.push({ location: spec.import!.location, message: `cannot infer the schema of ${name} from ${where}: ${toErrorReport(error).message}. Add a SCHEMA, or fix the object.` });

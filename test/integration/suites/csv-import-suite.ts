@@ -106,7 +106,7 @@ export function defineCsvImportSuite(store: string): void {
     expect(rows[0]!['select']).toBe('f');
   });
 
-  it('reads headers with repeated and empty names, all-text files and files without a header', async () => {
+  it('reads headers with repeated and empty names, all-text files declared to have one, and files without a header', async () => {
     await putObjects(s3, bucket, {
       'messy/a-dups.csv': 'id,name,name,,value\n1,a,b,c,10\n2,d,e,f,20\n',
       'messy/b-dups.csv': 'id,name,name,,value,extra\n3,g,h,i,30,x\n',
@@ -116,7 +116,8 @@ export function defineCsvImportSuite(store: string): void {
       'nohead/values.csv': '1,alpha,2024-01-01\n2,beta,2024-01-02\n',
     });
     project.writeDatasource('messy', importDatasource(`s3://${bucket}/messy/*.csv`));
-    project.writeDatasource('all_text', importDatasource(`s3://${bucket}/text/*.csv`));
+    // Text over text: only IMPORT_CSV_HEADER can say that the first row names the columns.
+    project.writeDatasource('all_text', importDatasource(`s3://${bucket}/text/*.csv`, { more: 'IMPORT_CSV_HEADER true' }));
     project.writeDatasource('no_header', importDatasource(`s3://${bucket}/nohead/*.csv`));
     const app = await openTestApp(project.dir);
     await pushProject(app, { dryRun: false });
@@ -153,6 +154,65 @@ export function defineCsvImportSuite(store: string): void {
     ]);
     const events = await query<{ n: number }>(app, "SELECT count() AS n FROM _bucketpipe_events WHERE datasource = 'positional' AND event = 'columns_by_position'");
     expect(events).toEqual([{ n: 2 }]);
+  });
+
+  it('with a SCHEMA, takes a first row for a header only when it names the columns: every other first row is data', async () => {
+    await putObjects(s3, bucket, {
+      'named/a.csv': 'alice,paris\nbob,rome\n',
+      'named/b.csv': 'dave,lima\n',
+      'named/c.csv': 'name,city\ncarol,oslo\n',
+      'named/d.csv': ' NAME ,City\r\nerin,kyiv\r\n',
+    });
+    project.writeDatasource('named', importDatasource(`s3://${bucket}/named/*.csv`, { schema: '    `name` String,\n    `city` String' }));
+    const app = await openTestApp(project.dir);
+    await pushProject(app, { dryRun: false });
+    const report = await importHere(app, 'named', { trigger: 'on-demand' });
+    expect(report.objects.map((o) => o.error?.message)).toEqual([undefined, undefined, undefined, undefined]);
+    expect({ status: report.status, rows: report.rows, quarantined: report.quarantined }).toEqual({ status: 'ok', rows: 5, quarantined: 0 });
+    expect(await query(app, 'SELECT name, city FROM named ORDER BY name')).toEqual([
+      { name: 'alice', city: 'paris' },
+      { name: 'bob', city: 'rome' },
+      { name: 'carol', city: 'oslo' },
+      { name: 'dave', city: 'lima' },
+      { name: 'erin', city: 'kyiv' },
+    ]);
+  });
+
+  it('without a SCHEMA, reads an all-text first row as data, says so at push, and reads every object of the datasource the same way', async () => {
+    // 1.csv is the oldest, so the reference the columns are inferred from.
+    await putObjects(s3, bucket, { 'guess/1.csv': 'alice,paris\nbob,rome\n', 'guess/2.csv': 'dave,lima\neve,quito\n', 'guess/3.csv': 'name,city\ncarol,oslo\n' }, { spaced: true });
+    project.writeDatasource('guessed', importDatasource(`s3://${bucket}/guess/*.csv`));
+    project.writeDatasource('declared_header', importDatasource(`s3://${bucket}/guess/1.csv`, { more: 'IMPORT_CSV_HEADER true' }));
+    const app = await openTestApp(project.dir);
+    const pushed = await pushProject(app, { dryRun: false });
+    const notes = pushed.warnings.filter((w) => w.includes('cannot tell whether the first row'));
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toMatch(/^datasources\/guessed\.datasource:\d+: cannot tell whether the first row of s3:\/\/.*\/guess\/1\.csv \("alice", "paris"\) is a header/);
+    expect(notes[0]).toContain('write IMPORT_CSV_HEADER true if it names the columns');
+
+    const guessed = await importHere(app, 'guessed', { trigger: 'on-demand' });
+    expect(guessed.objects.map((o) => o.error?.message)).toEqual([undefined, undefined, undefined]);
+    expect(guessed.objects.map((o) => o.rows)).toEqual([2, 2, 2]);
+    // 6 input rows, 6 table rows, over the 2 columns of the reference: no first row became column names.
+    expect(await query(app, 'SELECT * FROM guessed ORDER BY c1')).toEqual([
+      { c1: 'alice', c2: 'paris' },
+      { c1: 'bob', c2: 'rome' },
+      { c1: 'carol', c2: 'oslo' },
+      { c1: 'dave', c2: 'lima' },
+      { c1: 'eve', c2: 'quito' },
+      { c1: 'name', c2: 'city' },
+    ]);
+    const declared = await importHere(app, 'declared_header', { trigger: 'on-demand' });
+    expect(declared.status).toBe('ok');
+    expect(await query(app, 'SELECT * FROM declared_header')).toEqual([{ alice: 'bob', paris: 'rome' }]);
+    // The decision is recorded with the tables: a second push has nothing to weigh or to say.
+    const again = await pushProject(app, { dryRun: false });
+    expect(again.warnings.filter((w) => w.includes('cannot tell'))).toEqual([]);
+    expect(again.steps.filter((s) => s.datasource === 'guessed').map((s) => s.action)).toEqual(['unchanged']);
+    expect(await query(app, "SELECT csv_header FROM _bucketpipe_datasources FINAL WHERE name IN ('guessed', 'declared_header') ORDER BY name")).toEqual([
+      { csv_header: 'true' },
+      { csv_header: 'false' },
+    ]);
   });
 });
 }
