@@ -10,6 +10,7 @@ import { runStatement } from '../store/queries.js';
 import { quoteIdentifier } from '../store/sql.js';
 import { addColumns, ensureTagSource, loadableColumns, quarantineTableSql, readTableColumns, stagingTableSql, type ColumnDefinition } from '../store/table-ddl.js';
 import { checkColumnsForStore } from '../push/validate-types.js';
+import { describeFigures } from './accounting.js';
 import type { TargetColumn } from './cast-expressions.js';
 import { abandon, claim, commit, newAttempt, recordChanged, recoverUnfinished, type AttemptContext } from './commit.js';
 import { createDatasourceTables, datasourceRecord } from './datasource-tables.js';
@@ -52,6 +53,10 @@ export interface ObjectReport {
   status: 'imported' | 'failed';
   rows: number;
   quarantined: number;
+  /** Records read (a CSV header line included); every one is a row, a quarantined row or the header. */
+  records: number;
+  /** Of the records, the CSV header line (0 or 1). */
+  headerLines: number;
   bytes: number;
   addedColumns: string[];
   error?: ErrorReport;
@@ -288,7 +293,7 @@ async function importOne(
   const uri = objectUri(object.bucket, object.key);
   const attempt = newAttempt(protocol, jobId, [object]);
   const importId = attempt.importId;
-  const report: ObjectReport = { uri, etag: object.etag, status: 'imported', rows: 0, quarantined: 0, bytes: object.size, addedColumns: [] };
+  const report: ObjectReport = { uri, etag: object.etag, status: 'imported', rows: 0, quarantined: 0, records: 0, headerLines: 0, bytes: object.size, addedColumns: [] };
   try {
     await claim(protocol, attempt);
     ctx.log.debug({ stage: 'claimed', object: uri, importId }, 'stage');
@@ -312,10 +317,9 @@ async function importOne(
     const result = await loadObject(ctx, layout, columns, importId, () => ensureSplit(columns));
     ctx.log.debug({ stage: 'loaded', object: uri, importId, rows: result.rows }, 'stage');
     await commit(protocol, attempt, [result]);
-    report.rows = result.rows;
-    report.quarantined = result.quarantined;
+    Object.assign(report, { rows: result.rows, quarantined: result.quarantined, records: result.records, headerLines: result.headerLines });
     ctx.log.debug({ stage: 'done', object: uri, importId }, 'stage');
-    event(uri, result.quarantined > 0 ? 'warn' : 'info', 'object_imported', `${uri}: ${result.rows} rows imported, ${result.quarantined} quarantined`);
+    event(uri, result.quarantined > 0 ? 'warn' : 'info', 'object_imported', `${uri}: ${describeFigures(result)}`);
   } catch (error) {
     const failure = toErrorReport(ctx.signal?.aborted ? ctx.signal.reason : error);
     ctx.log.warn({ stage: 'failed', object: uri, importId, code: failure.code }, failure.message);
@@ -402,9 +406,12 @@ async function importBatch(
     stage('done');
     return layouts.map((layout, i) => {
       const result = results[i]!;
-      event(uris[i]!, result.quarantined > 0 ? 'warn' : 'info', 'object_imported', `${uris[i]}: ${result.rows} rows imported, ${result.quarantined} quarantined`);
+      event(uris[i]!, result.quarantined > 0 ? 'warn' : 'info', 'object_imported', `${uris[i]}: ${describeFigures(result)}`);
       return {
-        report: { uri: uris[i]!, etag: layout.object.etag, status: 'imported', rows: result.rows, quarantined: result.quarantined, bytes: layout.object.size, addedColumns: [] },
+        report: {
+          uri: uris[i]!, etag: layout.object.etag, status: 'imported', rows: result.rows, quarantined: result.quarantined,
+          records: result.records, headerLines: result.headerLines, bytes: layout.object.size, addedColumns: [],
+        },
         columns,
       };
     });
@@ -415,7 +422,7 @@ async function importBatch(
     await abandon(protocol, attempt, { ...failure, retryable: true });
     if (ctx.signal?.aborted) {
       return layouts.map((layout, i) => ({
-        report: { uri: uris[i]!, etag: layout.object.etag, status: 'failed', rows: 0, quarantined: 0, bytes: layout.object.size, addedColumns: [], error: failure },
+        report: { uri: uris[i]!, etag: layout.object.etag, status: 'failed', rows: 0, quarantined: 0, records: 0, headerLines: 0, bytes: layout.object.size, addedColumns: [], error: failure },
         columns,
       }));
     }
@@ -435,12 +442,12 @@ async function importBatch(
  */
 async function prepareSplit(ctx: ImportContext, columns: readonly TargetColumn[]): Promise<void> {
   const name = ctx.datasource.name;
-  if (!ctx.staging) return createSplitPipeline(ctx.engine, name, columns);
+  if (!ctx.staging) return createSplitPipeline(ctx.engine, name, columns, undefined, ctx.testFault);
   await dropSplit(ctx);
   const targets = stagingTargets(name);
   await runStatement(ctx.engine, stagingTableSql(targets.data, columns));
   await runStatement(ctx.engine, quarantineTableSql(name, columns, targets.quarantine));
-  await createSplitPipeline(ctx.engine, name, columns, targets);
+  await createSplitPipeline(ctx.engine, name, columns, targets, ctx.testFault);
 }
 
 async function dropSplit(ctx: ImportContext): Promise<void> {
