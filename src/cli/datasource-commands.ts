@@ -16,6 +16,7 @@ import { datasourceRecord } from '../importer/datasource-tables.js';
 import { ambiguousHeaderNote, headerRule, type HeaderRule } from '../importer/csv-header.js';
 import type { DatasourceSpec } from '../project/types.js';
 import { ensureInternalTables } from '../store/internal-tables.js';
+import { giveUserPermissions } from '../store/private-files.js';
 import { selectRows } from '../store/queries.js';
 import { quoteIdentifier } from '../store/sql.js';
 import { loadableColumns, readTableColumns } from '../store/table-ddl.js';
@@ -152,6 +153,7 @@ export function registerDatasourceCommands(program: Command): void {
         const text = renderDatasourceFile({ spec, columns, format: layout.format, reference: objectUri(reference.bucket, reference.key) });
         mkdirSync(join(app.projectDir, 'datasources'), { recursive: true });
         writeFileSync(file, text);
+        giveUserPermissions(file);
         output.result({ file: `datasources/${name}.datasource`, reference: objectUri(reference.bucket, reference.key), columns });
         output.line(`wrote datasources/${name}.datasource (${columns.length} columns inferred from ${objectUri(reference.bucket, reference.key)})`);
       }),
