@@ -2,7 +2,8 @@ import { importHere } from '../../../src/worker/run-here.js';
 import { describe, expect, it } from 'vitest';
 import { pushProject } from '../../../src/push/push-project.js';
 import { putObjects, s3Client } from '../../helpers/bucket.js';
-import { withBucketAndProject, openTestApp, query, s3Endpoint } from '../../helpers/embedded.js';
+import { withBucketAndProject, openTestApp, query, s3Endpoint, testEnv } from '../../helpers/embedded.js';
+import { runCli } from '../../helpers/cli.js';
 import { importDatasource, type TestProjectDir } from '../../helpers/project.js';
 import { until } from '../../helpers/scheduler-project.js';
 
@@ -195,6 +196,11 @@ export function defineCsvImportSuite(store: string): void {
     project.writeDatasource('guessed', importDatasource(`s3://${bucket}/guess/*.csv`));
     project.writeDatasource('declared_header', importDatasource(`s3://${bucket}/guess/1.csv`, { more: 'IMPORT_CSV_HEADER true' }));
     const app = await openTestApp(project.dir);
+    // preview, before anything is made, says it too (another process, reaching this store).
+    const preview = await runCli(['datasource', 'preview', 'guessed'], { cwd: project.dir, env: testEnv() });
+    expect(preview.code, preview.stderr).toBe(0);
+    expect(preview.stdout).toMatch(/^First row of each CSV object: cannot tell whether the first row of s3:\/\/.*\/guess\/1\.csv \("alice", "paris"\) is a header/m);
+    expect(preview.stdout).toMatch(/^c1 +String$/m);
     const pushed = await pushProject(app, { dryRun: false });
     const notes = pushed.warnings.filter((w) => w.includes('cannot tell whether the first row'));
     expect(notes).toHaveLength(1);
