@@ -13,6 +13,7 @@ import { projectId } from './project/project-id.js';
 import { projectRevision, restoreProject } from './project/revision.js';
 import { ensureInternalTables } from './store/internal-tables.js';
 import { currentRevisionId, readRevision } from './store/revision-records.js';
+import { testFaultFromEnv } from './importer/test-fault.js';
 
 /**
  * The composition root: a validated project, plus the store and bucket clients built from settings
@@ -174,6 +175,7 @@ export async function openApp(options: AppOptions): Promise<App> {
         engine: localEngine?.client ?? opened.client,
         staging: localEngine,
         batchObjects: batchObjectsFromEnv(env),
+        testFault: testFaultFromEnv(env),
       };
     },
     async close() {

@@ -25,6 +25,8 @@ export type ErrorCode =
   | 'OBJECT_CHANGED'
   | 'NOT_PUSHED'
   | 'KEY_EXISTS'
+  /** The records an import read and the rows it stored do not add up; the import was undone. */
+  | 'ROWS_UNACCOUNTED'
   | 'INTERNAL';
 
 /** Context that names the subject of an error. Never holds secrets or bound values. */

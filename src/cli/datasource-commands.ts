@@ -12,9 +12,11 @@ import type { App } from '../app.js';
 import type { ImportJobData } from '../queue/import-queue.js';
 import { runJobCommand } from './job-command.js';
 import { importHere } from '../worker/run-here.js';
-import { referenceObject } from '../importer/datasource-tables.js';
+import { datasourceRecord } from '../importer/datasource-tables.js';
+import { ambiguousHeaderNote, headerRule, type HeaderRule } from '../importer/csv-header.js';
 import type { DatasourceSpec } from '../project/types.js';
 import { ensureInternalTables } from '../store/internal-tables.js';
+import { giveUserPermissions } from '../store/private-files.js';
 import { selectRows } from '../store/queries.js';
 import { quoteIdentifier } from '../store/sql.js';
 import { loadableColumns, readTableColumns } from '../store/table-ddl.js';
@@ -66,17 +68,22 @@ export function registerDatasourceCommands(program: Command): void {
         const table = await readTableColumns(ctx.store.client, name);
         let schema: Array<{ name: string; type: string }>;
         let schemaSource: string;
+        let csvHeader = describeHeaderRule(headerRule(ctx.datasource));
         if (table) {
           schema = loadableColumns(table).map((c) => ({ name: c.name, type: c.type }));
-          const reference = await referenceObject(ctx.store.client, name);
-          schemaSource = `table ${name}${reference ? ` (inferred from ${reference})` : ''}`;
+          const record = await datasourceRecord(ctx.store.client, name);
+          schemaSource = `table ${name}${record.reference ? ` (inferred from ${record.reference})` : ''}`;
+          csvHeader = describeHeaderRule(headerRule(ctx.datasource, { columns: schema.map((c) => c.name), csvHeader: record.csvHeader }));
         } else if (ctx.datasource.schema) {
           schema = ctx.datasource.schema.map((c) => ({ name: c.name, type: c.type }));
           schemaSource = `SCHEMA of ${ctx.datasource.location.file}`;
         } else if (discovery.toImport[0]) {
           const reference = discovery.toImport[0];
-          schema = await inferColumns(ctx, await probeObject(ctx, reference));
-          schemaSource = `inferred from ${objectUri(reference.bucket, reference.key)}`;
+          const where = objectUri(reference.bucket, reference.key);
+          const layout = await probeObject(ctx, reference, { csvHeader: headerRule(ctx.datasource) });
+          schema = await inferColumns(ctx, layout);
+          schemaSource = `inferred from ${where}`;
+          if (layout.csv) csvHeader = layout.ambiguousHeader ? `${ambiguousHeaderNote(where, layout.ambiguousHeader, name)}.` : `${layout.csv.hasHeader ? 'a header' : 'data'}, as ${where} shows.`;
         } else {
           schema = [];
           schemaSource = 'no object to infer from yet';
@@ -92,6 +99,7 @@ export function registerDatasourceCommands(program: Command): void {
           failed: discovery.failed.map((o) => objectUri(o.bucket, o.key)),
           schemaSource,
           schema,
+          csvHeader,
         };
         output.result(result);
         output.line(`${name}: ${discovery.matched} objects match ${ctx.datasource.import.bucketUri}: ${discovery.toImport.length} new, ${discovery.imported} imported, ${discovery.changed.length} changed, ${discovery.failed.length} failed`);
@@ -103,6 +111,11 @@ export function registerDatasourceCommands(program: Command): void {
         output.line();
         output.line(`Schema (${schemaSource}):`);
         output.line(textTable(['column', 'type'], schema.map((c) => [c.name, c.type])));
+        // Shown unless IMPORT_FORMAT says the objects are not CSV.
+        if ((ctx.datasource.import.format ?? 'csv') === 'csv') {
+          output.line();
+          output.line(`First row of each CSV object: ${csvHeader}`);
+        }
       }),
     );
 
@@ -140,6 +153,7 @@ export function registerDatasourceCommands(program: Command): void {
         const text = renderDatasourceFile({ spec, columns, format: layout.format, reference: objectUri(reference.bucket, reference.key) });
         mkdirSync(join(app.projectDir, 'datasources'), { recursive: true });
         writeFileSync(file, text);
+        giveUserPermissions(file);
         output.result({ file: `datasources/${name}.datasource`, reference: objectUri(reference.bucket, reference.key), columns });
         output.line(`wrote datasources/${name}.datasource (${columns.length} columns inferred from ${objectUri(reference.bucket, reference.key)})`);
       }),
@@ -201,4 +215,11 @@ function printReport(output: Output, report: ImportReport, bucketUri: string): n
   if (report.deferred > 0) output.line(`${report.deferred} more new objects are left for the next runs`);
   if (report.status === 'error' && report.objects.length === 0 && report.error) process.stderr.write(`error: ${report.error.message}\n`);
   return report.status === 'ok' ? 0 : 1;
+}
+
+/** How the first row of a datasource's CSV objects is read, as a sentence. */
+function describeHeaderRule(rule: HeaderRule): string {
+  if (rule.kind === 'decided') return rule.hasHeader ? 'a header.' : 'data.';
+  if (rule.kind === 'names') return 'a header when it names columns of the SCHEMA, else data.';
+  return 'decided on the reference object.';
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { objectUri } from '../bucket/bucket-uri.js';
 import type { ObjectRef } from '../bucket/list-objects.js';
 import type { ErrorReport } from '../errors.js';
 import type { Lease } from '../lease.js';
@@ -8,6 +9,7 @@ import { quoteIdentifier } from '../store/sql.js';
 import { onCluster } from '../store/table-ddl.js';
 import { recordObjects, unfinishedAttempts, type LedgerState, type ObjectStatus } from './ledger.js';
 import { IMPORT_TAG_COLUMN, quarantineTableName } from './table-names.js';
+import { assertAccountedFor, type ObjectFigures } from './accounting.js';
 
 /**
  * The exactly-once protocol of an import, in one place. Every rule that decides whether a row lands
@@ -18,7 +20,9 @@ import { IMPORT_TAG_COLUMN, quarantineTableName } from './table-names.js';
  * 2. Claim: the lease is proven held, then the attempt is recorded `loading` before any row is written.
  * 3. Rows are written tagged with the import id (the data table's hidden column, the quarantine's
  *    `c__import_id`), in blocks that replicated tables must not deduplicate away.
- * 4. Commit: the lease is proven held after the last row is written, then the attempt is recorded `done`.
+ * 4. Commit: every object's figures add up (records read = rows in the table + rows in quarantine +
+ *    the header line), the lease is proven held after the last row is written, then the attempt is
+ *    recorded `done`. Figures that do not add up fail the attempt instead: it is undone (5).
  * 5. Anything else: the attempt removes its own rows (its id is its own, so this is safe even when
  *    the lease is gone), and records why, if it still holds the lease.
  * 6. Recovery, before a run imports anything: every attempt left `loading` has its rows removed and
@@ -58,10 +62,16 @@ export async function claim(ctx: AttemptContext, attempt: Attempt): Promise<void
   await record(ctx, attempt, 'loading');
 }
 
-/** Proves the lease after the last row is written, then records the attempt `done` with each object's counts. */
-export async function commit(ctx: AttemptContext, attempt: Attempt, counts: ReadonlyArray<{ rows: number; quarantined: number }>): Promise<void> {
+/**
+ * Checks that every record of every object is accounted for, proves the lease after the last row is
+ * written, then records the attempt `done` with each object's counts.
+ */
+export async function commit(ctx: AttemptContext, attempt: Attempt, figures: readonly ObjectFigures[]): Promise<void> {
+  attempt.objects.forEach((object, i) =>
+    assertAccountedFor(objectUri(object.bucket, object.key), figures[i]!, { datasource: ctx.table, bucket: object.bucket, key: object.key }),
+  );
   await ctx.lease.assertHeld();
-  await record(ctx, attempt, 'done', (i) => counts[i]!);
+  await record(ctx, attempt, 'done', (i) => ({ rows: figures[i]!.rows, quarantined: figures[i]!.quarantined }));
 }
 
 /**

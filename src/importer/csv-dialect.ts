@@ -22,19 +22,6 @@ export function isGenericColumnNames(names: readonly string[]): boolean {
 }
 
 /**
- * Whether a first row reads as a header when the engine could not tell (all-text files, or headers
- * with repeated or empty names): some name is present and none is a number or a date.
- */
-export function looksLikeHeader(firstRow: readonly (string | null)[]): boolean {
-  const present = firstRow.filter((v): v is string => v !== null && v.trim() !== '');
-  if (present.length === 0) return false;
-  return present.every((v) => !NUMBER.test(v.trim()) && !DATE.test(v.trim()));
-}
-
-const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
-const DATE = /^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?)?/;
-
-/**
  * Header names made usable as column names: an empty name becomes `column_N` (its 1-based place),
  * a repeated one gets `_2`, `_3`... Other names are kept exactly.
  */

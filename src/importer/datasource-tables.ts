@@ -17,6 +17,8 @@ export async function createDatasourceTables(
   columns: readonly ColumnDefinition[],
   versions: VersionSource,
   reference?: ObjectRef,
+  /** Without a SCHEMA: whether the reference object's first row was decided a header (CSV only). */
+  csvHeader?: boolean,
 ): Promise<void> {
   const client = store.client;
   const defaults = store.kind === 'embedded' ? EMBEDDED_DATA_TABLE_SETTINGS : {};
@@ -27,6 +29,7 @@ export async function createDatasourceTables(
       name: spec.name,
       inferred: spec.schema ? 0 : 1,
       reference_object: reference ? objectUri(reference.bucket, reference.key) : '',
+      csv_header: csvHeader === undefined ? '' : String(csvHeader),
       updated_at: toDateTime64(now()),
       version: versions.nextVersion(),
     },
@@ -44,13 +47,29 @@ export async function ensureQuarantineTable(
   return true;
 }
 
-/** The object a datasource's schema was inferred from, if it was. */
-export async function referenceObject(client: ClickHouseClient, datasource: string): Promise<string | undefined> {
-  const rows = await selectRows<{ reference_object: string }>(
+/** What was recorded when a datasource's tables were made. */
+export interface DatasourceRecord {
+  /** The object its schema was inferred from, if it was. */
+  reference?: string;
+  /** Whether the first row of its CSV objects is a header, as decided on the reference object. */
+  csvHeader?: boolean;
+}
+
+export async function datasourceRecord(client: ClickHouseClient, datasource: string): Promise<DatasourceRecord> {
+  const rows = await selectRows<{ reference_object: string; csv_header: string }>(
     client,
-    `SELECT argMax(reference_object, version) AS reference_object FROM ${INTERNAL_TABLES.datasources}
-     WHERE name = {name:String} GROUP BY name`,
+    `SELECT argMax(reference_object, version) AS reference_object, argMax(csv_header, version) AS csv_header
+     FROM ${INTERNAL_TABLES.datasources} WHERE name = {name:String} GROUP BY name`,
     { name: datasource },
   );
-  return rows[0]?.reference_object || undefined;
+  const row = rows[0];
+  return {
+    reference: row?.reference_object || undefined,
+    csvHeader: row?.csv_header === 'true' ? true : row?.csv_header === 'false' ? false : undefined,
+  };
+}
+
+/** The object a datasource's schema was inferred from, if it was. */
+export async function referenceObject(client: ClickHouseClient, datasource: string): Promise<string | undefined> {
+  return (await datasourceRecord(client, datasource)).reference;
 }

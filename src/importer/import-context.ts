@@ -10,6 +10,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import type { LocalEngine } from '../store/local-engine.js';
 import type { Compression } from './formats.js';
 import type { ObjectSource } from './engine-source.js';
+import type { TestFault } from './test-fault.js';
 
 /** Everything one datasource's import needs, built once per run. */
 export interface ImportContext {
@@ -31,6 +32,8 @@ export interface ImportContext {
   batchObjects?: number;
   /** Aborted when the run must stop writing at once (its lease is lost): long statements stop waiting. */
   signal?: AbortSignal;
+  /** Tests only: a fault that breaks a load path on purpose (see test-fault.ts). */
+  testFault?: TestFault;
 }
 
 /** Resolves the connection's credentials once, through the same chain the S3 client uses. */

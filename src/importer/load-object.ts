@@ -8,7 +8,7 @@ import type { LocalEngine } from '../store/local-engine.js';
 import type { TargetColumn } from './cast-expressions.js';
 import type { ImportContext } from './import-context.js';
 import { malformedRowsToFile, quarantineMalformedRows } from './malformed-rows.js';
-import { clearRowCounts, intakeColumnList, intakeTableName, rowsBySource, sourcesEndingMultiline, type SplitTargets } from './pipeline.js';
+import { clearRowCounts, countsBySource, intakeColumnList, intakeTableName, sourcesEndingMultiline, type SplitCounts, type SplitTargets } from './pipeline.js';
 import { assertQuotesClosed } from './unclosed-quote.js';
 import { withEngineErrors, type ObjectLayout } from './probe-object.js';
 import { directInsert, readQuery, withParamSuffix, type ReadQuery } from './read-query.js';
@@ -16,13 +16,12 @@ import { typedCsvInsert } from './typed-read.js';
 import { checkedInsert } from './checked-read.js';
 import { redact, sourceSecrets } from './engine-source.js';
 import { IMPORT_TAG_COLUMN, quarantineTableName } from './table-names.js';
-import { countWrittenRows, lastBlockNumber } from './written-rows.js';
+import { countWrittenRows, markWrites } from './written-rows.js';
 import { deleteTaggedRows, ROW_INSERT_SETTINGS, taggedInsertBinding } from './commit.js';
+import { assertBatchAccountedFor, type ObjectFigures } from './accounting.js';
 
-export interface LoadResult {
-  rows: number;
-  quarantined: number;
-}
+/** What a load did with one object: its records, and where each went (commit checks that they add up). */
+export type LoadResult = ObjectFigures;
 
 /**
  * Settings of every load. Rows per inserted block: the split holds each block as text and as typed
@@ -57,16 +56,53 @@ export async function loadObjects(
   const readable = layouts.filter((l) => !(l.empty || (l.format !== 'ndjson' && l.columns.length === 0)));
   const loaded = readable.length === 0 ? new Map<string, LoadResult>()
     : ctx.staging ? await loadThroughStage(ctx, ctx.staging, readable, columns, importId, prepareSplit) : await loadInPlace(ctx, readable, columns, importId, prepareSplit);
-  return layouts.map((l) => loaded.get(uriOf(l)) ?? { rows: 0, quarantined: 0 });
+  return layouts.map((l) => loaded.get(uriOf(l)) ?? { records: 0, headerLines: 0, rows: 0, quarantined: 0 });
 }
 
 export async function loadObject(ctx: ImportContext, layout: ObjectLayout, columns: readonly TargetColumn[], importId: string, prepareSplit: () => Promise<void>): Promise<LoadResult> {
   return (await loadObjects(ctx, [layout], columns, importId, prepareSplit))[0]!;
 }
 
-/** Each object's counts, by URI; an object the counts do not name had no rows of that kind. */
-function perObject(layouts: readonly ObjectLayout[], rows: ReadonlyMap<string, number>, quarantined: ReadonlyMap<string, number>): Map<string, LoadResult> {
-  return new Map(layouts.map((l) => [uriOf(l), { rows: rows.get(uriOf(l)) ?? 0, quarantined: quarantined.get(uriOf(l)) ?? 0 }]));
+/** The header line a CSV object was decided to have, as a record read. */
+function headerLinesOf(layout: ObjectLayout): number {
+  return layout.format === 'csv' && layout.csv?.hasHeader && !layout.empty ? 1 : 0;
+}
+
+/**
+ * A direct read stores every record it reads, or stops at the first it cannot (and the split loads
+ * the object instead): what it stored, counted in the table, is what it read.
+ */
+function directFigures(layout: ObjectLayout, stored: number): Map<string, LoadResult> {
+  const headerLines = headerLinesOf(layout);
+  return new Map([[uriOf(layout), { records: stored + headerLines, headerLines, rows: stored, quarantined: 0 }]]);
+}
+
+/**
+ * The figures of a split: records as they entered it (and the malformed ones the parser set aside),
+ * rows and quarantined rows as counted in the tables they went to. A lone object's rows are the
+ * table's count of its import; a batch's are the split's counts, which must add up to the table's.
+ */
+function splitFigures(
+  layouts: readonly ObjectLayout[],
+  counts: ReadonlyMap<string, SplitCounts>,
+  malformed: ReadonlyMap<string, number>,
+  quarantined: ReadonlyMap<string, number>,
+  stored: number,
+): Map<string, LoadResult> {
+  const uris = layouts.map(uriOf);
+  if (layouts.length > 1) assertBatchAccountedFor(uris, uris.reduce((sum, uri) => sum + (counts.get(uri)?.rows ?? 0), 0), stored);
+  return new Map(
+    layouts.map((layout, i) => {
+      const uri = uris[i]!;
+      const headerLines = headerLinesOf(layout);
+      return [uri, {
+        records: (counts.get(uri)?.records ?? 0) + (malformed.get(uri) ?? 0) + headerLines,
+        headerLines,
+        rows: layouts.length === 1 ? stored : (counts.get(uri)?.rows ?? 0),
+        quarantined: quarantined.get(uri) ?? 0,
+      }];
+    }),
+  );
 }
 
 function uriOf(layout: ObjectLayout): string {
@@ -90,21 +126,22 @@ async function loadInPlace(
     if (loaded) return loaded;
   }
   await prepareSplit();
-  await split(ctx, layouts, columns, importId, { data: table, quarantine: quarantineTableName(table), tagSource: true });
+  const mark = await markWrites(ctx.store.client, table);
+  const malformed = await split(ctx, layouts, columns, importId, { data: table, quarantine: quarantineTableName(table), tagSource: true });
   await assertQuotesClosed(ctx, layouts, await sourcesEndingMultiline(ctx.engine, table));
-  const rows = await rowsBySource(ctx.engine, table);
+  const counts = await countsBySource(ctx.engine, table);
   const quarantined = await quarantinedBySource(ctx.store.client, quarantineTableName(table), importId);
-  return perObject(layouts, rows, quarantined);
+  const stored = await countWrittenRows(ctx.store.client, table, importId, mark);
+  return splitFigures(layouts, counts, malformed, quarantined, stored);
 }
 
 /** One object inserted by a single statement, its rows counted from the parts it wrote. */
 async function insertDirectly(ctx: ImportContext, layout: ObjectLayout, read: ReadQuery, importId: string): Promise<Map<string, LoadResult>> {
   const client = ctx.store.client;
   const table = ctx.datasource.name;
-  const firstNewBlock = (await lastBlockNumber(client, table)) + 1;
+  const mark = await markWrites(client, table);
   await withEngineErrors(ctx, layout.object, layout.source, () => insertTagged(ctx, read, importId));
-  const rows = await countWrittenRows(client, table, importId, firstNewBlock);
-  return perObject([layout], new Map([[uriOf(layout), rows]]), new Map());
+  return directFigures(layout, await countWrittenRows(client, table, importId, mark));
 }
 
 /**
@@ -119,7 +156,7 @@ async function tryDirectRead(ctx: ImportContext, layout: ObjectLayout, columns: 
   const typed = typedCsvInsert(ctx, layout, columns);
   const read = typed ?? checkedInsert(namedRead(ctx, layout, columns, importId), columns, layout.format);
   const via = typed ? 'typed' : 'checked';
-  const firstNewBlock = (await lastBlockNumber(client, table)) + 1;
+  const mark = await markWrites(client, table);
   try {
     await insertTagged(ctx, read, importId);
   } catch (error) {
@@ -128,12 +165,12 @@ async function tryDirectRead(ctx: ImportContext, layout: ObjectLayout, columns: 
     ctx.log.debug({ stage: 'direct_read', via, object: uriOf(layout), outcome: 'stopped', reason: redact(firstLine(error), sourceSecrets(layout.source)) }, 'stage');
     // A run that lost its lease stops here: what it wrote is removed by the attempt's own undo.
     if (ctx.signal?.aborted) throw error;
-    if ((await countWrittenRows(client, table, importId, firstNewBlock)) > 0) await deleteTaggedRows(ctx.store, table, importId);
+    if ((await countWrittenRows(client, table, importId, mark)) > 0) await deleteTaggedRows(ctx.store, table, importId);
     return undefined;
   }
-  const rows = await countWrittenRows(client, table, importId, firstNewBlock);
+  const rows = await countWrittenRows(client, table, importId, mark);
   ctx.log.debug({ stage: 'direct_read', via, object: uriOf(layout), outcome: 'loaded', rows }, 'stage');
-  return perObject([layout], new Map([[uriOf(layout), rows]]), new Map());
+  return directFigures(layout, rows);
 }
 
 /**
@@ -176,10 +213,12 @@ async function loadThroughStage(
   await prepareSplit();
   await runStatement(staging.client, `TRUNCATE TABLE IF EXISTS ${quoteIdentifier(targets.data)}`);
   await runStatement(staging.client, `TRUNCATE TABLE IF EXISTS ${quoteIdentifier(targets.quarantine)}`);
-  await split(ctx, layouts, columns, importId, targets);
+  const malformed = await split(ctx, layouts, columns, importId, targets);
   await assertQuotesClosed(ctx, layouts, await sourcesEndingMultiline(staging.client, table));
-  const rows = await rowsBySource(staging.client, table);
-  const quarantined = await quarantinedBySource(staging.client, targets.quarantine, importId);
+  const counts = await countsBySource(staging.client, table);
+  const staged = await quarantinedBySource(staging.client, targets.quarantine, importId);
+  const server = ctx.store.client;
+  const mark = await markWrites(server, table);
   const ship = async (from: string, to: string, names: readonly string[], tag?: string) => {
     const list = identifierList(names);
     // The import id travels with each data row (no ALTER per object on the server, or its cluster).
@@ -192,11 +231,13 @@ async function loadThroughStage(
     });
     shipped.stream.resume();
   };
-  if ([...rows.values()].some((n) => n > 0)) await ship(targets.data, table, columns.map((c) => c.name), importId);
-  if ([...quarantined.values()].some((n) => n > 0)) {
+  if ([...counts.values()].some((c) => c.rows > 0)) await ship(targets.data, table, columns.map((c) => c.name), importId);
+  if ([...staged.values()].some((n) => n > 0)) {
     await ship(targets.quarantine, quarantineTableName(table), [...columns.map((c) => c.name), ...QUARANTINE_FIELDS]);
   }
-  return perObject(layouts, rows, quarantined);
+  // What the server's tables hold of this import, not what was staged: the rows must have arrived.
+  const quarantined = await quarantinedBySource(server, quarantineTableName(table), importId);
+  return splitFigures(layouts, counts, malformed, quarantined, await countWrittenRows(server, table, importId, mark));
 }
 
 /** The quarantine columns besides the data columns' text (insertion_date takes its default). */
@@ -209,7 +250,8 @@ export function stagingTargets(datasource: string): SplitTargets {
 
 /**
  * Reads the objects once and writes their rows into `targets` through the split. Several objects are
- * read by one statement, each with its own source name.
+ * read by one statement, each with its own source name. Returns the rows the parser set aside as
+ * malformed, by source.
  */
 async function split(
   ctx: ImportContext,
@@ -217,7 +259,7 @@ async function split(
   columns: readonly TargetColumn[],
   importId: string,
   targets: SplitTargets,
-): Promise<void> {
+): Promise<Map<string, number>> {
   const engine = ctx.engine;
   const table = ctx.datasource.name;
   const first = layouts[0]!;
@@ -237,7 +279,10 @@ async function split(
         ctx.signal,
       );
     });
-    if (existsSync(errorsFile) && statSync(errorsFile).size > 0) await quarantineMalformedRows(engine, targets.quarantine, errorsFile, { importId, source: uriOf(first), headerRows: first.csv?.hasHeader ? 1 : 0 });
+    // Set aside only for a lone object (see above), so they are all its own.
+    if (!existsSync(errorsFile) || statSync(errorsFile).size === 0) return new Map();
+    const set = await quarantineMalformedRows(engine, targets.quarantine, errorsFile, { importId, source: uriOf(first), headerRows: first.csv?.hasHeader ? 1 : 0 });
+    return new Map([[uriOf(first), set]]);
   } finally {
     rmSync(errorsFile, { force: true });
   }

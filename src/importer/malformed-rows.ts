@@ -20,24 +20,31 @@ export function malformedRowsToFile(path: string): QuerySettings {
 const MALFORMED_ROW_LOST =
   'malformed row: it does not end where a row should, and its text is too long to keep: often a quote that is never closed, which takes in the rest of the file';
 
-/** Rows the CSV parser could not split into fields, with their raw text and the parser's reason. */
+const ERRORS_FILE_STRUCTURE = 'time DateTime, database Nullable(String), table Nullable(String), offset Nullable(UInt64), reason String, raw_data String';
+
+/**
+ * Rows the CSV parser could not split into fields, with their raw text and the parser's reason.
+ * Returns how many the parser set aside: records read, counted apart from what the quarantine took.
+ */
 export async function quarantineMalformedRows(
   client: ClickHouseClient,
   quarantineTable: string,
   errorsFile: string,
   rows: { importId: string; source: string; /** Lines before the first data row, which the record counts as rows. */ headerRows: number },
-): Promise<void> {
+): Promise<number> {
+  const [set] = await selectRows<{ n: string | number }>(client, `SELECT count() AS n FROM file({path:String}, 'CSV', {structure:String})`, { path: errorsFile, structure: ERRORS_FILE_STRUCTURE });
   await runStatement(
     client,
     `INSERT INTO ${quoteIdentifier(quarantineTable)} (c__error_column, c__error, c__import_id, c__source, c__row, c__raw)
      SELECT [], [if(lost, {lost:String}, concat('malformed row: ', ifNull(nullIf(extract(reason, 'ERROR: ([^\\n]*)'), ''), reason)))],
             {id:String}, {source:String}, greatest(ifNull(offset, 0), {header:UInt64}) - {header:UInt64}, if(lost, '', raw_data)
      FROM (SELECT *, startsWith(reason, 'Buffer has gone') AS lost
-           FROM file({path:String}, 'CSV', 'time DateTime, database Nullable(String), table Nullable(String), offset Nullable(UInt64), reason String, raw_data String'))`,
+           FROM file({path:String}, 'CSV', {structure:String}))`,
     // The reader keeps no text of a row that outgrew its buffer, as one does whose quote is never closed.
-    { id: rows.importId, source: rows.source, path: errorsFile, lost: MALFORMED_ROW_LOST, header: rows.headerRows },
+    { id: rows.importId, source: rows.source, path: errorsFile, lost: MALFORMED_ROW_LOST, header: rows.headerRows, structure: ERRORS_FILE_STRUCTURE },
   );
   await renumberAroundMalformedRows(client, quarantineTable, rows.importId);
+  return Number(set?.n ?? 0);
 }
 
 /**

@@ -3,6 +3,7 @@ import { runStatement, selectRows } from '../store/queries.js';
 import { identifierList, quoteIdentifier, quoteString } from '../store/sql.js';
 import { castExpressions, type TargetColumn } from './cast-expressions.js';
 import { IMPORT_TAG_SOURCE, quarantineTableName } from './table-names.js';
+import type { TestFault } from './test-fault.js';
 
 /**
  * Columns of the intake table besides the raw values. Reserved: project columns may not start with `_bp_`.
@@ -52,6 +53,12 @@ function countTableName(datasource: string): string {
 function countViewName(datasource: string): string {
   return `_bp_counting_${datasource}`;
 }
+function readTableName(datasource: string): string {
+  return `_bp_read_${datasource}`;
+}
+function readViewName(datasource: string): string {
+  return `_bp_reading_${datasource}`;
+}
 
 /**
  * Builds the split that runs inside the engine, with one read of each object and one cast of each
@@ -64,6 +71,7 @@ export async function createSplitPipeline(
   datasource: string,
   columns: readonly TargetColumn[],
   targets: SplitTargets = { data: datasource, quarantine: quarantineTableName(datasource), tagSource: true },
+  testFault?: TestFault,
 ): Promise<void> {
   await dropSplitPipeline(client, datasource);
   const intake = quoteIdentifier(intakeTableName(datasource));
@@ -80,6 +88,13 @@ export async function createSplitPipeline(
   ];
   const rowColumnNames = [INTAKE.row, INTAKE.raw, INTAKE.rawProblem, INTAKE.importId, INTAKE.source];
   await runStatement(client, `CREATE TABLE ${intake} (${[...rawColumns, ...rowColumns].join(', ')}) ENGINE = Null`);
+  // Every record the reader delivers, by object, counted as it enters: what the import must account for.
+  const reads = quoteIdentifier(readTableName(datasource));
+  await runStatement(client, `CREATE TABLE ${reads} (source String, records UInt64) ENGINE = Memory`);
+  await runStatement(
+    client,
+    `CREATE MATERIALIZED VIEW ${quoteIdentifier(readViewName(datasource))} TO ${reads} AS SELECT ${INTAKE.source} AS source, count() AS records FROM ${intake} GROUP BY ${INTAKE.source}`,
+  );
   await runStatement(
     client,
     `CREATE TABLE ${cast} (${[
@@ -105,10 +120,13 @@ export async function createSplitPipeline(
     ...columns.map((c, i) => `${typedColumn(i)} AS ${quoteIdentifier(c.name)}`),
     ...(targets.tagSource ? [`${INTAKE.importId} AS ${quoteIdentifier(IMPORT_TAG_SOURCE)}`] : []),
   ].join(', ');
+  // The test-only fault loses the first row of each object on its way to the data table, to prove
+  // that the accounting catches a load path that drops rows (see test-fault.ts).
+  const fault = testFault === 'drop-one-row' ? ` AND ${INTAKE.row} != 1` : '';
   await runStatement(
     client,
     `CREATE MATERIALIZED VIEW ${quoteIdentifier(fitViewName(datasource))} TO ${quoteIdentifier(targets.data)} ` +
-      `AS SELECT ${fitSelect || '*'} FROM ${cast} WHERE ${allFit}`,
+      `AS SELECT ${fitSelect || '*'} FROM ${cast} WHERE ${allFit}${fault}`,
   );
   const misfitColumns = casts.map((c, i) => `if(${fitsColumn(i)}, '', ${quoteString(c.column.name)})`);
   const misfitProblems = casts.map((c, i) => `if(${fitsColumn(i)}, '', concat(${quoteString(c.column.name)}, ': ', ${c.problem}))`);
@@ -140,9 +158,10 @@ export async function createSplitPipeline(
   );
 }
 
-/** Forgets the row counts of earlier loads. */
+/** Forgets the counts of earlier loads. */
 export async function clearRowCounts(client: ClickHouseClient, datasource: string): Promise<void> {
   await runStatement(client, `TRUNCATE TABLE ${quoteIdentifier(countTableName(datasource))}`);
+  await runStatement(client, `TRUNCATE TABLE ${quoteIdentifier(readTableName(datasource))}`);
 }
 
 /** Sources whose last row that fits holds a line break, with that row's number. */
@@ -154,13 +173,24 @@ export async function sourcesEndingMultiline(client: ClickHouseClient, datasourc
   return new Map(rows.map((r) => [r.source, Number(r.row)]));
 }
 
-/** Rows the split moved into the data table since the counts were cleared, by source URI. */
-export async function rowsBySource(client: ClickHouseClient, datasource: string): Promise<Map<string, number>> {
-  const rows = await selectRows<{ source: string; n: string | number }>(
+/** What the split counted for one object since the counts were cleared. */
+export interface SplitCounts {
+  /** Records that entered the split. */
+  records: number;
+  /** Of those, the rows that fit the table's columns. */
+  rows: number;
+}
+
+/** The split's counts, by source URI. */
+export async function countsBySource(client: ClickHouseClient, datasource: string): Promise<Map<string, SplitCounts>> {
+  const rows = await selectRows<{ source: string; records: string | number; rows: string | number }>(
     client,
-    `SELECT source, sum(rows) AS n FROM ${quoteIdentifier(countTableName(datasource))} GROUP BY source`,
+    `SELECT source, sum(records) AS records, sum(rows) AS rows FROM (
+       SELECT source, records, toUInt64(0) AS rows FROM ${quoteIdentifier(readTableName(datasource))}
+       UNION ALL SELECT source, toUInt64(0) AS records, rows FROM ${quoteIdentifier(countTableName(datasource))}
+     ) GROUP BY source`,
   );
-  return new Map(rows.map((r) => [r.source, Number(r.n)]));
+  return new Map(rows.map((r) => [r.source, { records: Number(r.records), rows: Number(r.rows) }]));
 }
 
 /** Where the split writes: the datasource's tables, or local staging tables in server mode. */
@@ -172,6 +202,8 @@ export interface SplitTargets {
 }
 
 export async function dropSplitPipeline(client: ClickHouseClient, datasource: string): Promise<void> {
+  await runStatement(client, `DROP VIEW IF EXISTS ${quoteIdentifier(readViewName(datasource))}`);
+  await runStatement(client, `DROP TABLE IF EXISTS ${quoteIdentifier(readTableName(datasource))}`);
   await runStatement(client, `DROP VIEW IF EXISTS ${quoteIdentifier(countViewName(datasource))}`);
   await runStatement(client, `DROP TABLE IF EXISTS ${quoteIdentifier(countTableName(datasource))}`);
   await runStatement(client, `DROP VIEW IF EXISTS ${quoteIdentifier(castViewName(datasource))}`);

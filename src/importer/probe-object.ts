@@ -4,7 +4,8 @@ import { readObjectHead } from '../bucket/read-object-head.js';
 import { BucketpipeError } from '../errors.js';
 import type { ImportFormat } from '../project/types.js';
 import { selectRows, type QuerySettings } from '../store/queries.js';
-import { delimitedFormat, fieldColumn, headerOfKnownColumns, isGenericColumnNames, looksLikeHeader, positionalRead, sniffDelimiter, uniqueColumnNames } from './csv-dialect.js';
+import { delimitedFormat, fieldColumn, headerOfKnownColumns, isGenericColumnNames, positionalRead, sniffDelimiter, splitCsvLine, uniqueColumnNames } from './csv-dialect.js';
+import { headerEvidence, namesColumns, type HeaderRule } from './csv-header.js';
 import { firstLineOf as firstLineOfHead, headText, type HeadText } from './head-text.js';
 import { OBJECT_CHANGED_MARK, redact, s3TableFunction, sourceSecrets, type ObjectSource } from './engine-source.js';
 import { compressionOf, formatOfKey } from './formats.js';
@@ -25,6 +26,11 @@ export interface ObjectLayout {
   columns: SourceColumn[];
   /** CSV only. */
   csv?: { delimiter: string; hasHeader: boolean };
+  /**
+   * CSV only: the first row, when nothing could tell whether it is a header (text over text, no rule
+   * decided): it is read as data, and push, preview and a first sync say so.
+   */
+  ambiguousHeader?: Array<string | null>;
   /** NDJSON only: the object is one JSON array of objects (a `.json` export) rather than one object per line. */
   jsonArray?: boolean;
   /** The object has no bytes at all. */
@@ -42,6 +48,8 @@ export interface ProbeOptions {
   describeJson?: boolean;
   /** The target table's columns: a CSV header naming only these is read without asking the engine. */
   knownColumns?: readonly string[];
+  /** How a CSV object's first row is told from data; default `evidence` (a reference object). */
+  csvHeader?: HeaderRule;
 }
 
 /** Reads an object's head and, through the engine where the head is not enough, its columns. */
@@ -66,7 +74,7 @@ export async function probeObject(ctx: ImportContext, object: ObjectRef, options
   if (head.bytes.length === 0) return { object, format, source, columns: [], empty: true };
   const text = headText(head.bytes, source.compression, head.bytes.length < HEAD_BYTES);
   return withEngineErrors(ctx, object, source, async () => {
-    if (format === 'csv') return probeCsv(ctx, object, source, text, options.knownColumns);
+    if (format === 'csv') return probeCsv(ctx, object, source, text, options);
     const start = text ? text.text : await firstLineOf(ctx, source);
     const jsonArray = start.replace(/^\uFEFF/, '').trimStart().startsWith('[');
     const columns = options.describeJson ?? true ? await describeNdjson(ctx, source) : [];
@@ -74,35 +82,74 @@ export async function probeObject(ctx: ImportContext, object: ObjectRef, options
   });
 }
 
-async function probeCsv(ctx: ImportContext, object: ObjectRef, source: ObjectSource, head: HeadText | undefined, knownColumns?: readonly string[]): Promise<ObjectLayout> {
+/** Rows read to weigh whether a first row is a header (the engine's own test looks at as few). */
+const HEADER_SAMPLE_ROWS = 100;
+
+async function probeCsv(ctx: ImportContext, object: ObjectRef, source: ObjectSource, head: HeadText | undefined, options: ProbeOptions): Promise<ObjectLayout> {
   const firstLine = (head && firstLineOfHead(head)) ?? (await firstLineOf(ctx, source));
   const delimiter = sniffDelimiter(firstLine);
-  const layout = (hasHeader: boolean, columns: SourceColumn[]): ObjectLayout => ({
-    object, format: 'csv', source, columns, csv: { delimiter, hasHeader }, empty: false,
+  const rule = options.csvHeader ?? { kind: 'evidence' };
+  const layout = (hasHeader: boolean, columns: SourceColumn[], ambiguousHeader?: Array<string | null>): ObjectLayout => ({
+    object, format: 'csv', source, columns, csv: { delimiter, hasHeader }, empty: false, ...(ambiguousHeader ? { ambiguousHeader } : {}),
   });
-  const known = knownColumns && headerOfKnownColumns(firstLine, delimiter, knownColumns);
+  // Without a header, the fields are named by place (c1, c2, …) and typed over every row.
+  const headerless = async () => layout(false, await describe(ctx, source, delimitedFormat(delimiter, false).format, { ...delimitedFormat(delimiter, false).settings, ...NO_HEADER_DETECTION }));
+  if (rule.kind === 'decided' && !rule.hasHeader) return headerless();
+  const known = options.knownColumns && headerOfKnownColumns(firstLine, delimiter, options.knownColumns);
   // Types are only inferred for new columns, and a header of known columns brings none.
   if (known) return layout(true, known.map((name) => ({ name, type: 'String' })));
+  if (rule.kind === 'names') {
+    // With a SCHEMA nothing is inferred: the names of the first row decide, and types do not matter.
+    const firstRow = splitCsvLine(firstLine.replace(/^\uFEFF/, ''), delimiter) ?? (await firstRows(ctx, source, delimiter, 1))[0] ?? [];
+    if (!namesColumns(firstRow, rule.columns)) return headerless();
+    return layout(true, uniqueColumnNames(firstRow).map((name) => ({ name, type: 'String' })));
+  }
   const detecting = delimitedFormat(delimiter, false);
   const detected = await describe(ctx, source, detecting.format, { ...detecting.settings, input_format_csv_detect_header: 1, input_format_custom_detect_header: 1 });
+  // The engine found a header because the first row's types differ from the rest's.
   if (!isGenericColumnNames(detected.map((c) => c.name))) return layout(true, detected);
 
-  // The engine detects a header only when the first row's types differ from the rest; an all-text
-  // file, or a header with repeated or empty names, needs a look at the first rows.
-  const read = positionalRead(delimiter, false, detected.length);
-  const fn = s3TableFunction(source, read.format, read.structure);
-  const rows = await selectRows<Record<string, string | null>>(
-    ctx.engine,
-    `SELECT ${detected.map((_, i) => fieldColumn(i)).join(', ')} FROM ${fn.sql} LIMIT 2`,
-    fn.params,
-    read.settings,
-  );
-  const firstRow = rows[0] ? detected.map((_, i) => rows[0]![fieldColumn(i)] ?? null) : [];
-  if (!looksLikeHeader(firstRow)) return layout(false, detected);
+  // The engine refuses headers with repeated or empty names, and cannot tell over all-text rows: the
+  // rows themselves are weighed here, unless IMPORT_CSV_HEADER true or the datasource's decision says.
+  const rows = await firstRows(ctx, source, delimiter, HEADER_SAMPLE_ROWS, detected.length);
+  const firstRow = rows[0] ?? [];
+  const evidence = rule.kind === 'decided' ? 'header' : headerEvidence(firstRow, rows.slice(1));
+  if (evidence !== 'header') return layout(false, detected, evidence === 'ambiguous' ? firstRow : undefined);
   const names = uniqueColumnNames(firstRow);
   if (rows.length < 2) return layout(true, names.map((name) => ({ name, type: 'Nullable(String)' })));
   const types = await describeAfterHeader(ctx, source, delimiter);
   return layout(true, names.map((name, i) => ({ name, type: types[i]?.type ?? 'Nullable(String)' })));
+}
+
+const NO_HEADER_DETECTION = { input_format_csv_detect_header: 0, input_format_custom_detect_header: 0 } as const;
+
+/**
+ * The first rows of a delimited object, field by field as text. The field count is the engine's, from
+ * an inference without a header, unless given.
+ */
+async function firstRows(ctx: ImportContext, source: ObjectSource, delimiter: string, count: number, fieldCount?: number): Promise<Array<Array<string | null>>> {
+  const width = fieldCount ?? (await describe(ctx, source, delimitedFormat(delimiter, false).format, { ...delimitedFormat(delimiter, false).settings, ...NO_HEADER_DETECTION })).length;
+  if (width === 0) return [];
+  const read = positionalRead(delimiter, false, width);
+  const fn = s3TableFunction(source, read.format, read.structure);
+  const fields = Array.from({ length: width }, (_, i) => fieldColumn(i));
+  const rows = await selectRows<Record<string, string | number | null>>(
+    ctx.engine,
+    `SELECT ${fields.join(', ')}, _row_number AS n FROM ${fn.sql} LIMIT ${count}`,
+    fn.params,
+    // A malformed row further down must not stop a look at the first ones; rows of another width are
+    // read as far as they go.
+    {
+      ...read.settings,
+      input_format_csv_allow_variable_number_of_columns: 1,
+      input_format_custom_allow_variable_number_of_columns: 1,
+      input_format_allow_errors_ratio: 1,
+      input_format_allow_errors_num: 1_000_000_000,
+    },
+  );
+  // A first row the parser skipped is not weighed at all: the row it would be taken for is another.
+  if (rows.length > 0 && Number(rows[0]!.n) !== 0) return [];
+  return rows.map((row) => fields.map((f) => (row[f] === null || row[f] === undefined ? null : String(row[f]))));
 }
 
 /** Types by position of the rows after the header; the tab-separated reader cannot skip it, so text. */

@@ -8,10 +8,13 @@ import { eventLog, markInterruptedJobs, recordJob, type EventLog, type JobRecord
 import { ensureInternalTables } from '../store/internal-tables.js';
 import { runStatement } from '../store/queries.js';
 import { quoteIdentifier } from '../store/sql.js';
-import { addColumns, ensureTagSource, loadableColumns, quarantineTableSql, readTableColumns, stagingTableSql } from '../store/table-ddl.js';
+import { addColumns, ensureTagSource, loadableColumns, quarantineTableSql, readTableColumns, stagingTableSql, type ColumnDefinition } from '../store/table-ddl.js';
+import { checkColumnsForStore } from '../push/validate-types.js';
+import { describeFigures } from './accounting.js';
 import type { TargetColumn } from './cast-expressions.js';
 import { abandon, claim, commit, newAttempt, recordChanged, recoverUnfinished, type AttemptContext } from './commit.js';
-import { createDatasourceTables } from './datasource-tables.js';
+import { createDatasourceTables, datasourceRecord } from './datasource-tables.js';
+import { ambiguousHeaderNote, headerRule, type HeaderRule } from './csv-header.js';
 import { discoverObjects } from './discover.js';
 import type { ImportContext } from './import-context.js';
 import { evolvedColumns, inferColumns } from './infer-columns.js';
@@ -50,6 +53,10 @@ export interface ObjectReport {
   status: 'imported' | 'failed';
   rows: number;
   quarantined: number;
+  /** Records read (a CSV header line included); every one is a row, a quarantined row or the header. */
+  records: number;
+  /** Of the records, the CSV header line (0 or 1). */
+  headerLines: number;
   bytes: number;
   addedColumns: string[];
   error?: ErrorReport;
@@ -166,7 +173,8 @@ async function runSync(ctx: ImportContext, options: SyncOptions): Promise<Import
       event(where, 'warn', 'etag_changed', `${where} was imported before and has changed since (ETag ${object.etag}); the new content is not imported again.`);
     }
 
-    let columns = await targetColumns(ctx, lease, discovery.toImport[0]);
+    let columns = await targetColumns(ctx, lease, discovery.toImport[0], event);
+    const header = columns && (await csvHeaderRule(ctx, columns));
     const total = discovery.toImport.length;
     let transientInARow = 0;
     for (let next = 0; next < total; ) {
@@ -179,10 +187,10 @@ async function runSync(ctx: ImportContext, options: SyncOptions): Promise<Import
       }
       const object = discovery.toImport[next]!;
       options.onProgress?.({ done: report.objects.length, total, rows: report.rows, quarantined: report.quarantined, current: objectUri(object.bucket, object.key) });
-      const { batch, first } = await gatherBatch(ctx, discovery.toImport, next, columns!);
+      const { batch, first } = await gatherBatch(ctx, discovery.toImport, next, columns!, header!);
       const outcomes = batch.length > 1
-        ? await importBatch(ctx, protocol, batch, jobId, columns!, event, ensureSplit)
-        : [await importOne(ctx, protocol, object, jobId, columns!, event, ensureSplit, first)];
+        ? await importBatch(ctx, protocol, batch, jobId, columns!, header!, event, ensureSplit)
+        : [await importOne(ctx, protocol, object, jobId, columns!, header!, event, ensureSplit, first)];
       next += outcomes.length;
       for (const outcome of outcomes) {
         columns = outcome.columns;
@@ -226,7 +234,7 @@ async function runSync(ctx: ImportContext, options: SyncOptions): Promise<Import
 }
 
 /** The columns rows are loaded into; creates the tables first when they do not exist yet. */
-async function targetColumns(ctx: ImportContext, lease: Lease, firstObject: ObjectRef | undefined): Promise<TargetColumn[] | undefined> {
+async function targetColumns(ctx: ImportContext, lease: Lease, firstObject: ObjectRef | undefined, event: Event): Promise<TargetColumn[] | undefined> {
   const client = ctx.store.client;
   const existing = await readTableColumns(client, ctx.datasource.name);
   if (existing) {
@@ -237,13 +245,36 @@ async function targetColumns(ctx: ImportContext, lease: Lease, firstObject: Obje
     await createDatasourceTables(ctx.store, ctx.datasource, ctx.datasource.schema, lease);
   } else {
     if (!firstObject) return undefined;
-    const layout = await probeObject(ctx, firstObject);
+    const layout = await probeObject(ctx, firstObject, { csvHeader: headerRule(ctx.datasource) });
+    const where = objectUri(firstObject.bucket, firstObject.key);
     if (layout.columns.length === 0) {
-      throw new BucketpipeError('SCHEMA_INFERENCE_FAILED', `datasource ${ctx.datasource.name}: cannot infer a schema from ${objectUri(firstObject.bucket, firstObject.key)} (it has no columns); add a SCHEMA to ${ctx.datasource.location.file}.`, { context: { datasource: ctx.datasource.name } });
+      throw new BucketpipeError('SCHEMA_INFERENCE_FAILED', `datasource ${ctx.datasource.name}: cannot infer a schema from ${where} (it has no columns); add a SCHEMA to ${ctx.datasource.location.file}.`, { context: { datasource: ctx.datasource.name } });
     }
-    await createDatasourceTables(ctx.store, ctx.datasource, await inferColumns(ctx, layout), lease, firstObject);
+    if (layout.ambiguousHeader) event(where, 'warn', 'csv_header_ambiguous', `${ctx.datasource.import.location.file}:${ctx.datasource.import.location.line}: ${ambiguousHeaderNote(where, layout.ambiguousHeader, ctx.datasource.name)}`);
+    const inferred = await inferColumns(ctx, layout);
+    await assertStorable(ctx, inferred, where);
+    // The reference object's decision is recorded with the tables: every later object is read the same way.
+    await createDatasourceTables(ctx.store, ctx.datasource, inferred, lease, firstObject, layout.csv?.hasHeader);
   }
   return loadableColumns((await readTableColumns(client, ctx.datasource.name))!);
+}
+
+/** Inferred columns the store cannot hold fail here, each named, rather than with the store's raw error. */
+async function assertStorable(ctx: ImportContext, columns: readonly ColumnDefinition[], inferredFrom: string): Promise<void> {
+  const location = ctx.datasource.import.location;
+  const { problems } = await checkColumnsForStore(ctx.store, columns.map((c) => ({ ...c, location })), inferredFrom);
+  if (problems.length === 0) return;
+  throw new BucketpipeError('SCHEMA_INFERENCE_FAILED', problems.map((p) => `${p.location.file}:${p.location.line}: ${p.message}`).join('\n'), {
+    context: { datasource: ctx.datasource.name, file: location.file, line: location.line },
+  });
+}
+
+/** How the first rows of this run's CSV objects are read: the datasource's one decision. */
+async function csvHeaderRule(ctx: ImportContext, columns: readonly TargetColumn[]): Promise<HeaderRule> {
+  const names = columns.map((c) => c.name);
+  const spec = ctx.datasource;
+  if (spec.import.csvHeader !== undefined || spec.schema) return headerRule(spec, { columns: names });
+  return headerRule(spec, { columns: names, csvHeader: (await datasourceRecord(ctx.store.client, spec.name)).csvHeader });
 }
 
 async function importOne(
@@ -252,6 +283,7 @@ async function importOne(
   object: ObjectRef,
   jobId: string,
   columns: TargetColumn[],
+  header: HeaderRule,
   event: Event,
   ensureSplit: EnsureSplit,
   probed?: ObjectLayout,
@@ -261,11 +293,11 @@ async function importOne(
   const uri = objectUri(object.bucket, object.key);
   const attempt = newAttempt(protocol, jobId, [object]);
   const importId = attempt.importId;
-  const report: ObjectReport = { uri, etag: object.etag, status: 'imported', rows: 0, quarantined: 0, bytes: object.size, addedColumns: [] };
+  const report: ObjectReport = { uri, etag: object.etag, status: 'imported', rows: 0, quarantined: 0, records: 0, headerLines: 0, bytes: object.size, addedColumns: [] };
   try {
     await claim(protocol, attempt);
     ctx.log.debug({ stage: 'claimed', object: uri, importId }, 'stage');
-    const layout = probed ?? (await probeObject(ctx, object, { describeJson: !spec.schema, knownColumns: columns.map((c) => c.name) }));
+    const layout = probed ?? (await probeObject(ctx, object, { describeJson: !spec.schema, knownColumns: columns.map((c) => c.name), csvHeader: header }));
     const matched = mapObjectColumns(columns.map((c) => c.name), layout, Boolean(spec.schema));
     if (matched.byPosition) {
       event(uri, 'info', 'columns_by_position', `${uri} shares no column name with the SCHEMA of ${spec.name}; its columns were matched by position`);
@@ -273,6 +305,7 @@ async function importOne(
     const extra = unmappedColumns(matched.mapping, layout.columns.map((c) => c.name));
     if (extra.length > 0 && !spec.schema) {
       const added = evolvedColumns(await inferColumns(ctx, layout, layout.columns.filter((c) => extra.includes(c.name))));
+      await assertStorable(ctx, added, uri);
       await addColumns(ctx.store, spec.name, added);
       columns = loadableColumns((await readTableColumns(client, spec.name))!);
       report.addedColumns = added.map((c) => c.name);
@@ -284,10 +317,9 @@ async function importOne(
     const result = await loadObject(ctx, layout, columns, importId, () => ensureSplit(columns));
     ctx.log.debug({ stage: 'loaded', object: uri, importId, rows: result.rows }, 'stage');
     await commit(protocol, attempt, [result]);
-    report.rows = result.rows;
-    report.quarantined = result.quarantined;
+    Object.assign(report, { rows: result.rows, quarantined: result.quarantined, records: result.records, headerLines: result.headerLines });
     ctx.log.debug({ stage: 'done', object: uri, importId }, 'stage');
-    event(uri, result.quarantined > 0 ? 'warn' : 'info', 'object_imported', `${uri}: ${result.rows} rows imported, ${result.quarantined} quarantined`);
+    event(uri, result.quarantined > 0 ? 'warn' : 'info', 'object_imported', `${uri}: ${describeFigures(result)}`);
   } catch (error) {
     const failure = toErrorReport(ctx.signal?.aborted ? ctx.signal.reason : error);
     ctx.log.warn({ stage: 'failed', object: uri, importId, code: failure.code }, failure.message);
@@ -315,6 +347,7 @@ async function gatherBatch(
   objects: readonly ObjectRef[],
   from: number,
   columns: readonly TargetColumn[],
+  header: HeaderRule,
 ): Promise<{ batch: ObjectLayout[]; first?: ObjectLayout }> {
   const spec = ctx.datasource;
   const batch: ObjectLayout[] = [];
@@ -327,7 +360,7 @@ async function gatherBatch(
     if (object.size > SMALL_OBJECT_BYTES || bytes + object.size > BATCH_MAX_BYTES) break;
     let layout: ObjectLayout;
     try {
-      layout = await probeObject(ctx, object, { describeJson: !spec.schema, knownColumns: columns.map((c) => c.name) });
+      layout = await probeObject(ctx, object, { describeJson: !spec.schema, knownColumns: columns.map((c) => c.name), csvHeader: header });
     } catch {
       break; // loaded alone, where its failure is reported
     }
@@ -355,6 +388,7 @@ async function importBatch(
   layouts: readonly ObjectLayout[],
   jobId: string,
   columns: TargetColumn[],
+  header: HeaderRule,
   event: Event,
   ensureSplit: EnsureSplit,
 ): Promise<Array<{ report: ObjectReport; columns: TargetColumn[] }>> {
@@ -372,9 +406,12 @@ async function importBatch(
     stage('done');
     return layouts.map((layout, i) => {
       const result = results[i]!;
-      event(uris[i]!, result.quarantined > 0 ? 'warn' : 'info', 'object_imported', `${uris[i]}: ${result.rows} rows imported, ${result.quarantined} quarantined`);
+      event(uris[i]!, result.quarantined > 0 ? 'warn' : 'info', 'object_imported', `${uris[i]}: ${describeFigures(result)}`);
       return {
-        report: { uri: uris[i]!, etag: layout.object.etag, status: 'imported', rows: result.rows, quarantined: result.quarantined, bytes: layout.object.size, addedColumns: [] },
+        report: {
+          uri: uris[i]!, etag: layout.object.etag, status: 'imported', rows: result.rows, quarantined: result.quarantined,
+          records: result.records, headerLines: result.headerLines, bytes: layout.object.size, addedColumns: [],
+        },
         columns,
       };
     });
@@ -385,13 +422,13 @@ async function importBatch(
     await abandon(protocol, attempt, { ...failure, retryable: true });
     if (ctx.signal?.aborted) {
       return layouts.map((layout, i) => ({
-        report: { uri: uris[i]!, etag: layout.object.etag, status: 'failed', rows: 0, quarantined: 0, bytes: layout.object.size, addedColumns: [], error: failure },
+        report: { uri: uris[i]!, etag: layout.object.etag, status: 'failed', rows: 0, quarantined: 0, records: 0, headerLines: 0, bytes: layout.object.size, addedColumns: [], error: failure },
         columns,
       }));
     }
     const outcomes: Array<{ report: ObjectReport; columns: TargetColumn[] }> = [];
     for (const layout of layouts) {
-      const outcome = await importOne(ctx, protocol, layout.object, jobId, columns, event, ensureSplit, layout);
+      const outcome = await importOne(ctx, protocol, layout.object, jobId, columns, header, event, ensureSplit, layout);
       columns = outcome.columns;
       outcomes.push(outcome);
     }
@@ -405,12 +442,12 @@ async function importBatch(
  */
 async function prepareSplit(ctx: ImportContext, columns: readonly TargetColumn[]): Promise<void> {
   const name = ctx.datasource.name;
-  if (!ctx.staging) return createSplitPipeline(ctx.engine, name, columns);
+  if (!ctx.staging) return createSplitPipeline(ctx.engine, name, columns, undefined, ctx.testFault);
   await dropSplit(ctx);
   const targets = stagingTargets(name);
   await runStatement(ctx.engine, stagingTableSql(targets.data, columns));
   await runStatement(ctx.engine, quarantineTableSql(name, columns, targets.quarantine));
-  await createSplitPipeline(ctx.engine, name, columns, targets);
+  await createSplitPipeline(ctx.engine, name, columns, targets, ctx.testFault);
 }
 
 async function dropSplit(ctx: ImportContext): Promise<void> {

@@ -31,6 +31,7 @@ const IMPORT_DIRECTIVES = [
   'IMPORT_STRATEGY',
   'IMPORT_FORMAT',
   'IMPORT_MAX_FILES_PER_RUN',
+  'IMPORT_CSV_HEADER',
 ] as const;
 const EXPORT_DIRECTIVES = [
   'EXPORT_CONNECTION_NAME',
@@ -226,6 +227,7 @@ const DatasourceValues = z.object({
       return z.NEVER;
     })
     .optional(),
+  IMPORT_CSV_HEADER: flag('IMPORT_CSV_HEADER'),
   EXPORT_CONNECTION_NAME: z
     .string()
     .regex(CONNECTION_NAME, {
@@ -374,6 +376,13 @@ export function parseDatasource(text: string, file: string, name: string): Parse
         message: 'IMPORT_MAX_FILES_PER_RUN has no effect with IMPORT_SCHEDULE @on-demand, which takes all new objects: remove it',
       });
     }
+    const csvHeaderLine = lineOf('IMPORT_CSV_HEADER');
+    if (csvHeaderLine !== undefined && data.IMPORT_FORMAT !== undefined && data.IMPORT_FORMAT !== 'csv' && !invalid.has('IMPORT_CSV_HEADER')) {
+      warnings.push({
+        location: at(csvHeaderLine),
+        message: `IMPORT_CSV_HEADER has no effect with IMPORT_FORMAT ${data.IMPORT_FORMAT}: remove it, or set IMPORT_FORMAT csv`,
+      });
+    }
   }
 
   const exportLines = EXPORT_DIRECTIVES.map(lineOf).filter((l): l is number => l !== undefined);
@@ -406,6 +415,7 @@ export function parseDatasource(text: string, file: string, name: string): Parse
       location: at(importLine),
     };
     if (data.IMPORT_FORMAT !== undefined) importSpec.format = data.IMPORT_FORMAT;
+    if (data.IMPORT_CSV_HEADER !== undefined) importSpec.csvHeader = data.IMPORT_CSV_HEADER;
     spec.import = importSpec;
   }
   if (exportSpec !== undefined) spec.export = exportSpec;

@@ -73,6 +73,12 @@ export interface ImportSpec {
   strategy: 'APPEND';
   /** `IMPORT_FORMAT`; absent = from each key's extension. */
   format?: ImportFormat;
+  /**
+   * `IMPORT_CSV_HEADER`: whether the first row of every CSV object is a header (true) or data (false).
+   * Absent = decided on evidence: with a SCHEMA, a first row is a header when it names its columns;
+   * without one, as the reference object shows, for every object of the datasource.
+   */
+  csvHeader?: boolean;
   /** `IMPORT_MAX_FILES_PER_RUN`; default 5 for `@auto` runs. On-demand runs take all new objects. */
   maxFilesPerRun: number;
   location: SourceLocation;

@@ -13,7 +13,8 @@ import { formatProblem } from '../project/load-project.js';
 import type { DatasourceSpec, ProjectProblem } from '../project/types.js';
 import { ensureInternalTables } from '../store/internal-tables.js';
 import { addColumns, loadableColumns, readTableColumns, type ColumnDefinition } from '../store/table-ddl.js';
-import { validateColumnTypes } from './validate-types.js';
+import { checkColumnsForStore } from './validate-types.js';
+import { ambiguousHeaderNote, headerRule } from '../importer/csv-header.js';
 import { projectId } from '../project/project-id.js';
 import { projectRevision } from '../project/revision.js';
 import { currentRevisionId, recordRevision } from '../store/revision-records.js';
@@ -21,7 +22,6 @@ import type { Lease } from '../lease.js';
 import { recordLease } from '../store/lease-records.js';
 import { openQueueClient } from '../queue/queue-client.js';
 import { takeRunLease, type LeaseSource } from '../queue/run-lease.js';
-import { unsupportedType } from '../store/server-capabilities.js';
 
 /** One step push takes (or would take, with --dry-run). */
 export interface PushStep {
@@ -30,6 +30,8 @@ export interface PushStep {
   description: string;
   columns?: ColumnDefinition[];
   reference?: ObjectRef;
+  /** Without a SCHEMA, CSV: whether the reference object's first row is a header (recorded with the tables). */
+  csvHeader?: boolean;
 }
 
 export interface PushResult {
@@ -92,7 +94,7 @@ async function planAndApply(app: App, lease: Lease | undefined): Promise<PushRes
   if (dryRun) return { dryRun: true, steps, warnings, revision: recorded };
   for (const step of steps) {
     const spec = app.datasource(step.datasource);
-    if (step.action === 'create_tables') await createDatasourceTables(store, spec, step.columns!, lease, step.reference);
+    if (step.action === 'create_tables') await createDatasourceTables(store, spec, step.columns!, lease, step.reference, step.csvHeader);
     else if (step.action === 'add_columns') await addColumns(store, spec.name, step.columns!);
     else if (step.action === 'create_quarantine') await ensureQuarantineTable(store, spec.name, step.columns!);
   }
@@ -109,13 +111,7 @@ async function planDatasource(app: App, spec: DatasourceSpec, problems: ProjectP
       problems.push({ location: column.location, message: `column ${column.name}: names starting with _bp_ or c__ are reserved for bucketpipe; rename the column.` });
     }
   }
-  const capabilities = (await app.store()).capabilities;
-  const unsupported = (spec.schema ?? []).flatMap((column) => {
-    const why = unsupportedType(column.type, capabilities);
-    return why ? [{ location: column.location, message: `column ${column.name}: type ${column.type}: ${why}.` }] : [];
-  });
-  problems.push(...unsupported);
-  const types = unsupported.length > 0 ? { problems: [], canonical: new Map<string, string>() } : await validateColumnTypes(client, spec.schema ?? []);
+  const types = await checkColumnsForStore(await app.store(), spec.schema ?? []);
   problems.push(...types.problems);
   if (spec.import) {
     const problem = await checkBucketAccess(app, spec);
@@ -137,7 +133,7 @@ async function planDatasource(app: App, spec: DatasourceSpec, problems: ProjectP
       problems.push({ location: spec.location, message });
       return [];
     }
-    return inferFromReference(app, spec, problems);
+    return inferFromReference(app, spec, problems, warnings);
   }
   const steps: PushStep[] = [];
   const quarantineColumns = loadableColumns(existing).map((c) => ({ name: c.name, type: c.type }));
@@ -165,8 +161,11 @@ async function planDatasource(app: App, spec: DatasourceSpec, problems: ProjectP
   return steps;
 }
 
-/** Without a SCHEMA the oldest matching object is the reference the columns are inferred from. */
-async function inferFromReference(app: App, spec: DatasourceSpec, problems: ProjectProblem[]): Promise<PushStep[]> {
+/**
+ * Without a SCHEMA the oldest matching object is the reference the columns are inferred from, and
+ * the store must be able to hold them: they are checked as declared ones are, before anything is made.
+ */
+async function inferFromReference(app: App, spec: DatasourceSpec, problems: ProjectProblem[], warnings: string[]): Promise<PushStep[]> {
   const name = spec.name;
   const uri = parseBucketUri(spec.import!.bucketUri);
   const access = app.bucketAccess(spec.import!.connectionName);
@@ -185,22 +184,31 @@ async function inferFromReference(app: App, spec: DatasourceSpec, problems: Proj
   if (!oldest) {
     return [{ datasource: name, action: 'wait_for_object', description: `${name}: no object matches ${spec.import!.bucketUri} yet; the tables are created from the first object a sync imports` }];
   }
+  const where = objectUri(oldest.bucket, oldest.key);
   try {
     const ctx = await app.importContext(name);
-    const layout = await probeObject(ctx, oldest);
+    const layout = await probeObject(ctx, oldest, { csvHeader: headerRule(spec) });
     const columns = await inferColumns(ctx, layout);
     if (columns.length === 0) throw new Error('it has no columns');
     const reserved = columns.filter((c) => RESERVED_COLUMN.test(c.name));
     if (reserved.length > 0) throw new Error(`its columns ${reserved.map((c) => c.name).join(', ')} use a reserved prefix (_bp_, c__)`);
+    const checked = await checkColumnsForStore(ctx.store, columns.map((c) => ({ ...c, location: spec.import!.location })), where);
+    if (checked.problems.length > 0) {
+      problems.push(...checked.problems);
+      return [];
+    }
+    const location = spec.import!.location;
+    if (layout.ambiguousHeader) warnings.push(formatProblem({ location, message: ambiguousHeaderNote(where, layout.ambiguousHeader, name) }));
     return [{
       datasource: name,
       action: 'create_tables',
-      description: `create tables ${name} and ${name}_quarantine with ${columns.length} columns inferred from ${objectUri(oldest.bucket, oldest.key)}: ${columns.map((c) => `${c.name} ${c.type}`).join(', ')}`,
+      description: `create tables ${name} and ${name}_quarantine with ${columns.length} columns inferred from ${where}: ${columns.map((c) => `${c.name} ${c.type}`).join(', ')}`,
       columns,
       reference: oldest,
+      ...(layout.csv ? { csvHeader: layout.csv.hasHeader } : {}),
     }];
   } catch (error) {
-    problems.push({ location: spec.import!.location, message: `cannot infer the schema of ${name} from ${objectUri(oldest.bucket, oldest.key)}: ${toErrorReport(error).message}. Add a SCHEMA, or fix the object.` });
+    problems.push({ location: spec.import!.location, message: `cannot infer the schema of ${name} from ${where}: ${toErrorReport(error).message}. Add a SCHEMA, or fix the object.` });
     return [];
   }
 }

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { createChdbConnection, type ChdbConnection } from 'chdb/connection';
@@ -8,6 +8,7 @@ import { capabilitiesOf, type ServerCapabilities } from './server-capabilities.j
 import { hostStore, readHostRecord } from './store-host.js';
 import { ENGINE_QUERY_LIMITS } from './engine-limits.js';
 import { BucketpipeError } from '../errors.js';
+import { keepNewFilesPrivate, makePrivate } from './private-files.js';
 
 /** Where the tables live: embedded chDB in this process, or a ClickHouse server. */
 export interface Store {
@@ -48,7 +49,9 @@ export function storeSettingsFromEnv(projectDir: string, env: NodeJS.ProcessEnv 
 /** Opens the store. The embedded engine allows one data directory per process. */
 export async function createStore(settings: StoreSettings): Promise<Store> {
   const scratchDir = join(settings.dataDir, '..', 'scratch');
-  mkdirSync(scratchDir, { recursive: true });
+  // Rejected rows are written here with their raw text: the user's alone, as the store is.
+  mkdirSync(scratchDir, { recursive: true, mode: 0o700 });
+  chmodSync(scratchDir, 0o700);
   if (settings.clickhouseUrl) {
     const url = new URL(settings.clickhouseUrl);
     const safe = `${url.protocol}//${url.host}${url.pathname}`;
@@ -62,7 +65,7 @@ export async function createStore(settings: StoreSettings): Promise<Store> {
       cluster: settings.cluster, close: () => raw.close(),
     };
   }
-  mkdirSync(settings.dataDir, { recursive: true });
+  mkdirSync(settings.dataDir, { recursive: true, mode: 0o700 });
   return openEmbedded(settings, scratchDir);
 }
 
@@ -89,8 +92,12 @@ async function openEmbedded(settings: StoreSettings, scratchDir: string): Promis
         }
       }
     } else {
+      // The engine writes its files with this process's umask for as long as it runs.
+      const restoreUmask = keepNewFilesPrivate();
       const opened = tryOpenEngine(settings.dataDir);
+      if (!opened) restoreUmask();
       if (opened) {
+        makePrivate(settings.dataDir);
         const client = createClient({ connection: opened, log: QUIET, clickhouse_settings: ENGINE_QUERY_LIMITS } as unknown as Parameters<typeof createClient>[0]);
         await ping(client, settings.dataDir);
         const host = await hostStore(opened, settings.dataDir, role);
@@ -151,10 +158,14 @@ async function probeServer(client: ClickHouseClient): Promise<ServerCapabilities
     })
   ).json()) as Array<{ name: string; value: string }>;
   const value = (name: string) => settings.find((s) => s.name === name)?.value;
+  const [hashed] = (await (
+    await client.query({ query: "SELECT value FROM system.merge_tree_settings WHERE name = 'replace_long_file_name_to_hash'", format: 'JSONEachRow' })
+  ).json()) as Array<{ value: string }>;
   return capabilitiesOf(version, {
     lowCardinalityEnabled: value('allow_experimental_low_cardinality_type') === '1',
     mutationsSync: value('mutations_sync') !== undefined,
     tableFilters: value('additional_table_filters') !== undefined,
+    longColumnNames: hashed?.value === '1',
   });
 }
 

@@ -57,8 +57,10 @@ const ddl = (ts: string, on: string): readonly string[] => [
     datasource String, run_id String, part UInt32, bucket String, key String, rows UInt64, bytes UInt64,
     status String, version UInt64
   ) ENGINE = ReplacingMergeTree(version) ORDER BY (datasource, run_id, part)`,
+  // csv_header: 'true' or 'false' as decided on the reference object of a datasource without a SCHEMA
+  // (every CSV object of it is read so), '' where nothing was decided.
   `CREATE TABLE IF NOT EXISTS ${INTERNAL_TABLES.datasources}${on} (
-    name String, inferred UInt8, reference_object String, updated_at ${ts}, version UInt64
+    name String, inferred UInt8, reference_object String, updated_at ${ts}, version UInt64, csv_header String DEFAULT ''
   ) ENGINE = ReplacingMergeTree(version) ORDER BY name`,
   `CREATE TABLE IF NOT EXISTS ${INTERNAL_TABLES.leases}${on} (
     name String, fence UInt64, holder String, taken_at ${ts}
@@ -107,8 +109,20 @@ export async function ensureInternalTables(store: { client: ClickHouseClient; ca
   const on = onCluster(store.cluster);
   for (const statement of ddl(ts, on)) await runStatement(store.client, statement);
   await migrateLegacyLedger(store.client, on);
+  await addMissingColumn(store.client, INTERNAL_TABLES.datasources, 'csv_header', "String DEFAULT ''", on);
   await runStatement(store.client, `CREATE VIEW IF NOT EXISTS ${INTERNAL_TABLES.objects}${on} AS ${objectStatusSql()}`);
   ensured.add(store.client);
+}
+
+/** A column that internal tables of an earlier version lack (old servers know no ADD COLUMN IF NOT EXISTS). */
+async function addMissingColumn(client: ClickHouseClient, table: string, column: string, definition: string, on: string): Promise<void> {
+  const [found] = await selectRows<{ n: string | number }>(
+    client,
+    `SELECT count() AS n FROM system.columns WHERE database = currentDatabase() AND table = {table:String} AND name = {column:String}`,
+    { table, column },
+  );
+  if (Number(found?.n ?? 0) > 0) return;
+  await runStatement(client, `ALTER TABLE ${table}${on} ADD COLUMN ${column} ${definition}`);
 }
 
 async function migrateLegacyLedger(client: ClickHouseClient, on: string): Promise<void> {

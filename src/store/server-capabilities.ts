@@ -21,11 +21,17 @@ export interface ServerCapabilities {
   tableFilters: boolean;
   /** EPHEMERAL columns (22.3): inserted, never stored, readable by other columns' expressions. */
   ephemeralColumns: boolean;
+  /**
+   * Column files of any name length: a long name gives its files a hash for a name
+   * (`replace_long_file_name_to_hash`). Older servers name them after the column, and a name longer
+   * than a file name may be breaks every insert.
+   */
+  longColumnNames: boolean;
 }
 
 export function capabilitiesOf(
   version: string,
-  settings: { lowCardinalityEnabled?: boolean; mutationsSync?: boolean; tableFilters?: boolean } = {},
+  settings: { lowCardinalityEnabled?: boolean; mutationsSync?: boolean; tableFilters?: boolean; longColumnNames?: boolean } = {},
 ): ServerCapabilities {
   const [major = 0, minor = 0] = version.split('.').map((p) => Number(p));
   const atLeast = (a: number, b: number) => major > a || (major === a && minor >= b);
@@ -42,6 +48,7 @@ export function capabilitiesOf(
     mutationsSync: settings.mutationsSync ?? atLeast(19, 11),
     tableFilters: settings.tableFilters ?? atLeast(22, 7),
     ephemeralColumns: atLeast(22, 3),
+    longColumnNames: settings.longColumnNames ?? atLeast(24, 1),
   };
 }
 
@@ -69,4 +76,33 @@ export function unsupportedType(type: string, capabilities: ServerCapabilities):
     }
   }
   return undefined;
+}
+
+/** The longest file name most file systems take. */
+const FILE_NAME_BYTES = 255;
+/**
+ * Room kept for what a column's file names add to its escaped name: `.null.bin`, `.size0.mrk2`,
+ * and a tuple element's or a nested array's own part.
+ */
+const COLUMN_FILE_SUFFIX_BYTES = 16;
+
+/** The longest column name (escaped as the server escapes file names) a server without hashed file names takes. */
+export const MAX_COLUMN_NAME_BYTES = FILE_NAME_BYTES - COLUMN_FILE_SUFFIX_BYTES;
+
+/** Why a column name cannot be stored on this server, or undefined when it can. */
+export function unstorableColumnName(name: string, capabilities: ServerCapabilities): string | undefined {
+  if (capabilities.longColumnNames) return undefined;
+  const length = escapedFileNameLength(name);
+  if (length <= MAX_COLUMN_NAME_BYTES) return undefined;
+  return (
+    `the name is too long for ClickHouse ${capabilities.version}, which names a column's files after it: ` +
+    `${length} bytes as a file name, at most ${MAX_COLUMN_NAME_BYTES} fit; use a shorter name`
+  );
+}
+
+/** The server keeps letters, digits and `_` in file names and writes every other byte as `%XX`. */
+function escapedFileNameLength(name: string): number {
+  let length = 0;
+  for (const byte of Buffer.from(name, 'utf8')) length += /[A-Za-z0-9_]/.test(String.fromCharCode(byte)) ? 1 : 3;
+  return length;
 }

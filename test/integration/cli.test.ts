@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
@@ -114,8 +114,11 @@ describe('the bucketpipe CLI', () => {
   });
 
   it('generates a datasource file from a bucket URI that push accepts', async () => {
+    // The CLI inherits this umask; the file it writes keeps to it, though the store's own files do not.
+    process.umask(0o022);
     const gen = await cli(['datasource', 'generate', `s3://${bucket}/sales/*.csv`, '--connection', 'local', '--name', 'sales_copy']);
     expect(gen.code, gen.stderr).toBe(0);
+    expect((statSync(join(project.dir, 'datasources', 'sales_copy.datasource')).mode & 0o777).toString(8)).toBe('644');
     const text = readFileSync(join(project.dir, 'datasources', 'sales_copy.datasource'), 'utf8');
     expect(text).toContain('`store` String');
     expect(text).toContain(`IMPORT_BUCKET_URI s3://${bucket}/sales/*.csv`);

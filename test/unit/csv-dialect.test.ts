@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { delimitedFormat, fieldColumn, isGenericColumnNames, looksLikeHeader, positionalRead, sniffDelimiter, uniqueColumnNames } from '../../src/importer/csv-dialect.js';
+import { delimitedFormat, fieldColumn, isGenericColumnNames, positionalRead, sniffDelimiter, uniqueColumnNames } from '../../src/importer/csv-dialect.js';
 
 describe('sniffDelimiter', () => {
   it('finds the most frequent candidate', () => {
@@ -52,35 +52,6 @@ describe('isGenericColumnNames', () => {
     expect(isGenericColumnNames(['C1'])).toBe(false);
     expect(isGenericColumnNames(['c1', 'name'])).toBe(false);
     expect(isGenericColumnNames(['id', 'name'])).toBe(false);
-  });
-});
-
-describe('looksLikeHeader', () => {
-  it('accepts present, non-numeric, non-date values, repeated or with gaps', () => {
-    expect(looksLikeHeader(['id', 'name', 'created at'])).toBe(true);
-    expect(looksLikeHeader(['x'])).toBe(true);
-    expect(looksLikeHeader(['name', 'name', '', 'value'])).toBe(true);
-    expect(looksLikeHeader(['id', null])).toBe(true);
-  });
-
-  it('rejects an empty row and a row of blanks', () => {
-    expect(looksLikeHeader([])).toBe(false);
-    expect(looksLikeHeader(['', '  ', null])).toBe(false);
-  });
-
-  it('rejects rows with a number', () => {
-    for (const number of ['1', '-2', '+3.5', '.5', '4.', '1e10', '2.5E-3', ' 42 ']) {
-      expect(looksLikeHeader(['name', number])).toBe(false);
-    }
-  });
-
-  it('rejects rows with a date', () => {
-    expect(looksLikeHeader(['2024-01-01', 'abc'])).toBe(false);
-    expect(looksLikeHeader(['x', '2024-01-01 10:00:00'])).toBe(false);
-  });
-
-  it('accepts values that merely contain digits', () => {
-    expect(looksLikeHeader(['col1', 'v2', '3rd', '1.2.3'])).toBe(true);
   });
 });
 

@@ -167,6 +167,23 @@ describe('parseDatasource', () => {
     ]);
   });
 
+  it('reads IMPORT_CSV_HEADER true or false, refuses anything else at its line, and warns where the format is not CSV', () => {
+    expect(parse(withImport('IMPORT_CSV_HEADER true')).spec?.import?.csvHeader).toBe(true);
+    expect(parse(withImport('IMPORT_CSV_HEADER False')).spec?.import?.csvHeader).toBe(false);
+    expect(parse(withImport()).spec?.import?.csvHeader).toBeUndefined();
+    for (const bad of ['yes', '1', '']) {
+      expect(problemsOf(withImport(`IMPORT_CSV_HEADER ${bad}`)), bad).toEqual([[3, `IMPORT_CSV_HEADER must be true or false, not ${JSON.stringify(bad)}`]]);
+    }
+    expect(parse(withImport('IMPORT_FORMAT ndjson', 'IMPORT_CSV_HEADER true')).warnings).toEqual([
+      { location: { file: FILE, line: 4 }, message: 'IMPORT_CSV_HEADER has no effect with IMPORT_FORMAT ndjson: remove it, or set IMPORT_FORMAT csv' },
+    ]);
+    // The IMPORT_* settings it belongs to need their connection and URI like any other.
+    expect(problemsOf('IMPORT_CSV_HEADER true')).toEqual([
+      [1, 'IMPORT_CONNECTION_NAME is missing: the IMPORT_* settings need both IMPORT_CONNECTION_NAME and IMPORT_BUCKET_URI'],
+      [1, 'IMPORT_BUCKET_URI is missing: the IMPORT_* settings need both IMPORT_CONNECTION_NAME and IMPORT_BUCKET_URI'],
+    ]);
+  });
+
   it('reports unsupported IMPORT_* values at their lines', () => {
     const text = withImport(
       'IMPORT_SERVICE gcs',
@@ -289,7 +306,7 @@ describe('parseDatasource', () => {
   it('reports unknown directives, and checks EXPORT_* ones', () => {
     const problems = problemsOf('SCHEMA >\n    `a` String\nKAFKA_TOPIC t\nEXPORT_BUCKET_URI s3://b/x\n');
     expect(problems[0]![0]).toBe(3);
-    expect(problems[0]![1]).toMatch(/^unknown directive KAFKA_TOPIC: a datasource file may only set DESCRIPTION, TOKEN, SCHEMA, .*IMPORT_MAX_FILES_PER_RUN, EXPORT_CONNECTION_NAME, .*EXPORT_TEST_WRITE$/);
+    expect(problems[0]![1]).toMatch(/^unknown directive KAFKA_TOPIC: a datasource file may only set DESCRIPTION, TOKEN, SCHEMA, .*IMPORT_MAX_FILES_PER_RUN, IMPORT_CSV_HEADER, EXPORT_CONNECTION_NAME, .*EXPORT_TEST_WRITE$/);
     expect(problems.slice(1)).toEqual([
       [4, 'the bucket "b" in EXPORT_BUCKET_URI is not a bucket name: use 3 to 63 lower-case letters, digits, dots and hyphens'],
       [4, 'EXPORT_CONNECTION_NAME is missing: the EXPORT_* settings need both EXPORT_CONNECTION_NAME and EXPORT_BUCKET_URI'],

@@ -435,7 +435,7 @@ describe('EXPORT_* settings', () => {
       [3, `unknown directive EXPORT_SERVICE: the EXPORT_* settings are ${KNOWN_EXPORT}`],
       [5, `unknown directive EXPORT_PARTITION: the EXPORT_* settings are ${KNOWN_EXPORT}`],
     ]);
-    expect(problemsOf('KAFKA_TOPIC t')[0]?.[1]).toContain(`IMPORT_MAX_FILES_PER_RUN, ${KNOWN_EXPORT}`);
+    expect(problemsOf('KAFKA_TOPIC t')[0]?.[1]).toContain(`IMPORT_MAX_FILES_PER_RUN, IMPORT_CSV_HEADER, ${KNOWN_EXPORT}`);
   });
 
   it('reports blocks, templates and repeats of EXPORT_* directives', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { capabilitiesOf, typeFamilies, unsupportedType } from '../../src/store/server-capabilities.js';
+import { capabilitiesOf, typeFamilies, unstorableColumnName, unsupportedType } from '../../src/store/server-capabilities.js';
 
 describe('server capabilities', () => {
   it('knows what an old server lacks and a current one has', () => {
@@ -35,5 +35,24 @@ describe('forStore', () => {
     expect(forStore("DateTime64(3, 'UTC')", old)).toBe("DateTime('UTC')");
     expect(forStore('Array(Nullable(Bool))', old)).toBe('Array(Nullable(UInt8))');
     expect(forStore('Nullable(DateTime64(9))', capabilitiesOf('26.7.2.1'))).toBe('Nullable(DateTime64(9))');
+  });
+});
+
+describe('unstorableColumnName', () => {
+  it('refuses names whose column files would outgrow a file name, where the server names files after columns', () => {
+    const old = capabilitiesOf('18.16.1');
+    expect(unstorableColumnName('a'.repeat(239), old)).toBeUndefined();
+    expect(unstorableColumnName('a'.repeat(300), old)).toBe(
+      "the name is too long for ClickHouse 18.16.1, which names a column's files after it: 300 bytes as a file name, at most 239 fit; use a shorter name",
+    );
+    // Every byte but letters, digits and _ takes three in a file name (é is two bytes, %C3%A9).
+    expect(unstorableColumnName(`${'é'.repeat(39)} `, old)).toBeUndefined();
+    expect(unstorableColumnName('é'.repeat(40), old)).toContain('240 bytes as a file name');
+  });
+
+  it('takes any name where the server hashes long file names', () => {
+    expect(unstorableColumnName('a'.repeat(1000), capabilitiesOf('26.7.2.1'))).toBeUndefined();
+    expect(unstorableColumnName('a'.repeat(1000), capabilitiesOf('18.16.1', { longColumnNames: true }))).toBeUndefined();
+    expect(unstorableColumnName('a'.repeat(1000), capabilitiesOf('26.7.2.1', { longColumnNames: false }))).toContain('too long');
   });
 });

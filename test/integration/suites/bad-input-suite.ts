@@ -205,6 +205,56 @@ export function defineBadInputSuite(store: string): void {
       });
     });
 
+    describe('push is all or nothing: every schema, declared or inferred, is checked against the store before anything is made', () => {
+      let strict: TestProjectDir;
+      const longName = `${'long_name_'.repeat(30)}`;
+      beforeAll(async () => {
+        strict = createProjectDir(s3Endpoint());
+        // Oldest first, so each datasource's reference object is the one here.
+        await putObjects(s3, bucket, { 'strict/plain.csv': 'id,label\n1,a\n', 'strict/long.csv': `id,${longName}\n1,far\n` });
+        strict.writeDatasource('strict_plain', importDatasource(`s3://${bucket}/strict/plain.csv`));
+        strict.writeDatasource('strict_long', importDatasource(`s3://${bucket}/strict/long.csv`));
+        strict.writeDatasource('strict_mapped', importDatasource(`s3://${bucket}/strict/*.parquet`));
+        const app = await openTestApp(strict.dir);
+        // A Map, and a tuple whose elements the Parquet writer names 1 and 2.
+        await writeParquet(app, 'strict_mapped', bucket, 'strict/mapped.parquet', "SELECT toInt64(1) AS id, map('a', toInt64(1)) AS m, tuple(toInt64(2), 'b') AS t");
+      });
+      afterAll(() => strict.remove());
+
+      it(store.startsWith('ClickHouse server') ? 'a server that cannot hold them fails push at their lines, twice, and nothing is created' : 'the embedded engine holds them all: push creates every table and the rows read back', async () => {
+        const app = await openTestApp(strict.dir);
+        const kind = (await app.store()).kind;
+        const names = ['strict_long', 'strict_mapped', 'strict_plain'];
+        if (kind === 'server') {
+          for (const attempt of [1, 2]) {
+            const failure = await pushProject(app, { dryRun: false }).then(() => undefined, (error: unknown) => error as Error);
+            expect(failure?.message, `push ${attempt}`).toMatch(/^push found \d+ problems; nothing was changed:/);
+            expect(failure?.message).toMatch(
+              new RegExp(`^datasources/strict_mapped\\.datasource:1: column m \\(inferred from s3://${bucket}/strict/mapped\\.parquet\\): type Map\\(String, Int64\\): Map is not available on ClickHouse 18\\.16\\.1; use String holding JSON, or Nested\\. Declare the columns in a SCHEMA\\.$`, 'm'),
+            );
+            expect(failure?.message).toMatch(
+              new RegExp(`^datasources/strict_long\\.datasource:1: column long_name_long_name_long_name_long_name_… \\(300 characters\\) \\(inferred from s3://${bucket}/strict/long\\.csv\\): the name is too long for ClickHouse 18\\.16\\.1, which names a column's files after it: 300 bytes as a file name, at most 239 fit; use a shorter name\\. Declare the columns in a SCHEMA\\.$`, 'm'),
+            );
+            expect(failure?.message).not.toMatch(/strict_plain/);
+            // Nothing was made, not even the tables of the datasource that had no problem.
+            expect((await tableNames(app)).filter((t) => names.some((n) => t.startsWith(n)))).toEqual([]);
+          }
+          // The tuple's problem shows once the Map is out of the way: the server's own parser refuses it.
+          strict.writeDatasource('strict_mapped', importDatasource(`s3://${bucket}/strict/*.parquet`));
+          await writeParquet(app, 'strict_mapped', bucket, 'strict/mapped.parquet', "SELECT toInt64(1) AS id, tuple(toInt64(2), 'b') AS t");
+          const failure = await pushProject(app, { dryRun: false }).then(() => undefined, (error: unknown) => error as Error);
+          expect(failure?.message).toMatch(new RegExp(`^datasources/strict_mapped\\.datasource:1: column t \\(inferred from s3://${bucket}/strict/mapped\\.parquet\\): type Tuple\\(.*\\) is not a type the store knows \\(.*Syntax error`, 'm'));
+          return;
+        }
+        await pushProject(app, { dryRun: false });
+        expect((await tableNames(app)).filter((t) => names.includes(t))).toEqual(names);
+        for (const name of names) expect((await importHere(app, name, { trigger: 'on-demand' })).status, name).toBe('ok');
+        expect(await query(app, `SELECT id, \`${longName}\` AS value FROM strict_long`)).toEqual([{ id: 1, value: 'far' }]);
+        expect(await query(app, "SELECT id, m['a'] AS a, tupleElement(t, 2) AS b FROM strict_mapped")).toEqual([{ id: 1, a: 1, b: 'b' }]);
+        expect(await query(app, 'SELECT id, label FROM strict_plain')).toEqual([{ id: 1, label: 'a' }]);
+      });
+    });
+
     describe('runs that cannot read their objects', () => {
       let other: TestProjectDir;
       const missing = `bp-missing-${Math.random().toString(36).slice(2, 10)}`;

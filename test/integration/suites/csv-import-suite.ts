@@ -2,8 +2,10 @@ import { importHere } from '../../../src/worker/run-here.js';
 import { describe, expect, it } from 'vitest';
 import { pushProject } from '../../../src/push/push-project.js';
 import { putObjects, s3Client } from '../../helpers/bucket.js';
-import { withBucketAndProject, openTestApp, query, s3Endpoint } from '../../helpers/embedded.js';
+import { withBucketAndProject, openTestApp, query, s3Endpoint, testEnv } from '../../helpers/embedded.js';
+import { runCli } from '../../helpers/cli.js';
 import { importDatasource, type TestProjectDir } from '../../helpers/project.js';
+import { until } from '../../helpers/scheduler-project.js';
 
 /** The CSV import suite, run against every store (see import-csv*.test.ts). */
 export function defineCsvImportSuite(store: string): void {
@@ -106,7 +108,7 @@ export function defineCsvImportSuite(store: string): void {
     expect(rows[0]!['select']).toBe('f');
   });
 
-  it('reads headers with repeated and empty names, all-text files and files without a header', async () => {
+  it('reads headers with repeated and empty names, all-text files declared to have one, and files without a header', async () => {
     await putObjects(s3, bucket, {
       'messy/a-dups.csv': 'id,name,name,,value\n1,a,b,c,10\n2,d,e,f,20\n',
       'messy/b-dups.csv': 'id,name,name,,value,extra\n3,g,h,i,30,x\n',
@@ -116,7 +118,8 @@ export function defineCsvImportSuite(store: string): void {
       'nohead/values.csv': '1,alpha,2024-01-01\n2,beta,2024-01-02\n',
     });
     project.writeDatasource('messy', importDatasource(`s3://${bucket}/messy/*.csv`));
-    project.writeDatasource('all_text', importDatasource(`s3://${bucket}/text/*.csv`));
+    // Text over text: only IMPORT_CSV_HEADER can say that the first row names the columns.
+    project.writeDatasource('all_text', importDatasource(`s3://${bucket}/text/*.csv`, { more: 'IMPORT_CSV_HEADER true' }));
     project.writeDatasource('no_header', importDatasource(`s3://${bucket}/nohead/*.csv`));
     const app = await openTestApp(project.dir);
     await pushProject(app, { dryRun: false });
@@ -153,6 +156,134 @@ export function defineCsvImportSuite(store: string): void {
     ]);
     const events = await query<{ n: number }>(app, "SELECT count() AS n FROM _bucketpipe_events WHERE datasource = 'positional' AND event = 'columns_by_position'");
     expect(events).toEqual([{ n: 2 }]);
+  });
+
+  it('with a SCHEMA, takes a first row for a header only when it names the columns: every other first row is data', async () => {
+    await putObjects(s3, bucket, {
+      'named/a.csv': 'alice,paris\nbob,rome\n',
+      'named/b.csv': 'dave,lima\n',
+      'named/c.csv': 'name,city\ncarol,oslo\n',
+      'named/d.csv': ' NAME ,City\r\nerin,kyiv\r\n',
+    });
+    project.writeDatasource('named', importDatasource(`s3://${bucket}/named/*.csv`, { schema: '    `name` String,\n    `city` String' }));
+    const app = await openTestApp(project.dir);
+    await pushProject(app, { dryRun: false });
+    const report = await importHere(app, 'named', { trigger: 'on-demand' });
+    expect(report.objects.map((o) => o.error?.message)).toEqual([undefined, undefined, undefined, undefined]);
+    expect({ status: report.status, rows: report.rows, quarantined: report.quarantined }).toEqual({ status: 'ok', rows: 5, quarantined: 0 });
+    expect(await query(app, 'SELECT name, city FROM named ORDER BY name')).toEqual([
+      { name: 'alice', city: 'paris' },
+      { name: 'bob', city: 'rome' },
+      { name: 'carol', city: 'oslo' },
+      { name: 'dave', city: 'lima' },
+      { name: 'erin', city: 'kyiv' },
+    ]);
+    // Every record read is a row, and only the lines that name the columns are header lines.
+    const figures = Object.fromEntries(report.objects.map((o) => [o.uri.split('/').pop(), [o.records, o.headerLines, o.rows, o.quarantined]]));
+    expect(figures).toEqual({ 'a.csv': [2, 0, 2, 0], 'b.csv': [1, 0, 1, 0], 'c.csv': [2, 1, 1, 0], 'd.csv': [2, 1, 1, 0] });
+    const messages = await query<{ message: string }>(app, "SELECT message FROM _bucketpipe_events WHERE datasource = 'named' AND event = 'object_imported' ORDER BY message");
+    expect(messages.map((m) => m.message)).toEqual([
+      `s3://${bucket}/named/a.csv: 2 rows imported, 0 quarantined, of 2 records read`,
+      `s3://${bucket}/named/b.csv: 1 rows imported, 0 quarantined, of 1 records read`,
+      `s3://${bucket}/named/c.csv: 1 rows imported, 0 quarantined, of 2 records read (1 a header line)`,
+      `s3://${bucket}/named/d.csv: 1 rows imported, 0 quarantined, of 2 records read (1 a header line)`,
+    ]);
+  });
+
+  it('without a SCHEMA, reads an all-text first row as data, says so at push, and reads every object of the datasource the same way', async () => {
+    // 1.csv is the oldest, so the reference the columns are inferred from.
+    await putObjects(s3, bucket, { 'guess/1.csv': 'alice,paris\nbob,rome\n', 'guess/2.csv': 'dave,lima\neve,quito\n', 'guess/3.csv': 'name,city\ncarol,oslo\n' }, { spaced: true });
+    project.writeDatasource('guessed', importDatasource(`s3://${bucket}/guess/*.csv`));
+    project.writeDatasource('declared_header', importDatasource(`s3://${bucket}/guess/1.csv`, { more: 'IMPORT_CSV_HEADER true' }));
+    const app = await openTestApp(project.dir);
+    // preview, before anything is made, says it too (another process, reaching this store).
+    const preview = await runCli(['datasource', 'preview', 'guessed'], { cwd: project.dir, env: testEnv() });
+    expect(preview.code, preview.stderr).toBe(0);
+    expect(preview.stdout).toMatch(/^First row of each CSV object: cannot tell whether the first row of s3:\/\/.*\/guess\/1\.csv \("alice", "paris"\) is a header/m);
+    expect(preview.stdout).toMatch(/^c1 +String$/m);
+    const pushed = await pushProject(app, { dryRun: false });
+    const notes = pushed.warnings.filter((w) => w.includes('cannot tell whether the first row'));
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toMatch(/^datasources\/guessed\.datasource:\d+: cannot tell whether the first row of s3:\/\/.*\/guess\/1\.csv \("alice", "paris"\) is a header/);
+    expect(notes[0]).toContain('write IMPORT_CSV_HEADER true if it names the columns');
+
+    const guessed = await importHere(app, 'guessed', { trigger: 'on-demand' });
+    expect(guessed.objects.map((o) => o.error?.message)).toEqual([undefined, undefined, undefined]);
+    expect(guessed.objects.map((o) => [o.records, o.headerLines, o.rows])).toEqual([[2, 0, 2], [2, 0, 2], [2, 0, 2]]);
+    // 6 input rows, 6 table rows, over the 2 columns of the reference: no first row became column names.
+    expect(await query(app, 'SELECT * FROM guessed ORDER BY c1')).toEqual([
+      { c1: 'alice', c2: 'paris' },
+      { c1: 'bob', c2: 'rome' },
+      { c1: 'carol', c2: 'oslo' },
+      { c1: 'dave', c2: 'lima' },
+      { c1: 'eve', c2: 'quito' },
+      { c1: 'name', c2: 'city' },
+    ]);
+    const declared = await importHere(app, 'declared_header', { trigger: 'on-demand' });
+    expect(declared.status).toBe('ok');
+    expect(await query(app, 'SELECT * FROM declared_header')).toEqual([{ alice: 'bob', paris: 'rome' }]);
+    // The decision is recorded with the tables: a second push has nothing to weigh or to say.
+    const again = await pushProject(app, { dryRun: false });
+    expect(again.warnings.filter((w) => w.includes('cannot tell'))).toEqual([]);
+    expect(again.steps.filter((s) => s.datasource === 'guessed').map((s) => s.action)).toEqual(['unchanged']);
+    expect(await query(app, "SELECT csv_header FROM _bucketpipe_datasources FINAL WHERE name IN ('guessed', 'declared_header') ORDER BY name")).toEqual([
+      { csv_header: 'true' },
+      { csv_header: 'false' },
+    ]);
+  });
+
+  it('fails an object whose rows do not add up, with its figures, and keeps nothing of it (a test-only fault drops a row in the split)', async () => {
+    await putObjects(s3, bucket, { 'fault/a.csv': 'n,amount\n1,10\n2,ten\n3,30\n' });
+    project.writeDatasource('faulty', importDatasource(`s3://${bucket}/fault/*.csv`, { schema: '    `n` Int32,\n    `amount` Int64' }));
+    const app = await openTestApp(project.dir, { BUCKETPIPE_TEST_FAULT: 'drop-one-row' });
+    await pushProject(app, { dryRun: false });
+    const report = await importHere(app, 'faulty', { trigger: 'on-demand' });
+    const where = `s3://${bucket}/fault/a.csv`;
+    expect(report.status).toBe('error');
+    expect(report.objects[0]!.error?.code).toBe('ROWS_UNACCOUNTED');
+    const figures = `${where}: the rows do not add up: 1 rows imported, 1 quarantined, of 4 records read (1 a header line); 1 of them neither in the table nor in quarantine.`;
+    expect(report.objects[0]!.error?.message).toContain(figures);
+    // Undone: nothing of the object stays (on an old server the undo is a mutation that finishes later).
+    const left = () => query<{ rows: number; quarantined: number }>(app, 'SELECT (SELECT count() FROM faulty) AS rows, (SELECT count() FROM faulty_quarantine) AS quarantined');
+    expect(await until(left, (r) => r[0]!.rows === 0 && r[0]!.quarantined === 0)).toEqual([{ rows: 0, quarantined: 0 }]);
+    expect(await query(app, "SELECT status, error FROM _bucketpipe_objects WHERE datasource = 'faulty'")).toEqual([{ status: 'failed', error: report.objects[0]!.error!.message }]);
+    const failed = await query<{ message: string }>(app, "SELECT message FROM _bucketpipe_events WHERE datasource = 'faulty' AND event = 'object_failed'");
+    expect(failed.map((e) => e.message)).toEqual([report.objects[0]!.error!.message]);
+
+    // Without the fault the same object loads whole, and its figures add up.
+    const clean = await openTestApp(project.dir);
+    const again = await importHere(clean, 'faulty', { trigger: 'on-demand', retryFailed: true });
+    expect(again.objects.map((o) => [o.status, o.records, o.headerLines, o.rows, o.quarantined])).toEqual([['imported', 4, 1, 2, 1]]);
+    expect(await query(clean, 'SELECT n, amount FROM faulty ORDER BY n')).toEqual([{ n: 1, amount: 10 }, { n: 3, amount: 30 }]);
+    expect(await query(clean, 'SELECT n FROM faulty_quarantine')).toEqual([{ n: '2' }]);
+  });
+
+  it('undoes a batch whose rows do not add up and loads its objects one by one, each checked on its own (the same fault)', async () => {
+    // Three small objects of one layout: one statement loads them through the split, which the fault breaks.
+    await putObjects(s3, bucket, {
+      'faultb/1.csv': 'n,amount\n11,1\n12,2\n',
+      'faultb/2.csv': 'n,amount\n21,1\n22,2\n',
+      'faultb/3.csv': 'n,amount\n31,1\n32,two\n33,3\n',
+    });
+    project.writeDatasource('faulty_batch', importDatasource(`s3://${bucket}/faultb/*.csv`, { schema: '    `n` Int32,\n    `amount` Int64' }));
+    const app = await openTestApp(project.dir, { BUCKETPIPE_TEST_FAULT: 'drop-one-row' });
+    await pushProject(app, { dryRun: false });
+    const report = await importHere(app, 'faulty_batch', { trigger: 'on-demand' });
+    // Alone, a clean object is read straight into the embedded store's table (no split, no fault). With
+    // a server as the store every object goes through the split, and each fails on its own.
+    const direct = (await app.store()).kind === 'embedded';
+    expect(report.objects.map((o) => [o.uri.split('/').pop(), o.status, o.error?.code])).toEqual([
+      ['1.csv', ...(direct ? ['imported', undefined] : ['failed', 'ROWS_UNACCOUNTED'])],
+      ['2.csv', ...(direct ? ['imported', undefined] : ['failed', 'ROWS_UNACCOUNTED'])],
+      ['3.csv', 'failed', 'ROWS_UNACCOUNTED'],
+    ]);
+    expect(report.objects[2]!.error?.message).toContain('faultb/3.csv: the rows do not add up: 1 rows imported, 1 quarantined, of 4 records read (1 a header line)');
+    if (!direct) expect(report.objects[0]!.error?.message).toContain('faultb/1.csv: the rows do not add up: 1 rows imported, 0 quarantined, of 3 records read (1 a header line)');
+    // Each object's rows once or not at all (on an old server the undo is a mutation that finishes later).
+    const kept = direct ? [{ n: 11 }, { n: 12 }, { n: 21 }, { n: 22 }] : [];
+    const rows = () => query<{ n: number }>(app, 'SELECT n FROM faulty_batch ORDER BY n');
+    expect(await until(rows, (r) => r.length <= kept.length)).toEqual(kept);
+    expect(await until(() => query<{ n: number }>(app, 'SELECT count() AS n FROM faulty_batch_quarantine'), (r) => r[0]!.n === 0)).toEqual([{ n: 0 }]);
   });
 });
 }
