@@ -60,8 +60,12 @@ export async function followJob(queue: ImportQueue, jobId: string, hooks: Follow
     const job = await Job.fromId<ImportJobData, ImportJobResult>(queue, jobId);
     if (!job) return { state: 'failed', reason: `job ${jobId} is gone from the queue` };
     const state = await job.getState();
-    if (state === 'completed') return { state: 'completed', result: job.returnvalue };
-    if (state === 'failed') return { state: 'failed', reason: job.failedReason || job.stacktrace?.at(-1)?.split('\n')[0] || 'the job failed without a recorded reason; see bucketpipe jobs' };
+    // The job may have finished between the read above and this state: its result is read anew.
+    if (state === 'completed') return { state: 'completed', result: (await Job.fromId<ImportJobData, ImportJobResult>(queue, jobId))!.returnvalue };
+    if (state === 'failed') {
+      const failed = (await Job.fromId<ImportJobData, ImportJobResult>(queue, jobId)) ?? job;
+      return { state: 'failed', reason: failed.failedReason || failed.stacktrace?.at(-1)?.split('\n')[0] || 'the job failed without a recorded reason; see bucketpipe jobs' };
+    }
     const progress = JSON.stringify(job.progress);
     if (progress !== lastProgress) {
       lastProgress = progress;
