@@ -6,7 +6,7 @@ import type { ImportFormat } from '../project/types.js';
 import { selectRows, type QuerySettings } from '../store/queries.js';
 import { delimitedFormat, fieldColumn, headerOfKnownColumns, isGenericColumnNames, looksLikeHeader, positionalRead, sniffDelimiter, uniqueColumnNames } from './csv-dialect.js';
 import { firstLineOf as firstLineOfHead, headText, type HeadText } from './head-text.js';
-import { OBJECT_CHANGED_MARK, redact, s3TableFunction, sourceSecrets, type ObjectSource } from './engine-source.js';
+import { describeTarget, OBJECT_CHANGED_MARK, redact, s3TableFunction, sourceSecrets, type ObjectSource } from './engine-source.js';
 import { compressionOf, formatOfKey } from './formats.js';
 import { objectSource, type ImportContext } from './import-context.js';
 
@@ -126,7 +126,7 @@ export async function describe(
 ): Promise<SourceColumn[]> {
   // Unpinned: a description of a table function, not of a query (which would name its row number too);
   // the load that follows is pinned.
-  const fn = s3TableFunction({ ...source, etag: undefined }, format);
+  const fn = describeTarget(source, format);
   const rows = await selectRows<{ name: string; type: string }>(ctx.engine, `DESCRIBE TABLE ${fn.sql}`, fn.params, {
     schema_inference_make_columns_nullable: 'auto',
     input_format_max_rows_to_read_for_schema_inference: INFERENCE_ROWS,

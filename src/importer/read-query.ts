@@ -26,12 +26,21 @@ export function directInsert(layout: ObjectLayout, columns: readonly TargetColum
     const value = isNullableType(p.type) && !isNullableType(p.target.type) ? `ifNull(${quoteIdentifier(p.from)}, defaultValueOfTypeName(${quoteString(baseType(p.target.type))}))` : quoteIdentifier(p.from);
     return p.type === p.target.type ? value : `CAST(${value}, ${quoteString(p.target.type)})`;
   });
-  const fn = s3TableFunction(layout.source, 'Parquet');
+  const fn = s3TableFunction(layout.source, 'Parquet', parquetStructure(layout));
   return {
     sql: `${taggedInsertHead(pairs.map((p) => p.target.name), values)} FROM ${fn.sql}`,
     params: fn.params,
     settings: {},
   };
+}
+
+/**
+ * The columns a Parquet read declares: none (the engine reads them from the footer) unless the URL is
+ * a pattern, where the engine would take them from the first object it matches, not this one.
+ */
+function parquetStructure(layout: ObjectLayout): string | undefined {
+  if (layout.source.exactPath === undefined) return undefined;
+  return layout.columns.map((c) => `${quoteIdentifier(c.name)} ${c.type}`).join(', ');
 }
 
 export interface ReadQuery {
@@ -56,7 +65,7 @@ export function readQuery(ctx: ImportContext, layout: ObjectLayout, columns: rea
       if (/^DateTime/.test(baseType(type))) return `formatDateTime(${quoteIdentifier(from)}, '%Y-%m-%dT%H:%i:%S.%fZ', 'UTC')`;
       return `toString(${quoteIdentifier(from)})`;
     });
-    const fn = s3TableFunction(layout.source, 'Parquet');
+    const fn = s3TableFunction(layout.source, 'Parquet', parquetStructure(layout));
     return {
       sql: `SELECT ${[...rawValues(values), rowTail('_row_number + 1', ABSENT, "''"), tail].join(', ')} FROM ${fn.sql}`,
       params: fn.params,
