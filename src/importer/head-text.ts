@@ -26,9 +26,21 @@ export function headText(bytes: Uint8Array, compression: Compression, complete: 
   return { text: new TextDecoder().decode(plain), complete };
 }
 
-/** The first line without its line ending, or undefined when the head ends before the line does. */
+/**
+ * The first line without its line end (`\n`, `\r\n` or a lone `\r`), or undefined when the head ends
+ * before the line does.
+ */
 export function firstLineOf(head: HeadText): string | undefined {
-  const end = head.text.indexOf('\n');
-  if (end < 0) return head.complete ? head.text.replace(/\r$/, '') : undefined;
-  return head.text.slice(0, end).replace(/\r$/, '');
+  const end = head.text.search(/[\r\n]/);
+  if (end < 0) return head.complete ? head.text : undefined;
+  return head.text.slice(0, end);
+}
+
+/**
+ * Whether the head holds a lone `\r`, a line end of old Mac files. A `\r` that ends a cut-off head
+ * may be the first half of a `\r\n`, and does not count.
+ */
+export function holdsLoneCarriageReturn(head: HeadText): boolean {
+  const text = head.complete ? head.text : head.text.replace(/\r$/, '');
+  return /\r(?!\n)/.test(text);
 }

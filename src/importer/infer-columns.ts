@@ -39,7 +39,7 @@ async function csvValueFacts(
 ): Promise<Map<string, ValueFacts>> {
   const typed = columns.filter((c) => !isStringType(c.type));
   if (typed.length === 0 || !layout.csv) return new Map();
-  const read = positionalRead(layout.csv.delimiter, layout.csv.hasHeader, layout.columns.length);
+  const read = positionalRead(layout.csv.delimiter, layout.csv.hasHeader, layout.columns.length, layout.csv.lineEnd);
   const fn = s3TableFunction(layout.source, read.format, read.structure);
   const position = new Map(layout.columns.map((c, i) => [c.name, i]));
   const checks = typed.map((c) => {

@@ -4,8 +4,8 @@ import { readObjectHead } from '../bucket/read-object-head.js';
 import { BucketpipeError } from '../errors.js';
 import type { ImportFormat } from '../project/types.js';
 import { selectRows, type QuerySettings } from '../store/queries.js';
-import { delimitedFormat, fieldColumn, headerOfKnownColumns, isGenericColumnNames, looksLikeHeader, positionalRead, sniffDelimiter, uniqueColumnNames } from './csv-dialect.js';
-import { firstLineOf as firstLineOfHead, headText, type HeadText } from './head-text.js';
+import { delimitedFormat, fieldColumn, headerOfKnownColumns, isGenericColumnNames, lineEndOf, looksLikeHeader, positionalRead, sniffDelimiter, uniqueColumnNames, type LineEnd } from './csv-dialect.js';
+import { firstLineOf as firstLineOfHead, headText, holdsLoneCarriageReturn, type HeadText } from './head-text.js';
 import { describeTarget, OBJECT_CHANGED_MARK, redact, s3TableFunction, sourceSecrets, type ObjectSource } from './engine-source.js';
 import { compressionOf, formatOfKey } from './formats.js';
 import { objectSource, type ImportContext } from './import-context.js';
@@ -23,10 +23,12 @@ export interface ObjectLayout {
   source: ObjectSource;
   /** The object's columns in file order. Empty for an empty object. */
   columns: SourceColumn[];
-  /** CSV only. */
-  csv?: { delimiter: string; hasHeader: boolean };
+  /** CSV only. `lineEnd`: how its lines end, from the first one. */
+  csv?: { delimiter: string; hasHeader: boolean; lineEnd: LineEnd };
   /** NDJSON only: the object is one JSON array of objects (a `.json` export) rather than one object per line. */
   jsonArray?: boolean;
+  /** NDJSON only: its lines end in a lone `\r` too (seen in its head, or by a read that met one). */
+  loneCarriageReturns?: boolean;
   /** The object has no bytes at all. */
   empty: boolean;
 }
@@ -69,27 +71,31 @@ export async function probeObject(ctx: ImportContext, object: ObjectRef, options
     if (format === 'csv') return probeCsv(ctx, object, source, text, options.knownColumns);
     const start = text ? text.text : await firstLineOf(ctx, source);
     const jsonArray = start.replace(/^\uFEFF/, '').trimStart().startsWith('[');
+    const loneCarriageReturns = !jsonArray && holdsLoneCarriageReturn(text ?? { text: start, complete: false });
     const columns = options.describeJson ?? true ? await describeNdjson(ctx, source) : [];
-    return { object, format, source, columns, jsonArray, empty: false };
+    return { object, format, source, columns, jsonArray, loneCarriageReturns, empty: false };
   });
 }
 
 async function probeCsv(ctx: ImportContext, object: ObjectRef, source: ObjectSource, head: HeadText | undefined, knownColumns?: readonly string[]): Promise<ObjectLayout> {
-  const firstLine = (head && firstLineOfHead(head)) ?? (await firstLineOf(ctx, source));
+  // The engine's first line ends at a \n only: a lone \r in it ends the file's first line.
+  const start = head && firstLineOfHead(head) !== undefined ? head : { text: await firstLineOf(ctx, source), complete: false };
+  const firstLine = firstLineOfHead(start) ?? start.text;
+  const lineEnd = lineEndOf(start.text, start.complete);
   const delimiter = sniffDelimiter(firstLine);
   const layout = (hasHeader: boolean, columns: SourceColumn[]): ObjectLayout => ({
-    object, format: 'csv', source, columns, csv: { delimiter, hasHeader }, empty: false,
+    object, format: 'csv', source, columns, csv: { delimiter, hasHeader, lineEnd }, empty: false,
   });
   const known = knownColumns && headerOfKnownColumns(firstLine, delimiter, knownColumns);
   // Types are only inferred for new columns, and a header of known columns brings none.
   if (known) return layout(true, known.map((name) => ({ name, type: 'String' })));
-  const detecting = delimitedFormat(delimiter, false);
+  const detecting = delimitedFormat(delimiter, false, lineEnd);
   const detected = await describe(ctx, source, detecting.format, { ...detecting.settings, input_format_csv_detect_header: 1, input_format_custom_detect_header: 1 });
   if (!isGenericColumnNames(detected.map((c) => c.name))) return layout(true, detected);
 
   // The engine detects a header only when the first row's types differ from the rest; an all-text
   // file, or a header with repeated or empty names, needs a look at the first rows.
-  const read = positionalRead(delimiter, false, detected.length);
+  const read = positionalRead(delimiter, false, detected.length, lineEnd);
   const fn = s3TableFunction(source, read.format, read.structure);
   const rows = await selectRows<Record<string, string | null>>(
     ctx.engine,
@@ -108,7 +114,7 @@ async function probeCsv(ctx: ImportContext, object: ObjectRef, source: ObjectSou
 /** Types by position of the rows after the header; the tab-separated reader cannot skip it, so text. */
 async function describeAfterHeader(ctx: ImportContext, source: ObjectSource, delimiter: string): Promise<SourceColumn[]> {
   if (delimiter === '\t') return [];
-  return describe(ctx, source, 'CSV', { format_csv_delimiter: delimiter, input_format_csv_skip_first_lines: 1, input_format_csv_detect_header: 0 });
+  return describe(ctx, source, 'CSV', { ...delimitedFormat(delimiter, false).settings, input_format_csv_skip_first_lines: 1, input_format_csv_detect_header: 0 });
 }
 
 async function firstLineOf(ctx: ImportContext, source: ObjectSource): Promise<string> {

@@ -76,7 +76,7 @@ export function readQuery(ctx: ImportContext, layout: ObjectLayout, columns: rea
   const byPosition = mapObjectColumns(columns.map((c) => c.name), layout, Boolean(ctx.datasource.schema)).mapping;
   // The header is read as a row and dropped here: the engine's numbering of the rows after a header
   // it skips itself is one too high past the first block it parses in parallel.
-  const read = positionalRead(csv.delimiter, false, layout.columns.length);
+  const read = positionalRead(csv.delimiter, false, layout.columns.length, csv.lineEnd);
   const fn = s3TableFunction(layout.source, read.format, read.structure);
   const position = new Map(layout.columns.map((c, i) => [c.name, i]));
   const values = columns.map((c) => {
@@ -131,7 +131,13 @@ function ndjsonReadQuery(
     return `multiIf(JSONExtractRaw(${at}) IN ('', 'null'), NULL, startsWith(JSONExtractRaw(${at}), '"'), JSONExtractString(${at}), JSONExtractRaw(${at}))`;
   });
   const top = topKeys.length > 0 ? ', JSONExtract(line, {jp_tuple:String}) AS top' : '';
-  const outer = `SELECT ${[...rawValues(values), rowTail('n + 1', 'if(valid, NULL, line)', "if(valid, '', 'the line is not a JSON object')"), tail].join(', ')} `;
+  // A line that is no JSON object but holds a lone \r its head did not show stops the read (only such
+  // lines are looked at), and the object is read again with lone \r as line ends too (see loadObjects)
+  // rather than lose its lines to the quarantine as one.
+  const notAnObject = layout.loneCarriageReturns
+    ? "'the line is not a JSON object'"
+    : `if(throwIf(NOT valid AND ${HOLDS_LONE_CR}, ${quoteString(LONE_CARRIAGE_RETURN)}) = 0, 'the line is not a JSON object', '')`;
+  const outer = `SELECT ${[...rawValues(values), rowTail('n + 1', 'if(valid, NULL, line)', `if(valid, '', ${notAnObject})`), tail].join(', ')} `;
   // JSONType parses the whole line: anything but a well-formed object is 'Null', 'Array', and so on.
   // A line that starts an object and yielded a key was parsed whole already (the parser checks the
   // whole line), so only lines that yielded nothing are parsed again to tell `{}` from broken text.
@@ -146,11 +152,34 @@ function ndjsonReadQuery(
   }
   const fn = s3TableFunction(layout.source, 'LineAsString', 'raw String');
   // A UTF-8 byte order mark before the first line is not part of its JSON.
+  const raw = "if(_row_number = 0, replaceOne(raw, '\\xEF\\xBB\\xBF', ''), raw)";
+  const lines = layout.loneCarriageReturns
+    ? linesSplitAtCarriageReturns(raw, fn.sql)
+    : `SELECT ${raw} AS line, _row_number FROM ${fn.sql}`;
   const sql =
     `${outer}FROM (SELECT line, _row_number AS n${top}, ${isObject} AS valid ` +
-    `FROM (SELECT if(_row_number = 0, replaceOne(raw, '\\xEF\\xBB\\xBF', ''), raw) AS line, _row_number FROM ${fn.sql}) ` +
+    `FROM (${lines}) ` +
     `WHERE NOT match(line, '^\\\\s*$'))`;
   return { sql, params: { ...fn.params, ...params }, settings: {} };
+}
+
+/** The message of the check that stops an NDJSON read at a line with a lone `\r` inside. */
+export const LONE_CARRIAGE_RETURN = 'bucketpipe: a line ends in a lone carriage return';
+
+/** A `\r` before the line's last character (a `\r\n` leaves its `\r` last). */
+const HOLDS_LONE_CR = "position(line, '\\r') BETWEEN 1 AND length(line) - 1";
+
+/**
+ * The lines of an NDJSON object whose lines may also end in a lone `\r`: the engine cuts at `\n`,
+ * each piece is cut again at its `\r`s, and every line is numbered by its place in the file (the
+ * lone `\r`s of the pieces before it, summed in file order, moving it down).
+ */
+function linesSplitAtCarriageReturns(raw: string, source: string): string {
+  const pieces = `SELECT splitByChar('\\r', if(endsWith(${raw}, '\\r'), substring(${raw}, 1, length(${raw}) - 1), ${raw})) AS parts, _row_number FROM ${source}`;
+  const numbered =
+    'SELECT parts, _row_number + sum(length(parts) - 1) OVER (ORDER BY _row_number ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS first ' +
+    `FROM (${pieces})`;
+  return `SELECT part AS line, toUInt64(first + i - 1) AS _row_number FROM (${numbered}) ARRAY JOIN parts AS part, arrayEnumerate(parts) AS i`;
 }
 
 /**

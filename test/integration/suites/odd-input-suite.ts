@@ -109,6 +109,64 @@ export function defineOddInputSuite(store: string): void {
       expect(await keysUnder(s3, bucket, 'out-odd/')).toEqual([`out-odd/run*${report.runId}?.csv`]);
       expect(await readText(s3, bucket, `out-odd/run*${report.runId}?.csv`)).toBe('"id","name"\n1,"one"\n2,"two"\n');
     });
+
+    it('takes \\n, \\r\\n and a lone \\r as line ends in CSV, and keeps quoted line breaks in their value', async () => {
+      await putObjects(s3, bucket, {
+        // The issue's reproduction: 60003 was nowhere, 60002 quarantined.
+        'le/mixed.csv': 'id,name\r\n60001,a\n60002,b\r60003,c\r\n60004,d',
+        'le/quoted.csv': 'id,name\r60005,"x\ry"\r60006,"p\r\nq"\r60007,"m\nn"\r60008,e\r',
+      });
+      await putObjects(s3, bucket, { 'le-tab/crlf.tsv': 'id\tname\r\n70001\tx\r\n70002\t"a\tb"\r\n', 'le-tab/cr.tsv': 'id\tname\r70003\ty\r70004\t"c\rd"\r' });
+      project.writeDatasource('line_ends', importDatasource(`s3://${bucket}/le/*.csv`, { schema: ID_NAME }));
+      project.writeDatasource('line_ends_inferred', importDatasource(`s3://${bucket}/le/*.csv`));
+      project.writeDatasource('line_ends_tab', importDatasource(`s3://${bucket}/le-tab/*.tsv`, { schema: ID_NAME }));
+      const app = await openTestApp(project.dir);
+      await pushProject(app, { dryRun: false });
+      const expected = [
+        { id: 60001, name: 'a' }, { id: 60002, name: 'b' }, { id: 60003, name: 'c' }, { id: 60004, name: 'd' },
+        { id: 60005, name: 'x\ry' }, { id: 60006, name: 'p\r\nq' }, { id: 60007, name: 'm\nn' }, { id: 60008, name: 'e' },
+      ];
+      for (const [table, batchObjects] of [['line_ends', 1], ['line_ends_inferred', 100]] as const) {
+        const report = await importHere(app, table, { trigger: 'on-demand' }, { adjust: (ctx) => ({ ...ctx, batchObjects }) });
+        expect(report.objects.map((o) => [o.rows, o.quarantined, o.error?.message]), table).toEqual([[4, 0, undefined], [4, 0, undefined]]);
+        expect(await rowsOf(app, table), table).toEqual(expected);
+        expect(await query(app, `SELECT count() AS n FROM ${table}_quarantine`), table).toEqual([{ n: 0 }]);
+      }
+      const tab = await importHere(app, 'line_ends_tab', { trigger: 'on-demand' });
+      expect(tab.objects.map((o) => [o.rows, o.quarantined, o.error?.message])).toEqual([[2, 0, undefined], [2, 0, undefined]]);
+      expect(await rowsOf(app, 'line_ends_tab')).toEqual([{ id: 70001, name: 'x' }, { id: 70002, name: 'a\tb' }, { id: 70003, name: 'y' }, { id: 70004, name: 'c\rd' }]);
+    });
+
+    it('fails a CSV object whose lines end in a lone \\r when a quote is never closed, rather than keep its rest as one value', async () => {
+      await putObjects(s3, bucket, { 'le-open/open.csv': 'id,name\r1,a\r2,"never closed\r3,c\r4,d\r' });
+      project.writeDatasource('line_ends_open', importDatasource(`s3://${bucket}/le-open/*.csv`, { schema: ID_NAME }));
+      const app = await openTestApp(project.dir);
+      await pushProject(app, { dryRun: false });
+      const report = await importHere(app, 'line_ends_open', { trigger: 'on-demand' });
+      expect(report.objects.map((o) => o.status)).toEqual(['failed']);
+      expect(report.objects[0]!.error?.message).toMatch(/a quote opened in row 2 .* is never closed/);
+      expect(await rowsOf(app, 'line_ends_open')).toEqual([]);
+    });
+
+    it('takes a lone \\r as a line end in NDJSON, in the head or far after it, numbering lines in the file', async () => {
+      const filler = Array.from({ length: 3000 }, (_, i) => JSON.stringify({ id: 80000 + i, name: 'filler-line-to-pass-the-head' })).join('\n');
+      await putObjects(s3, bucket, {
+        'le-nd/head.ndjson': '{"id":1,"name":"a"}\r\n{"id":2,"name":"b"}\n{"id":3,"name":"c"}\r{"id":4,"name":"d"}\r\n{"id":"x","name":"bad"}\r{"id":6,"name":"f"}',
+        'le-nd/late.ndjson': `${filler}\n{"id":7,"name":"g"}\r{"id":8,"name":"h"}\n`,
+      });
+      project.writeDatasource('line_ends_nd', importDatasource(`s3://${bucket}/le-nd/*.ndjson`, { schema: ID_NAME }));
+      const app = await openTestApp(project.dir);
+      await pushProject(app, { dryRun: false });
+      const report = await importHere(app, 'line_ends_nd', { trigger: 'on-demand' });
+      expect(report.objects.map((o) => [o.uri.replace(`s3://${bucket}/`, ''), o.rows, o.quarantined, o.error?.message])).toEqual([
+        ['le-nd/head.ndjson', 5, 1, undefined],
+        ['le-nd/late.ndjson', 3002, 0, undefined],
+      ]);
+      const small = await query<{ id: number; name: string }>(app, 'SELECT id, name FROM line_ends_nd WHERE id < 80000 ORDER BY id');
+      expect(small).toEqual(['a', 'b', 'c', 'd', 'f', 'g', 'h'].map((name, i) => ({ id: [1, 2, 3, 4, 6, 7, 8][i]!, name })));
+      expect(await query(app, 'SELECT count() AS n FROM line_ends_nd WHERE id >= 80000')).toEqual([{ n: 3000 }]);
+      expect(await query(app, 'SELECT id, name, c__row FROM line_ends_nd_quarantine')).toEqual([{ id: 'x', name: 'bad', c__row: 5 }]);
+    });
   });
 }
 
