@@ -4,9 +4,8 @@ import type { Command } from 'commander';
 import { objectUri, parseBucketUri } from '../bucket/bucket-uri.js';
 import { BucketpipeError } from '../errors.js';
 import { discoverObjects } from '../importer/discover.js';
-import { inferColumns } from '../importer/infer-columns.js';
+import { inferObjectColumns } from '../importer/infer-columns.js';
 import { readLedger } from '../importer/ledger.js';
-import { probeObject } from '../importer/probe-object.js';
 import type { ImportReport, SyncProgress } from '../importer/sync-datasource.js';
 import type { App } from '../app.js';
 import type { ImportJobData } from '../queue/import-queue.js';
@@ -75,7 +74,7 @@ export function registerDatasourceCommands(program: Command): void {
           schemaSource = `SCHEMA of ${ctx.datasource.location.file}`;
         } else if (discovery.toImport[0]) {
           const reference = discovery.toImport[0];
-          schema = await inferColumns(ctx, await probeObject(ctx, reference));
+          schema = (await inferObjectColumns(ctx, reference)).columns;
           schemaSource = `inferred from ${objectUri(reference.bucket, reference.key)}`;
         } else {
           schema = [];
@@ -135,8 +134,7 @@ export function registerDatasourceCommands(program: Command): void {
         const discovery = await discoverObjects(ctx.access, uri, new Map());
         const reference = discovery.toImport[0];
         if (!reference) throw new BucketpipeError('SCHEMA_INFERENCE_FAILED', `No object matches ${bucketUri}; upload one first or write the SCHEMA by hand.`);
-        const layout = await probeObject(ctx, reference);
-        const columns = await inferColumns(ctx, layout);
+        const { layout, columns } = await inferObjectColumns(ctx, reference);
         const text = renderDatasourceFile({ spec, columns, format: layout.format, reference: objectUri(reference.bucket, reference.key) });
         mkdirSync(join(app.projectDir, 'datasources'), { recursive: true });
         writeFileSync(file, text);

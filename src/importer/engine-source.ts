@@ -9,6 +9,11 @@ export interface ObjectSource {
    * the object whose `_path` ends with this, `/bucket/key`. See engineObjectLocation.
    */
   exactPath?: string;
+  /**
+   * Set when the object was converted to UTF-8 (see text-encoding.ts): reads take this file of the
+   * reading engine's machine instead, already pinned to the listed version when it was written.
+   */
+  localFile?: string;
   /** The ETag the object was listed with: a read of any other content fails (OBJECT_CHANGED). */
   etag?: string;
   /** Absent = anonymous (NOSIGN) access. */
@@ -36,6 +41,7 @@ export const OBJECT_CHANGED_MARK = 'bucketpipe: the object changed after it was 
  * first object the pattern matches, which may be a neighbour (see describeTarget).
  */
 export function s3TableFunction(source: ObjectSource, format: string, structure?: string): SqlFragment {
+  if (source.localFile !== undefined) return fileCall(source.localFile, format, structure);
   const call = s3Call(source, format, structure);
   const conditions: string[] = [];
   const params = { ...call.params };
@@ -69,6 +75,7 @@ const EXACT_PATH_CONDITION = "endsWith(concat('/', _path), {src_path:String})";
  */
 export function describeTarget(source: ObjectSource, format: string): SqlFragment {
   const unpinned = { ...source, etag: undefined };
+  if (source.localFile !== undefined) return fileCall(source.localFile, format);
   if (source.exactPath === undefined) return s3Call(unpinned, format);
   const sample = format === 'Parquet' ? wholeObject(unpinned) : firstLines(unpinned, DESCRIBE_SAMPLE_LINES);
   return { sql: `format({sample_format:String}, (${sample.sql}))`, params: { ...sample.params, sample_format: format } };
@@ -86,6 +93,13 @@ function firstLines(source: ObjectSource, count: number): SqlFragment {
 
 /** Lines of the sample an object with an odd key is described from: the engine's inference reads 25,000 rows. */
 const DESCRIBE_SAMPLE_LINES = 25_001;
+
+/** `file(path, format, structure)` of a converted copy, every value bound; it is plain text. */
+function fileCall(path: string, format: string, structure?: string): SqlFragment {
+  const params: Record<string, string> = { src_file: path, src_format: format };
+  if (structure !== undefined) params.src_structure = structure;
+  return { sql: `file({src_file:String}, {src_format:String}, ${structure === undefined ? "'auto'" : '{src_structure:String}'}, 'none')`, params };
+}
 
 function s3Call(source: ObjectSource, format: string, structure?: string): SqlFragment {
   const params: Record<string, string> = { src_url: source.url, src_format: format, src_compression: source.compression };

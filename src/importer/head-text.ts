@@ -1,11 +1,14 @@
 import { constants, gunzipSync } from 'node:zlib';
 import type { Compression } from './formats.js';
+import { byteOrderMark, decodeWide, type ByteOrderMark } from './text-encoding.js';
 
 /** The text at the start of an object, decoded from its first bytes. */
 export interface HeadText {
   text: string;
   /** The bytes held the whole object. */
   complete: boolean;
+  /** Set when the text is UTF-16 or UTF-32 (its byte order mark says so); `text` is decoded from it. */
+  mark?: ByteOrderMark;
 }
 
 /**
@@ -23,6 +26,8 @@ export function headText(bytes: Uint8Array, compression: Compression, complete: 
       return undefined;
     }
   } else return undefined;
+  const mark = byteOrderMark(plain);
+  if (mark) return { text: decodeWide(plain, mark), complete, mark };
   return { text: new TextDecoder().decode(plain), complete };
 }
 

@@ -8,6 +8,7 @@ import { delimitedFormat, fieldColumn, headerOfKnownColumns, isGenericColumnName
 import { firstLineOf as firstLineOfHead, headText, holdsLoneCarriageReturn, type HeadText } from './head-text.js';
 import { describeTarget, OBJECT_CHANGED_MARK, redact, s3TableFunction, sourceSecrets, type ObjectSource } from './engine-source.js';
 import { compressionOf, formatOfKey } from './formats.js';
+import { convertToUtf8, engineByteOrderMark } from './text-encoding.js';
 import { objectSource, type ImportContext } from './import-context.js';
 
 /** A column an object carries, with the type the engine infers for it. */
@@ -64,10 +65,13 @@ export async function probeObject(ctx: ImportContext, object: ObjectRef, options
     return withEngineErrors(ctx, object, source, async () => ({ object, format, source, columns: await describe(ctx, source, 'Parquet', {}), empty: false }));
   }
   const head = object.size === 0 ? { bytes: new Uint8Array() } : await readObjectHead(ctx.access, object.bucket, object.key, HEAD_BYTES);
-  const source = objectSource(ctx, object, compressionOf(object.key, head.bytes, head.contentEncoding));
-  if (head.bytes.length === 0) return { object, format, source, columns: [], empty: true };
-  const text = headText(head.bytes, source.compression, head.bytes.length < HEAD_BYTES);
-  return withEngineErrors(ctx, object, source, async () => {
+  const stored = objectSource(ctx, object, compressionOf(object.key, head.bytes, head.contentEncoding));
+  if (head.bytes.length === 0) return { object, format, source: stored, columns: [], empty: true };
+  const text = headText(head.bytes, stored.compression, head.bytes.length < HEAD_BYTES);
+  return withEngineErrors(ctx, object, stored, async () => {
+    // UTF-16 and UTF-32 text is converted to UTF-8 once; every read after this one reads the copy.
+    const mark = text ? text.mark : await engineByteOrderMark(ctx, stored);
+    const source = mark ? await convertToUtf8(ctx, object, stored, mark) : stored;
     if (format === 'csv') return probeCsv(ctx, object, source, text, options.knownColumns);
     const start = text ? text.text : await firstLineOf(ctx, source);
     const jsonArray = start.replace(/^\uFEFF/, '').trimStart().startsWith('[');

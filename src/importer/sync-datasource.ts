@@ -20,6 +20,7 @@ import { loadObject, loadObjects, stagingTargets } from './load-object.js';
 import { mapObjectColumns, unmappedColumns } from './map-columns.js';
 import { createSplitPipeline, dropSplitPipeline } from './pipeline.js';
 import { probeObject, type ObjectLayout } from './probe-object.js';
+import { releaseConversions } from './text-encoding.js';
 
 export interface SyncOptions {
   trigger: 'auto' | 'on-demand';
@@ -207,6 +208,7 @@ async function runSync(ctx: ImportContext, options: SyncOptions): Promise<Import
     event('', 'error', 'job_failed', report.error.message);
   } finally {
     if (splitFor) await dropSplit(ctx).catch(() => undefined);
+    releaseConversions(ctx);
   }
   const finishedAt = now();
   report.finishedAt = finishedAt.toISOString();
