@@ -30,9 +30,17 @@ export interface ObjectLayout {
   jsonArray?: boolean;
   /** NDJSON only: its lines end in a lone `\r` too (seen in its head, or by a read that met one). */
   loneCarriageReturns?: boolean;
+  /**
+   * NDJSON only: its head has the key `""`, which the engine's inference leaves out (no column can be
+   * named so): its values land only where a SCHEMA column reads `json:$['']`.
+   */
+  emptyKey?: boolean;
   /** The object has no bytes at all. */
   empty: boolean;
 }
+
+/** A JSON key `""`: an empty string followed by a colon is a key, nothing else. */
+const EMPTY_KEY = /(?<!\\)""\s*:/;
 
 /** Rows the engine reads to infer types, as its own default. */
 export const INFERENCE_ROWS = 25000;
@@ -76,8 +84,12 @@ export async function probeObject(ctx: ImportContext, object: ObjectRef, options
     const start = text ? text.text : await firstLineOf(ctx, source);
     const jsonArray = start.replace(/^\uFEFF/, '').trimStart().startsWith('[');
     const loneCarriageReturns = !jsonArray && holdsLoneCarriageReturn(text ?? { text: start, complete: false });
-    const columns = options.describeJson ?? true ? await describeNdjson(ctx, source) : [];
-    return { object, format, source, columns, jsonArray, loneCarriageReturns, empty: false };
+    const described = options.describeJson ?? true ? await describeNdjson(ctx, source) : [];
+    // The engine names the key "" as a column at some times and leaves it out at others; no table
+    // column can have that name.
+    const columns = described.filter((c) => c.name !== '');
+    const emptyKey = columns.length < described.length || EMPTY_KEY.test(text?.text ?? start);
+    return { object, format, source, columns, jsonArray, loneCarriageReturns, emptyKey, empty: false };
   });
 }
 

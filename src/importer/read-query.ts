@@ -117,10 +117,12 @@ function ndjsonReadQuery(
   const params: Record<string, string> = {};
   const paths = columns.map((c) => parseJsonPath(declared.get(c.name) ?? defaultJsonPath(c.name)) ?? [c.name]);
   // Top-level keys come out of one parse of the line, as a tuple of texts; deeper paths one by one.
-  const topKeys = [...new Set(paths.filter((p) => p.length === 1 && typeof p[0] === 'string').map((p) => p[0] as string))];
+  // So does the key "" (`json:$['']`): a tuple element cannot have an empty name.
+  const isTopKey = (p: ReadonlyArray<string | number>) => p.length === 1 && typeof p[0] === 'string' && p[0] !== '';
+  const topKeys = [...new Set(paths.filter(isTopKey).map((p) => p[0] as string))];
   params.jp_tuple = `Tuple(${topKeys.map((k) => `${quoteIdentifier(k)} Nullable(String)`).join(', ')})`;
   const values = paths.map((path, i) => {
-    if (path.length === 1 && typeof path[0] === 'string') return `tupleElement(top, ${topKeys.indexOf(path[0]) + 1})`;
+    if (isTopKey(path)) return `tupleElement(top, ${topKeys.indexOf(path[0] as string) + 1})`;
     const args = path.map((segment, j) => {
       if (typeof segment === 'number') return String(segment + 1);
       params[`jp_${i}_${j}`] = segment;

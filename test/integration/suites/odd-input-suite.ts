@@ -209,6 +209,26 @@ export function defineOddInputSuite(store: string): void {
       // The converted copies hold the user's rows: none is left behind by the runs or the push.
       expect(readdirSync(join((await app.store()).scratchDir, 'converted'))).toEqual([]);
     });
+
+    it('imports the values of an NDJSON key "" where a SCHEMA column reads it, and says so where none does', async () => {
+      await putObjects(s3, bucket, { 'ek/a.ndjson': '{"":"first","id":1}\n{"id":2,"":"second"}\n' });
+      project.writeDatasource('empty_key', importDatasource(`s3://${bucket}/ek/*.ndjson`, { schema: '    `id` Int64,\n    `name` String `json:$[\'\']`' }));
+      project.writeDatasource('empty_key_inferred', importDatasource(`s3://${bucket}/ek/*.ndjson`));
+      const app = await openTestApp(project.dir);
+      await pushProject(app, { dryRun: false });
+      const declared = await importHere(app, 'empty_key', { trigger: 'on-demand' });
+      expect(declared.objects.map((o) => [o.rows, o.quarantined, o.error?.message])).toEqual([[2, 0, undefined]]);
+      expect(await rowsOf(app, 'empty_key')).toEqual([{ id: 1, name: 'first' }, { id: 2, name: 'second' }]);
+      const inferred = await importHere(app, 'empty_key_inferred', { trigger: 'on-demand' });
+      expect(inferred.objects.map((o) => [o.rows, o.quarantined, o.error?.message])).toEqual([[2, 0, undefined]]);
+      expect(await query(app, 'SELECT id FROM empty_key_inferred ORDER BY id')).toEqual([{ id: 1 }, { id: 2 }]);
+      const events = await query<{ datasource: string; level: string; message: string }>(
+        app,
+        `SELECT datasource, level, message FROM _bucketpipe_events WHERE event = 'empty_key_ignored' AND datasource IN ('empty_key', 'empty_key_inferred')`,
+      );
+      expect(events.map((e) => [e.datasource, e.level])).toEqual([['empty_key_inferred', 'warn']]);
+      expect(events[0]!.message).toContain(`s3://${bucket}/ek/a.ndjson has the key "" (an empty name)`);
+    });
   });
 }
 
