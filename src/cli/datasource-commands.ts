@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { objectUri, parseBucketUri } from '../bucket/bucket-uri.js';
 import { BucketpipeError } from '../errors.js';
-import { discoverObjects } from '../importer/discover.js';
+import { discoverObjects, discoveryCounts } from '../importer/discover.js';
 import { inferObjectColumns } from '../importer/infer-columns.js';
 import { readLedger } from '../importer/ledger.js';
 import type { ImportReport, SyncProgress } from '../importer/sync-datasource.js';
@@ -87,13 +87,14 @@ export function registerDatasourceCommands(program: Command): void {
           matched: discovery.matched,
           imported: discovery.imported,
           new: discovery.toImport.map((o) => ({ uri: objectUri(o.bucket, o.key), size: o.size, lastModified: o.lastModified.toISOString() })),
-          changed: discovery.changed.map((o) => objectUri(o.bucket, o.key)),
+          changed: [...discovery.changed, ...discovery.changedBefore].map((o) => objectUri(o.bucket, o.key)),
           failed: discovery.failed.map((o) => objectUri(o.bucket, o.key)),
           schemaSource,
           schema,
         };
         output.result(result);
-        output.line(`${name}: ${discovery.matched} objects match ${ctx.datasource.import.bucketUri}: ${discovery.toImport.length} new, ${discovery.imported} imported, ${discovery.changed.length} changed, ${discovery.failed.length} failed`);
+        const counts = discoveryCounts(discovery);
+        output.line(`${name}: ${counts.matched} objects match ${ctx.datasource.import.bucketUri}: ${counts.new} new, ${counts.imported} imported, ${counts.changed} changed, ${counts.failed} failed`);
         if (result.new.length > 0) {
           output.line();
           output.line(textTable(['new object', 'bytes', 'last modified'], result.new.slice(0, limit).map((o) => [o.uri, o.size, o.lastModified])));
