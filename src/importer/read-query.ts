@@ -135,8 +135,8 @@ function ndjsonReadQuery(
   const top = topKeys.length > 0 ? ', JSONExtract(line, {jp_tuple:String}) AS top' : '';
   // A line that is no JSON object but holds a lone \r its head did not show stops the read (only such
   // lines are looked at), and the object is read again with lone \r as line ends too (see loadObjects)
-  // rather than lose its lines to the quarantine as one.
-  const notAnObject = layout.loneCarriageReturns
+  // rather than lose its lines to the quarantine as one. The elements of a JSON array have no lines.
+  const notAnObject = layout.loneCarriageReturns || layout.jsonArray
     ? "'the line is not a JSON object'"
     : `if(throwIf(NOT valid AND ${HOLDS_LONE_CR}, ${quoteString(LONE_CARRIAGE_RETURN)}) = 0, 'the line is not a JSON object', '')`;
   const outer = `SELECT ${[...rawValues(values), rowTail('n + 1', 'if(valid, NULL, line)', `if(valid, '', ${notAnObject})`), tail].join(', ')} `;
