@@ -2,7 +2,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
 import { BucketpipeError } from '../errors.js';
-import { parseSecretRef, resolveSecret } from '../project/secret-ref.js';
+import { parseSecretRef, resolveSecret, unsetOrEmpty } from '../project/secret-ref.js';
 import type { ConnectionSpec, SecretRef } from '../project/types.js';
 
 /** A ready S3 client for one connection, plus the credentials the engine needs to read the same objects. */
@@ -45,7 +45,7 @@ function resolveEndpoint(connection: ConnectionSpec, env: NodeJS.ProcessEnv): st
     const variable = parsed.ok && parsed.ref.kind === 'env' ? parsed.ref.variable : 'its variable';
     throw new BucketpipeError(
       'S3_ERROR',
-      `connection ${connection.name}: S3_ENDPOINT reads ${variable}, which is ${value ? 'not an http(s) URL' : 'not set'}.`,
+      `connection ${connection.name}: S3_ENDPOINT reads ${variable}, which is ${value ? 'not an http(s) URL' : unsetOrEmpty(variable, env)}.`,
       { context: { connection: connection.name, file: connection.location.file } },
     );
   }
@@ -82,7 +82,7 @@ function requireSecret(
 ): string {
   const value = ref ? resolveSecret(ref, env) : undefined;
   if (value) return value;
-  const where = ref?.kind === 'env' ? `environment variable ${ref.variable} is not set` : 'it is missing';
+  const where = ref?.kind === 'env' ? `environment variable ${ref.variable} is ${unsetOrEmpty(ref.variable, env)}` : 'it is missing';
   throw new BucketpipeError(
     'S3_CREDENTIALS',
     `connection ${connection.name}: ${directive} has no value (${where}). Set it, or remove S3_ACCESS_KEY and S3_SECRET to use the AWS default credential chain.`,

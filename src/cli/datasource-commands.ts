@@ -3,10 +3,9 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { objectUri, parseBucketUri } from '../bucket/bucket-uri.js';
 import { BucketpipeError } from '../errors.js';
-import { discoverObjects } from '../importer/discover.js';
-import { inferColumns } from '../importer/infer-columns.js';
+import { discoverObjects, discoveryCounts } from '../importer/discover.js';
+import { inferObjectColumns } from '../importer/infer-columns.js';
 import { readLedger } from '../importer/ledger.js';
-import { probeObject } from '../importer/probe-object.js';
 import type { ImportReport, SyncProgress } from '../importer/sync-datasource.js';
 import type { App } from '../app.js';
 import type { ImportJobData } from '../queue/import-queue.js';
@@ -80,8 +79,8 @@ export function registerDatasourceCommands(program: Command): void {
         } else if (discovery.toImport[0]) {
           const reference = discovery.toImport[0];
           const where = objectUri(reference.bucket, reference.key);
-          const layout = await probeObject(ctx, reference, { csvHeader: headerRule(ctx.datasource) });
-          schema = await inferColumns(ctx, layout);
+          const { layout, columns } = await inferObjectColumns(ctx, reference, { csvHeader: headerRule(ctx.datasource) });
+          schema = columns;
           schemaSource = `inferred from ${where}`;
           if (layout.csv) csvHeader = layout.ambiguousHeader ? `${ambiguousHeaderNote(where, layout.ambiguousHeader, name)}.` : `${layout.csv.hasHeader ? 'a header' : 'data'}, as ${where} shows.`;
         } else {
@@ -95,14 +94,15 @@ export function registerDatasourceCommands(program: Command): void {
           matched: discovery.matched,
           imported: discovery.imported,
           new: discovery.toImport.map((o) => ({ uri: objectUri(o.bucket, o.key), size: o.size, lastModified: o.lastModified.toISOString() })),
-          changed: discovery.changed.map((o) => objectUri(o.bucket, o.key)),
+          changed: [...discovery.changed, ...discovery.changedBefore].map((o) => objectUri(o.bucket, o.key)),
           failed: discovery.failed.map((o) => objectUri(o.bucket, o.key)),
           schemaSource,
           schema,
           csvHeader,
         };
         output.result(result);
-        output.line(`${name}: ${discovery.matched} objects match ${ctx.datasource.import.bucketUri}: ${discovery.toImport.length} new, ${discovery.imported} imported, ${discovery.changed.length} changed, ${discovery.failed.length} failed`);
+        const counts = discoveryCounts(discovery);
+        output.line(`${name}: ${counts.matched} objects match ${ctx.datasource.import.bucketUri}: ${counts.new} new, ${counts.imported} imported, ${counts.changed} changed, ${counts.failed} failed`);
         if (result.new.length > 0) {
           output.line();
           output.line(textTable(['new object', 'bytes', 'last modified'], result.new.slice(0, limit).map((o) => [o.uri, o.size, o.lastModified])));
@@ -148,8 +148,7 @@ export function registerDatasourceCommands(program: Command): void {
         const discovery = await discoverObjects(ctx.access, uri, new Map());
         const reference = discovery.toImport[0];
         if (!reference) throw new BucketpipeError('SCHEMA_INFERENCE_FAILED', `No object matches ${bucketUri}; upload one first or write the SCHEMA by hand.`);
-        const layout = await probeObject(ctx, reference);
-        const columns = await inferColumns(ctx, layout);
+        const { layout, columns } = await inferObjectColumns(ctx, reference);
         const text = renderDatasourceFile({ spec, columns, format: layout.format, reference: objectUri(reference.bucket, reference.key) });
         mkdirSync(join(app.projectDir, 'datasources'), { recursive: true });
         writeFileSync(file, text);

@@ -2,7 +2,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { HeadObjectCommand, type ObjectCannedACL, type ServerSideEncryption } from '@aws-sdk/client-s3';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
-import { engineObjectUrl } from '../bucket/engine-url.js';
+import { engineObjectUrl, engineWritesLiterally } from '../bucket/engine-url.js';
 import { explainS3Error } from '../bucket/s3-errors.js';
 import { objectUri } from '../bucket/bucket-uri.js';
 import { BucketpipeError } from '../errors.js';
@@ -81,11 +81,12 @@ export interface WriteSettings {
  * Writes one part to its key and returns its size. The engine writes straight to the bucket, with a
  * multipart upload that completes only when the whole file is written, so a key is complete or absent.
  * Server-side encryption and ACLs are S3 client options: with them the engine encodes to a local file,
- * which the client uploads.
+ * which the client uploads. So does a key with `*`, `?`, `{` or `}`: the engine refuses to write to a
+ * key it reads as a glob, percent-encoded or not (measured), while the client writes any key as it is.
  */
 export async function writePart(ctx: ExportContext, part: Part, file: PlannedFile, settings: WriteSettings): Promise<number> {
   const { format } = settings;
-  if (!settings.sse && !settings.acl) {
+  if (!settings.sse && !settings.acl && engineWritesLiterally(file.key)) {
     const credentials = await ctx.access.credentials();
     const target = s3Target(engineObjectUrl(ctx.access.connection, file.bucket, file.key), credentials);
     try {

@@ -1,4 +1,5 @@
 import { castExpressions, type TargetColumn } from './cast-expressions.js';
+import { holdsLineBreak, type LineEnd } from './csv-dialect.js';
 import { INTAKE, rawColumn } from './pipeline.js';
 import type { ReadQuery } from './read-query.js';
 import { quoteString } from '../store/sql.js';
@@ -16,10 +17,10 @@ export const NEEDS_THE_SPLIT = 'bucketpipe: a row needs the split';
  * In CSV, a line break inside a value also stops it: only the split can tell a multi-line value from
  * a quote left open that took in the rest of the object.
  */
-export function checkedInsert(read: ReadQuery, columns: readonly TargetColumn[], format: string): ReadQuery {
+export function checkedInsert(read: ReadQuery, columns: readonly TargetColumn[], format: string, lineEnd?: LineEnd): ReadQuery {
   const casts = columns.map((c, i) => castExpressions(c, rawColumn(i)));
   const checks = [`${INTAKE.raw} IS NULL`, ...casts.map((c) => c.fits)];
-  if (format === 'csv') checks.push(...columns.map((_, i) => `position(assumeNotNull(${rawColumn(i)}), '\\n') = 0`));
+  if (format === 'csv') checks.push(...columns.map((_, i) => `NOT ${holdsLineBreak(`assumeNotNull(${rawColumn(i)})`, lineEnd)}`));
   return {
     sql:
       `${taggedInsertHead(columns.map((c) => c.name), casts.map((c) => c.value))} FROM (${read.sql}) ` +

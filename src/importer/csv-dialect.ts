@@ -36,6 +36,29 @@ export function uniqueColumnNames(header: readonly (string | null)[]): string[] 
   });
 }
 
+/** How a delimited file ends its lines: `\n`, `\r\n` or a lone `\r` (old Mac exports). */
+export type LineEnd = '\n' | '\r\n' | '\r';
+
+/**
+ * The line end of a file, from its first one outside double quotes in `text` (the start of the file).
+ * `complete`: the text is the whole file, so a `\r` that ends it is a lone one. `\n` when there is none.
+ */
+export function lineEndOf(text: string, complete: boolean): LineEnd {
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '"') quoted = !quoted;
+    else if (quoted) continue;
+    else if (ch === '\n') return '\n';
+    else if (ch === '\r') {
+      if (text[i + 1] === '\n') return '\r\n';
+      // A head cut right after a \r cannot tell; the common case is the one that follows.
+      return i + 1 < text.length || complete ? '\r' : '\r\n';
+    }
+  }
+  return '\n';
+}
+
 /** The engine format and settings that read a delimited file. */
 export interface DelimitedFormat {
   format: string;
@@ -44,9 +67,13 @@ export interface DelimitedFormat {
 
 /**
  * The engine's CSV reader refuses a tab delimiter, so tab-separated files go through its custom
- * format with CSV quoting rules (quoted fields may still hold tabs and newlines).
+ * format with CSV quoting rules (quoted fields may still hold tabs and newlines). Lines may end in
+ * `\n`, `\r\n` or a lone `\r`: the CSV reader takes all three with `input_format_csv_allow_cr_end_of_line`
+ * (which costs nothing measurable: it only decides what a `\r` the parser meets means), a value in
+ * quotes keeping its line breaks; the custom format needs the file's own line end after each row,
+ * and with that setting a row that ends otherwise is an error, never a `\r` kept in the last value.
  */
-export function delimitedFormat(delimiter: string, hasHeader: boolean): DelimitedFormat {
+export function delimitedFormat(delimiter: string, hasHeader: boolean, lineEnd: LineEnd = '\n'): DelimitedFormat {
   if (delimiter === '\t') {
     return {
       format: hasHeader ? 'CustomSeparatedWithNames' : 'CustomSeparated',
@@ -54,22 +81,23 @@ export function delimitedFormat(delimiter: string, hasHeader: boolean): Delimite
         format_custom_escaping_rule: 'CSV',
         format_custom_field_delimiter: '\t',
         format_custom_row_before_delimiter: '',
-        format_custom_row_after_delimiter: '\n',
+        format_custom_row_after_delimiter: lineEnd,
         format_custom_row_between_delimiter: '',
         format_custom_result_before_delimiter: '',
         format_custom_result_after_delimiter: '',
+        input_format_csv_allow_cr_end_of_line: 1,
       },
     };
   }
-  return { format: hasHeader ? 'CSVWithNames' : 'CSV', settings: { format_csv_delimiter: delimiter } };
+  return { format: hasHeader ? 'CSVWithNames' : 'CSV', settings: { format_csv_delimiter: delimiter, input_format_csv_allow_cr_end_of_line: 1 } };
 }
 
 /**
  * How the engine reads the fields of a delimited object by position: the header row, when there is
  * one, is skipped rather than matched by name, so repeated or empty header names cannot break a read.
  */
-export function positionalRead(delimiter: string, hasHeader: boolean, fieldCount: number): DelimitedFormat & { structure: string } {
-  const delimited = delimitedFormat(delimiter, hasHeader);
+export function positionalRead(delimiter: string, hasHeader: boolean, fieldCount: number, lineEnd: LineEnd = '\n'): DelimitedFormat & { structure: string } {
+  const delimited = delimitedFormat(delimiter, hasHeader, lineEnd);
   return {
     format: delimited.format,
     structure: Array.from({ length: fieldCount }, (_, i) => `${fieldColumn(i)} Nullable(String)`).join(', '),
@@ -80,6 +108,17 @@ export function positionalRead(delimiter: string, hasHeader: boolean, fieldCount
       input_format_custom_detect_header: 0,
     },
   };
+}
+
+/**
+ * Whether a raw value holds a line break of the file, as SQL over the value `v`: a quote never closed
+ * takes in every line after it as one value, so only the split may load such a value. A file whose
+ * lines end in a lone `\r` is checked for `\r` as well; other files' line breaks all hold a `\n`,
+ * and one search per value is what the common file pays.
+ */
+export function holdsLineBreak(v: string, lineEnd: LineEnd = '\n'): string {
+  const lf = `position(${v}, '\\n') > 0`;
+  return lineEnd === '\r' ? `(${lf} OR position(${v}, '\\r') > 0)` : lf;
 }
 
 /** The name of the i-th field (0-based) in a positional read. */

@@ -14,6 +14,8 @@ export interface Discovery {
   imported: number;
   /** Imported keys that came back with another ETag, seen for the first time: reported, not imported. */
   changed: ObjectRef[];
+  /** Imported keys whose other ETag an earlier run reported already (still not imported). */
+  changedBefore: ObjectRef[];
   /** Objects whose import failed before, with the same ETag (not tried again unless asked). */
   failed: ObjectRef[];
   /** All objects that match the URI. */
@@ -37,6 +39,7 @@ export async function discoverObjects(
   const matches = keyMatcher(uri);
   const fresh: ObjectRef[] = [];
   const changed: ObjectRef[] = [];
+  const changedBefore: ObjectRef[] = [];
   const failed: ObjectRef[] = [];
   let imported = 0;
   let matched = 0;
@@ -47,7 +50,7 @@ export async function discoverObjects(
       const versions = ledger.get(object.key);
       const same = versions?.get(object.etag);
       if (same?.status === 'done') imported++;
-      else if (same?.status === 'changed') continue;
+      else if (same?.status === 'changed') changedBefore.push(object);
       else if (same?.status === 'failed' && !options.retryFailed) failed.push(object);
       else if (versions && [...versions.values()].some((v) => v.status === 'done')) changed.push(object);
       else fresh.push(object);
@@ -60,8 +63,20 @@ export async function discoverObjects(
     deferred: Math.max(0, fresh.length - limit),
     imported,
     changed,
+    changedBefore,
     failed,
     matched,
+  };
+}
+
+/** How the matching objects stand, each counted once: the figures add up to `matched`. */
+export function discoveryCounts(discovery: Discovery): { matched: number; new: number; imported: number; changed: number; failed: number } {
+  return {
+    matched: discovery.matched,
+    new: discovery.toImport.length + discovery.deferred,
+    imported: discovery.imported,
+    changed: discovery.changed.length + discovery.changedBefore.length,
+    failed: discovery.failed.length,
   };
 }
 

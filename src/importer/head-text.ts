@@ -1,11 +1,14 @@
 import { constants, gunzipSync } from 'node:zlib';
 import type { Compression } from './formats.js';
+import { byteOrderMark, decodeWide, type ByteOrderMark } from './text-encoding.js';
 
 /** The text at the start of an object, decoded from its first bytes. */
 export interface HeadText {
   text: string;
   /** The bytes held the whole object. */
   complete: boolean;
+  /** Set when the text is UTF-16 or UTF-32 (its byte order mark says so); `text` is decoded from it. */
+  mark?: ByteOrderMark;
 }
 
 /**
@@ -23,12 +26,26 @@ export function headText(bytes: Uint8Array, compression: Compression, complete: 
       return undefined;
     }
   } else return undefined;
+  const mark = byteOrderMark(plain);
+  if (mark) return { text: decodeWide(plain, mark), complete, mark };
   return { text: new TextDecoder().decode(plain), complete };
 }
 
-/** The first line without its line ending, or undefined when the head ends before the line does. */
+/**
+ * The first line without its line end (`\n`, `\r\n` or a lone `\r`), or undefined when the head ends
+ * before the line does.
+ */
 export function firstLineOf(head: HeadText): string | undefined {
-  const end = head.text.indexOf('\n');
-  if (end < 0) return head.complete ? head.text.replace(/\r$/, '') : undefined;
-  return head.text.slice(0, end).replace(/\r$/, '');
+  const end = head.text.search(/[\r\n]/);
+  if (end < 0) return head.complete ? head.text : undefined;
+  return head.text.slice(0, end);
+}
+
+/**
+ * Whether the head holds a lone `\r`, a line end of old Mac files. A `\r` that ends a cut-off head
+ * may be the first half of a `\r\n`, and does not count.
+ */
+export function holdsLoneCarriageReturn(head: HeadText): boolean {
+  const text = head.complete ? head.text : head.text.replace(/\r$/, '');
+  return /\r(?!\n)/.test(text);
 }

@@ -1,7 +1,7 @@
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
 import type { ObjectRef } from '../bucket/list-objects.js';
 import type { BucketAccess } from '../bucket/s3-client.js';
-import { engineObjectUrl } from '../bucket/engine-url.js';
+import { engineObjectLocation } from '../bucket/engine-url.js';
 import { explainS3Error } from '../bucket/s3-errors.js';
 import type { DatasourceSpec, ImportSpec } from '../project/types.js';
 import type { Store } from '../store/create-store.js';
@@ -50,7 +50,7 @@ export async function resolveEngineCredentials(access: BucketAccess, bucket: str
 
 export function objectSource(ctx: ImportContext, object: ObjectRef, compression: Compression): ObjectSource {
   return {
-    url: engineObjectUrl(ctx.access.connection, object.bucket, object.key),
+    ...engineObjectLocation(ctx.access.connection, object.bucket, object.key),
     etag: object.etag,
     credentials: ctx.credentials,
     compression,

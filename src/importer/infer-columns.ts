@@ -5,7 +5,22 @@ import { fieldColumn, positionalRead } from './csv-dialect.js';
 import { s3TableFunction } from './engine-source.js';
 import type { ImportContext } from './import-context.js';
 import type { ServerCapabilities } from '../store/server-capabilities.js';
-import { INFERENCE_ROWS, type ObjectLayout, type SourceColumn } from './probe-object.js';
+import { INFERENCE_ROWS, probeObject, type ObjectLayout, type ProbeOptions, type SourceColumn } from './probe-object.js';
+import type { ObjectRef } from '../bucket/list-objects.js';
+import { releaseConversions } from './text-encoding.js';
+
+/**
+ * The layout and inferred columns of a reference object (push, preview, generate). A copy the probe
+ * converted to UTF-8 is removed afterwards: nothing is loaded from it.
+ */
+export async function inferObjectColumns(ctx: ImportContext, object: ObjectRef, options: ProbeOptions = {}): Promise<{ layout: ObjectLayout; columns: ColumnDefinition[] }> {
+  try {
+    const layout = await probeObject(ctx, object, options);
+    return { layout, columns: await inferColumns(ctx, layout) };
+  } finally {
+    releaseConversions(ctx);
+  }
+}
 
 /**
  * Table columns for an object's columns, as inferred by the engine, corrected where CSV inference is
@@ -39,7 +54,7 @@ async function csvValueFacts(
 ): Promise<Map<string, ValueFacts>> {
   const typed = columns.filter((c) => !isStringType(c.type));
   if (typed.length === 0 || !layout.csv) return new Map();
-  const read = positionalRead(layout.csv.delimiter, layout.csv.hasHeader, layout.columns.length);
+  const read = positionalRead(layout.csv.delimiter, layout.csv.hasHeader, layout.columns.length, layout.csv.lineEnd);
   const fn = s3TableFunction(layout.source, read.format, read.structure);
   const position = new Map(layout.columns.map((c, i) => [c.name, i]));
   const checks = typed.map((c) => {

@@ -11,13 +11,13 @@ import { malformedRowsToFile, quarantineMalformedRows } from './malformed-rows.j
 import { clearRowCounts, countsBySource, intakeColumnList, intakeTableName, sourcesEndingMultiline, type SplitCounts, type SplitTargets } from './pipeline.js';
 import { assertQuotesClosed } from './unclosed-quote.js';
 import { withEngineErrors, type ObjectLayout } from './probe-object.js';
-import { directInsert, readQuery, withParamSuffix, type ReadQuery } from './read-query.js';
+import { directInsert, LONE_CARRIAGE_RETURN, readQuery, withParamSuffix, type ReadQuery } from './read-query.js';
 import { typedCsvInsert } from './typed-read.js';
 import { checkedInsert } from './checked-read.js';
 import { redact, sourceSecrets } from './engine-source.js';
 import { IMPORT_TAG_COLUMN, quarantineTableName } from './table-names.js';
 import { countWrittenRows, markWrites } from './written-rows.js';
-import { deleteTaggedRows, ROW_INSERT_SETTINGS, taggedInsertBinding } from './commit.js';
+import { deleteTaggedRows, ROW_INSERT_SETTINGS, taggedInsertBinding, undoImport } from './commit.js';
 import { assertBatchAccountedFor, type ObjectFigures } from './accounting.js';
 
 /** What a load did with one object: its records, and where each went (commit checks that they add up). */
@@ -47,6 +47,26 @@ const LOAD_SETTINGS: QuerySettings = {
  * can be undone exactly. Results are per object, in order.
  */
 export async function loadObjects(
+  ctx: ImportContext,
+  layouts: readonly ObjectLayout[],
+  columns: readonly TargetColumn[],
+  importId: string,
+  prepareSplit: () => Promise<void>,
+): Promise<LoadResult[]> {
+  try {
+    return await loadAsProbed(ctx, layouts, columns, importId, prepareSplit);
+  } catch (error) {
+    // An NDJSON read met a lone \r its head did not show: what it wrote goes, and the objects are read
+    // again with lone \r as line ends too (that read has no such stop).
+    if (!(error instanceof Error && error.message.includes(LONE_CARRIAGE_RETURN)) || ctx.signal?.aborted) throw error;
+    ctx.log.debug({ stage: 'lone_carriage_return', objects: layouts.map(uriOf), importId }, 'stage');
+    if (!ctx.staging) await undoImport(ctx.store, ctx.datasource.name, importId);
+    const again = layouts.map((l) => (l.format === 'ndjson' && !l.jsonArray ? { ...l, loneCarriageReturns: true } : l));
+    return loadAsProbed(ctx, again, columns, importId, prepareSplit);
+  }
+}
+
+async function loadAsProbed(
   ctx: ImportContext,
   layouts: readonly ObjectLayout[],
   columns: readonly TargetColumn[],
@@ -154,7 +174,7 @@ async function tryDirectRead(ctx: ImportContext, layout: ObjectLayout, columns: 
   const client = ctx.store.client;
   const table = ctx.datasource.name;
   const typed = typedCsvInsert(ctx, layout, columns);
-  const read = typed ?? checkedInsert(namedRead(ctx, layout, columns, importId), columns, layout.format);
+  const read = typed ?? checkedInsert(namedRead(ctx, layout, columns, importId), columns, layout.format, layout.csv?.lineEnd);
   const via = typed ? 'typed' : 'checked';
   const mark = await markWrites(client, table);
   try {

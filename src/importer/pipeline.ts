@@ -2,6 +2,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { runStatement, selectRows } from '../store/queries.js';
 import { identifierList, quoteIdentifier, quoteString } from '../store/sql.js';
 import { castExpressions, type TargetColumn } from './cast-expressions.js';
+import { holdsLineBreak } from './csv-dialect.js';
 import { IMPORT_TAG_SOURCE, quarantineTableName } from './table-names.js';
 import type { TestFault } from './test-fault.js';
 
@@ -148,8 +149,9 @@ export async function createSplitPipeline(
   const counts = quoteIdentifier(countTableName(datasource));
   await runStatement(client, `CREATE TABLE ${counts} (source String, rows UInt64, last_row UInt64, last_multiline UInt8) ENGINE = Memory`);
   // Whether the last row that fits holds a line break: a CSV quote left open takes in the rest of the
-  // object as one field, without an error from the parser, and that field ends the object.
-  const multiline = columns.length === 0 ? '0' : columns.map((_, i) => `position(ifNull(${rawColumn(i)}, ''), '\n') > 0`).join(' OR ');
+  // object as one field, without an error from the parser, and that field ends the object. Lines
+  // may end in a lone \r: a quote left open in such a file takes in no \n at all.
+  const multiline = columns.length === 0 ? '0' : columns.map((_, i) => holdsLineBreak(`ifNull(${rawColumn(i)}, '')`, '\r')).join(' OR ');
   await runStatement(
     client,
     `CREATE MATERIALIZED VIEW ${quoteIdentifier(countViewName(datasource))} TO ${counts} ` +

@@ -4,11 +4,12 @@ import { readObjectHead } from '../bucket/read-object-head.js';
 import { BucketpipeError } from '../errors.js';
 import type { ImportFormat } from '../project/types.js';
 import { selectRows, type QuerySettings } from '../store/queries.js';
-import { delimitedFormat, fieldColumn, headerOfKnownColumns, isGenericColumnNames, positionalRead, sniffDelimiter, splitCsvLine, uniqueColumnNames } from './csv-dialect.js';
+import { delimitedFormat, fieldColumn, headerOfKnownColumns, isGenericColumnNames, lineEndOf, positionalRead, sniffDelimiter, splitCsvLine, uniqueColumnNames, type LineEnd } from './csv-dialect.js';
 import { headerEvidence, namesColumns, type HeaderRule } from './csv-header.js';
-import { firstLineOf as firstLineOfHead, headText, type HeadText } from './head-text.js';
-import { OBJECT_CHANGED_MARK, redact, s3TableFunction, sourceSecrets, type ObjectSource } from './engine-source.js';
+import { firstLineOf as firstLineOfHead, headText, holdsLoneCarriageReturn, type HeadText } from './head-text.js';
+import { describeTarget, OBJECT_CHANGED_MARK, redact, s3TableFunction, sourceSecrets, type ObjectSource } from './engine-source.js';
 import { compressionOf, formatOfKey } from './formats.js';
+import { convertToUtf8, engineByteOrderMark } from './text-encoding.js';
 import { objectSource, type ImportContext } from './import-context.js';
 
 /** A column an object carries, with the type the engine infers for it. */
@@ -24,8 +25,8 @@ export interface ObjectLayout {
   source: ObjectSource;
   /** The object's columns in file order. Empty for an empty object. */
   columns: SourceColumn[];
-  /** CSV only. */
-  csv?: { delimiter: string; hasHeader: boolean };
+  /** CSV only. `lineEnd`: how its lines end, from the first one. */
+  csv?: { delimiter: string; hasHeader: boolean; lineEnd: LineEnd };
   /**
    * CSV only: the first row, when nothing could tell whether it is a header (text over text, no rule
    * decided): it is read as data, and push, preview and a first sync say so.
@@ -33,9 +34,19 @@ export interface ObjectLayout {
   ambiguousHeader?: Array<string | null>;
   /** NDJSON only: the object is one JSON array of objects (a `.json` export) rather than one object per line. */
   jsonArray?: boolean;
+  /** NDJSON only: its lines end in a lone `\r` too (seen in its head, or by a read that met one). */
+  loneCarriageReturns?: boolean;
+  /**
+   * NDJSON only: its head has the key `""`, which the engine's inference leaves out (no column can be
+   * named so): its values land only where a SCHEMA column reads `json:$['']`.
+   */
+  emptyKey?: boolean;
   /** The object has no bytes at all. */
   empty: boolean;
 }
+
+/** A JSON key `""`: an empty string followed by a colon is a key, nothing else. */
+const EMPTY_KEY = /(?<!\\)""\s*:/;
 
 /** Rows the engine reads to infer types, as its own default. */
 export const INFERENCE_ROWS = 25000;
@@ -70,15 +81,23 @@ export async function probeObject(ctx: ImportContext, object: ObjectRef, options
     return withEngineErrors(ctx, object, source, async () => ({ object, format, source, columns: await describe(ctx, source, 'Parquet', {}), empty: false }));
   }
   const head = object.size === 0 ? { bytes: new Uint8Array() } : await readObjectHead(ctx.access, object.bucket, object.key, HEAD_BYTES);
-  const source = objectSource(ctx, object, compressionOf(object.key, head.bytes, head.contentEncoding));
-  if (head.bytes.length === 0) return { object, format, source, columns: [], empty: true };
-  const text = headText(head.bytes, source.compression, head.bytes.length < HEAD_BYTES);
-  return withEngineErrors(ctx, object, source, async () => {
+  const stored = objectSource(ctx, object, compressionOf(object.key, head.bytes, head.contentEncoding));
+  if (head.bytes.length === 0) return { object, format, source: stored, columns: [], empty: true };
+  const text = headText(head.bytes, stored.compression, head.bytes.length < HEAD_BYTES);
+  return withEngineErrors(ctx, object, stored, async () => {
+    // UTF-16 and UTF-32 text is converted to UTF-8 once; every read after this one reads the copy.
+    const mark = text ? text.mark : await engineByteOrderMark(ctx, stored);
+    const source = mark ? await convertToUtf8(ctx, object, stored, mark) : stored;
     if (format === 'csv') return probeCsv(ctx, object, source, text, options);
     const start = text ? text.text : await firstLineOf(ctx, source);
     const jsonArray = start.replace(/^\uFEFF/, '').trimStart().startsWith('[');
-    const columns = options.describeJson ?? true ? await describeNdjson(ctx, source) : [];
-    return { object, format, source, columns, jsonArray, empty: false };
+    const loneCarriageReturns = !jsonArray && holdsLoneCarriageReturn(text ?? { text: start, complete: false });
+    const described = options.describeJson ?? true ? await describeNdjson(ctx, source) : [];
+    // The engine names the key "" as a column at some times and leaves it out at others; no table
+    // column can have that name.
+    const columns = described.filter((c) => c.name !== '');
+    const emptyKey = columns.length < described.length || EMPTY_KEY.test(text?.text ?? start);
+    return { object, format, source, columns, jsonArray, loneCarriageReturns, emptyKey, empty: false };
   });
 }
 
@@ -86,38 +105,41 @@ export async function probeObject(ctx: ImportContext, object: ObjectRef, options
 const HEADER_SAMPLE_ROWS = 100;
 
 async function probeCsv(ctx: ImportContext, object: ObjectRef, source: ObjectSource, head: HeadText | undefined, options: ProbeOptions): Promise<ObjectLayout> {
-  const firstLine = (head && firstLineOfHead(head)) ?? (await firstLineOf(ctx, source));
+  // The engine's first line ends at a \n only: a lone \r in it ends the file's first line.
+  const start = head && firstLineOfHead(head) !== undefined ? head : { text: await firstLineOf(ctx, source), complete: false };
+  const firstLine = firstLineOfHead(start) ?? start.text;
+  const lineEnd = lineEndOf(start.text, start.complete);
   const delimiter = sniffDelimiter(firstLine);
   const rule = options.csvHeader ?? { kind: 'evidence' };
   const layout = (hasHeader: boolean, columns: SourceColumn[], ambiguousHeader?: Array<string | null>): ObjectLayout => ({
-    object, format: 'csv', source, columns, csv: { delimiter, hasHeader }, empty: false, ...(ambiguousHeader ? { ambiguousHeader } : {}),
+    object, format: 'csv', source, columns, csv: { delimiter, hasHeader, lineEnd }, empty: false, ...(ambiguousHeader ? { ambiguousHeader } : {}),
   });
   // Without a header, the fields are named by place (c1, c2, …) and typed over every row.
-  const headerless = async () => layout(false, await describe(ctx, source, delimitedFormat(delimiter, false).format, { ...delimitedFormat(delimiter, false).settings, ...NO_HEADER_DETECTION }));
+  const headerless = async () => layout(false, await describe(ctx, source, delimitedFormat(delimiter, false, lineEnd).format, { ...delimitedFormat(delimiter, false, lineEnd).settings, ...NO_HEADER_DETECTION }));
   if (rule.kind === 'decided' && !rule.hasHeader) return headerless();
   const known = options.knownColumns && headerOfKnownColumns(firstLine, delimiter, options.knownColumns);
   // Types are only inferred for new columns, and a header of known columns brings none.
   if (known) return layout(true, known.map((name) => ({ name, type: 'String' })));
   if (rule.kind === 'names') {
     // With a SCHEMA nothing is inferred: the names of the first row decide, and types do not matter.
-    const firstRow = splitCsvLine(firstLine.replace(/^\uFEFF/, ''), delimiter) ?? (await firstRows(ctx, source, delimiter, 1))[0] ?? [];
+    const firstRow = splitCsvLine(firstLine.replace(/^\uFEFF/, ''), delimiter) ?? (await firstRows(ctx, source, delimiter, lineEnd, 1))[0] ?? [];
     if (!namesColumns(firstRow, rule.columns)) return headerless();
     return layout(true, uniqueColumnNames(firstRow).map((name) => ({ name, type: 'String' })));
   }
-  const detecting = delimitedFormat(delimiter, false);
+  const detecting = delimitedFormat(delimiter, false, lineEnd);
   const detected = await describe(ctx, source, detecting.format, { ...detecting.settings, input_format_csv_detect_header: 1, input_format_custom_detect_header: 1 });
   // The engine found a header because the first row's types differ from the rest's.
   if (!isGenericColumnNames(detected.map((c) => c.name))) return layout(true, detected);
 
   // The engine refuses headers with repeated or empty names, and cannot tell over all-text rows: the
   // rows themselves are weighed here, unless IMPORT_CSV_HEADER true or the datasource's decision says.
-  const rows = await firstRows(ctx, source, delimiter, HEADER_SAMPLE_ROWS, detected.length);
+  const rows = await firstRows(ctx, source, delimiter, lineEnd, HEADER_SAMPLE_ROWS, detected.length);
   const firstRow = rows[0] ?? [];
   const evidence = rule.kind === 'decided' ? 'header' : headerEvidence(firstRow, rows.slice(1));
   if (evidence !== 'header') return layout(false, detected, evidence === 'ambiguous' ? firstRow : undefined);
   const names = uniqueColumnNames(firstRow);
   if (rows.length < 2) return layout(true, names.map((name) => ({ name, type: 'Nullable(String)' })));
-  const types = await describeAfterHeader(ctx, source, delimiter);
+  const types = await describeAfterHeader(ctx, source, delimiter, lineEnd);
   return layout(true, names.map((name, i) => ({ name, type: types[i]?.type ?? 'Nullable(String)' })));
 }
 
@@ -127,10 +149,10 @@ const NO_HEADER_DETECTION = { input_format_csv_detect_header: 0, input_format_cu
  * The first rows of a delimited object, field by field as text. The field count is the engine's, from
  * an inference without a header, unless given.
  */
-async function firstRows(ctx: ImportContext, source: ObjectSource, delimiter: string, count: number, fieldCount?: number): Promise<Array<Array<string | null>>> {
-  const width = fieldCount ?? (await describe(ctx, source, delimitedFormat(delimiter, false).format, { ...delimitedFormat(delimiter, false).settings, ...NO_HEADER_DETECTION })).length;
+async function firstRows(ctx: ImportContext, source: ObjectSource, delimiter: string, lineEnd: LineEnd, count: number, fieldCount?: number): Promise<Array<Array<string | null>>> {
+  const width = fieldCount ?? (await describe(ctx, source, delimitedFormat(delimiter, false, lineEnd).format, { ...delimitedFormat(delimiter, false, lineEnd).settings, ...NO_HEADER_DETECTION })).length;
   if (width === 0) return [];
-  const read = positionalRead(delimiter, false, width);
+  const read = positionalRead(delimiter, false, width, lineEnd);
   const fn = s3TableFunction(source, read.format, read.structure);
   const fields = Array.from({ length: width }, (_, i) => fieldColumn(i));
   const rows = await selectRows<Record<string, string | number | null>>(
@@ -153,9 +175,9 @@ async function firstRows(ctx: ImportContext, source: ObjectSource, delimiter: st
 }
 
 /** Types by position of the rows after the header; the tab-separated reader cannot skip it, so text. */
-async function describeAfterHeader(ctx: ImportContext, source: ObjectSource, delimiter: string): Promise<SourceColumn[]> {
+async function describeAfterHeader(ctx: ImportContext, source: ObjectSource, delimiter: string, lineEnd: LineEnd): Promise<SourceColumn[]> {
   if (delimiter === '\t') return [];
-  return describe(ctx, source, 'CSV', { format_csv_delimiter: delimiter, input_format_csv_skip_first_lines: 1, input_format_csv_detect_header: 0 });
+  return describe(ctx, source, 'CSV', { ...delimitedFormat(delimiter, false, lineEnd).settings, input_format_csv_skip_first_lines: 1, input_format_csv_detect_header: 0 });
 }
 
 async function firstLineOf(ctx: ImportContext, source: ObjectSource): Promise<string> {
@@ -173,7 +195,7 @@ export async function describe(
 ): Promise<SourceColumn[]> {
   // Unpinned: a description of a table function, not of a query (which would name its row number too);
   // the load that follows is pinned.
-  const fn = s3TableFunction({ ...source, etag: undefined }, format);
+  const fn = describeTarget(source, format);
   const rows = await selectRows<{ name: string; type: string }>(ctx.engine, `DESCRIBE TABLE ${fn.sql}`, fn.params, {
     schema_inference_make_columns_nullable: 'auto',
     input_format_max_rows_to_read_for_schema_inference: INFERENCE_ROWS,

@@ -26,12 +26,21 @@ export function directInsert(layout: ObjectLayout, columns: readonly TargetColum
     const value = isNullableType(p.type) && !isNullableType(p.target.type) ? `ifNull(${quoteIdentifier(p.from)}, defaultValueOfTypeName(${quoteString(baseType(p.target.type))}))` : quoteIdentifier(p.from);
     return p.type === p.target.type ? value : `CAST(${value}, ${quoteString(p.target.type)})`;
   });
-  const fn = s3TableFunction(layout.source, 'Parquet');
+  const fn = s3TableFunction(layout.source, 'Parquet', parquetStructure(layout));
   return {
     sql: `${taggedInsertHead(pairs.map((p) => p.target.name), values)} FROM ${fn.sql}`,
     params: fn.params,
     settings: {},
   };
+}
+
+/**
+ * The columns a Parquet read declares: none (the engine reads them from the footer) unless the URL is
+ * a pattern, where the engine would take them from the first object it matches, not this one.
+ */
+function parquetStructure(layout: ObjectLayout): string | undefined {
+  if (layout.source.exactPath === undefined) return undefined;
+  return layout.columns.map((c) => `${quoteIdentifier(c.name)} ${c.type}`).join(', ');
 }
 
 export interface ReadQuery {
@@ -56,7 +65,7 @@ export function readQuery(ctx: ImportContext, layout: ObjectLayout, columns: rea
       if (/^DateTime/.test(baseType(type))) return `formatDateTime(${quoteIdentifier(from)}, '%Y-%m-%dT%H:%i:%S.%fZ', 'UTC')`;
       return `toString(${quoteIdentifier(from)})`;
     });
-    const fn = s3TableFunction(layout.source, 'Parquet');
+    const fn = s3TableFunction(layout.source, 'Parquet', parquetStructure(layout));
     return {
       sql: `SELECT ${[...rawValues(values), rowTail('_row_number + 1', ABSENT, "''"), tail].join(', ')} FROM ${fn.sql}`,
       params: fn.params,
@@ -67,7 +76,7 @@ export function readQuery(ctx: ImportContext, layout: ObjectLayout, columns: rea
   const byPosition = mapObjectColumns(columns.map((c) => c.name), layout, Boolean(ctx.datasource.schema)).mapping;
   // The header is read as a row and dropped here: the engine's numbering of the rows after a header
   // it skips itself is one too high past the first block it parses in parallel.
-  const read = positionalRead(csv.delimiter, false, layout.columns.length);
+  const read = positionalRead(csv.delimiter, false, layout.columns.length, csv.lineEnd);
   const fn = s3TableFunction(layout.source, read.format, read.structure);
   const position = new Map(layout.columns.map((c, i) => [c.name, i]));
   const values = columns.map((c) => {
@@ -108,10 +117,12 @@ function ndjsonReadQuery(
   const params: Record<string, string> = {};
   const paths = columns.map((c) => parseJsonPath(declared.get(c.name) ?? defaultJsonPath(c.name)) ?? [c.name]);
   // Top-level keys come out of one parse of the line, as a tuple of texts; deeper paths one by one.
-  const topKeys = [...new Set(paths.filter((p) => p.length === 1 && typeof p[0] === 'string').map((p) => p[0] as string))];
+  // So does the key "" (`json:$['']`): a tuple element cannot have an empty name.
+  const isTopKey = (p: ReadonlyArray<string | number>) => p.length === 1 && typeof p[0] === 'string' && p[0] !== '';
+  const topKeys = [...new Set(paths.filter(isTopKey).map((p) => p[0] as string))];
   params.jp_tuple = `Tuple(${topKeys.map((k) => `${quoteIdentifier(k)} Nullable(String)`).join(', ')})`;
   const values = paths.map((path, i) => {
-    if (path.length === 1 && typeof path[0] === 'string') return `tupleElement(top, ${topKeys.indexOf(path[0]) + 1})`;
+    if (isTopKey(path)) return `tupleElement(top, ${topKeys.indexOf(path[0] as string) + 1})`;
     const args = path.map((segment, j) => {
       if (typeof segment === 'number') return String(segment + 1);
       params[`jp_${i}_${j}`] = segment;
@@ -122,7 +133,13 @@ function ndjsonReadQuery(
     return `multiIf(JSONExtractRaw(${at}) IN ('', 'null'), NULL, startsWith(JSONExtractRaw(${at}), '"'), JSONExtractString(${at}), JSONExtractRaw(${at}))`;
   });
   const top = topKeys.length > 0 ? ', JSONExtract(line, {jp_tuple:String}) AS top' : '';
-  const outer = `SELECT ${[...rawValues(values), rowTail('n + 1', 'if(valid, NULL, line)', "if(valid, '', 'the line is not a JSON object')"), tail].join(', ')} `;
+  // A line that is no JSON object but holds a lone \r its head did not show stops the read (only such
+  // lines are looked at), and the object is read again with lone \r as line ends too (see loadObjects)
+  // rather than lose its lines to the quarantine as one. The elements of a JSON array have no lines.
+  const notAnObject = layout.loneCarriageReturns || layout.jsonArray
+    ? "'the line is not a JSON object'"
+    : `if(throwIf(NOT valid AND ${HOLDS_LONE_CR}, ${quoteString(LONE_CARRIAGE_RETURN)}) = 0, 'the line is not a JSON object', '')`;
+  const outer = `SELECT ${[...rawValues(values), rowTail('n + 1', 'if(valid, NULL, line)', `if(valid, '', ${notAnObject})`), tail].join(', ')} `;
   // JSONType parses the whole line: anything but a well-formed object is 'Null', 'Array', and so on.
   // A line that starts an object and yielded a key was parsed whole already (the parser checks the
   // whole line), so only lines that yielded nothing are parsed again to tell `{}` from broken text.
@@ -137,11 +154,34 @@ function ndjsonReadQuery(
   }
   const fn = s3TableFunction(layout.source, 'LineAsString', 'raw String');
   // A UTF-8 byte order mark before the first line is not part of its JSON.
+  const raw = "if(_row_number = 0, replaceOne(raw, '\\xEF\\xBB\\xBF', ''), raw)";
+  const lines = layout.loneCarriageReturns
+    ? linesSplitAtCarriageReturns(raw, fn.sql)
+    : `SELECT ${raw} AS line, _row_number FROM ${fn.sql}`;
   const sql =
     `${outer}FROM (SELECT line, _row_number AS n${top}, ${isObject} AS valid ` +
-    `FROM (SELECT if(_row_number = 0, replaceOne(raw, '\\xEF\\xBB\\xBF', ''), raw) AS line, _row_number FROM ${fn.sql}) ` +
+    `FROM (${lines}) ` +
     `WHERE NOT match(line, '^\\\\s*$'))`;
   return { sql, params: { ...fn.params, ...params }, settings: {} };
+}
+
+/** The message of the check that stops an NDJSON read at a line with a lone `\r` inside. */
+export const LONE_CARRIAGE_RETURN = 'bucketpipe: a line ends in a lone carriage return';
+
+/** A `\r` before the line's last character (a `\r\n` leaves its `\r` last). */
+const HOLDS_LONE_CR = "position(line, '\\r') BETWEEN 1 AND length(line) - 1";
+
+/**
+ * The lines of an NDJSON object whose lines may also end in a lone `\r`: the engine cuts at `\n`,
+ * each piece is cut again at its `\r`s, and every line is numbered by its place in the file (the
+ * lone `\r`s of the pieces before it, summed in file order, moving it down).
+ */
+function linesSplitAtCarriageReturns(raw: string, source: string): string {
+  const pieces = `SELECT splitByChar('\\r', if(endsWith(${raw}, '\\r'), substring(${raw}, 1, length(${raw}) - 1), ${raw})) AS parts, _row_number FROM ${source}`;
+  const numbered =
+    'SELECT parts, _row_number + sum(length(parts) - 1) OVER (ORDER BY _row_number ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS first ' +
+    `FROM (${pieces})`;
+  return `SELECT part AS line, toUInt64(first + i - 1) AS _row_number FROM (${numbered}) ARRAY JOIN parts AS part, arrayEnumerate(parts) AS i`;
 }
 
 /**

@@ -23,6 +23,8 @@ import { loadObject, loadObjects, stagingTargets } from './load-object.js';
 import { mapObjectColumns, unmappedColumns } from './map-columns.js';
 import { createSplitPipeline, dropSplitPipeline } from './pipeline.js';
 import { probeObject, type ObjectLayout } from './probe-object.js';
+import { releaseConversions } from './text-encoding.js';
+import { defaultJsonPath, parseJsonPath } from './json-path.js';
 
 export interface SyncOptions {
   trigger: 'auto' | 'on-demand';
@@ -215,6 +217,7 @@ async function runSync(ctx: ImportContext, options: SyncOptions): Promise<Import
     event('', 'error', 'job_failed', report.error.message);
   } finally {
     if (splitFor) await dropSplit(ctx).catch(() => undefined);
+    releaseConversions(ctx);
   }
   const finishedAt = now();
   report.finishedAt = finishedAt.toISOString();
@@ -313,6 +316,9 @@ async function importOne(
     } else if (extra.length > 0 && layout.format !== 'ndjson') {
       event(uri, 'info', 'columns_ignored', `${uri} has columns the SCHEMA of ${spec.name} does not declare; they were not imported: ${extra.join(', ')}`);
     }
+    if (ignoresEmptyKey(ctx, layout)) {
+      event(uri, 'warn', 'empty_key_ignored', `${uri} has the key "" (an empty name), which no column of ${spec.name} reads, so its values were not imported; to import them, declare a column with \`json:$['']\` in the SCHEMA of ${spec.location.file}`);
+    }
     ctx.log.debug({ stage: 'loading', object: uri, importId }, 'stage');
     const result = await loadObject(ctx, layout, columns, importId, () => ensureSplit(columns));
     ctx.log.debug({ stage: 'loaded', object: uri, importId, rows: result.rows }, 'stage');
@@ -329,6 +335,12 @@ async function importOne(
     event(uri, 'error', 'object_failed', failure.message);
   }
   return { report, columns };
+}
+
+/** An NDJSON object with the key "" that no SCHEMA column reads (`json:$['']`): its values would go unseen. */
+function ignoresEmptyKey(ctx: ImportContext, layout: ObjectLayout): boolean {
+  if (!layout.emptyKey) return false;
+  return !(ctx.datasource.schema ?? []).some((c) => parseJsonPath(c.jsonPath ?? defaultJsonPath(c.name))?.[0] === '');
 }
 
 /** Builds the split for these columns unless it stands already. */
@@ -366,6 +378,8 @@ async function gatherBatch(
     }
     if (i === from) first = layout;
     if (layout.empty || layout.format === 'parquet' || (layout.format === 'csv' && layout.columns.length === 0)) break;
+    // Loaded alone, where what it leaves out is told.
+    if (ignoresEmptyKey(ctx, layout)) break;
     const matched = mapObjectColumns(columns.map((c) => c.name), layout, Boolean(spec.schema));
     if (matched.byPosition || unmappedColumns(matched.mapping, layout.columns.map((c) => c.name)).length > 0) break;
     const shape = JSON.stringify([layout.format, layout.csv, layout.jsonArray ?? false, layout.source.compression, layout.columns.map((c) => c.name)]);

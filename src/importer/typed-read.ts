@@ -2,7 +2,7 @@ import type { ImportContext } from './import-context.js';
 import type { ObjectLayout } from './probe-object.js';
 import { castExpressions, type TargetColumn } from './cast-expressions.js';
 import { baseType, dateTimePrecision, dateTimeRange, dateTimeZone, isDateTimeType, isNullableType, isStringType } from './column-types.js';
-import { fieldColumn, positionalRead } from './csv-dialect.js';
+import { fieldColumn, holdsLineBreak, positionalRead, type LineEnd } from './csv-dialect.js';
 import { s3TableFunction } from './engine-source.js';
 import { mapObjectColumns } from './map-columns.js';
 import type { ReadQuery } from './read-query.js';
@@ -35,7 +35,7 @@ const INT = /^(U?)Int(8|16|32|64)$/;
  * - Text is the field as read; a line break in it stops the read, since only the split can tell a
  *   multi-line value from a quote left open that took in the rest of the object.
  */
-function typedField(column: TargetColumn): TypedField | undefined {
+function typedField(column: TargetColumn, lineEnd: LineEnd): TypedField | undefined {
   const type = column.type;
   const base = baseType(type);
   const absentDefault = (f: string, fallback: string) => (isNullableType(type) ? `CAST(${f}, ${quoteString(type)})` : `CAST(ifNull(${f}, ${fallback}), ${quoteString(type)})`);
@@ -43,7 +43,7 @@ function typedField(column: TargetColumn): TypedField | undefined {
     return {
       readType: 'Nullable(String)',
       value: (f) => castExpressions(column, f).value,
-      check: (f) => `isValidUTF8(assumeNotNull(${f})) AND position(assumeNotNull(${f}), '\\n') = 0`,
+      check: (f) => `isValidUTF8(assumeNotNull(${f})) AND NOT ${holdsLineBreak(`assumeNotNull(${f})`, lineEnd)}`,
     };
   }
   const int = INT.exec(base);
@@ -78,7 +78,7 @@ function typedField(column: TargetColumn): TypedField | undefined {
  */
 export function typedCsvInsert(ctx: ImportContext, layout: ObjectLayout, columns: readonly TargetColumn[]): ReadQuery | undefined {
   if (layout.format !== 'csv' || !layout.csv || layout.empty || layout.columns.length === 0) return undefined;
-  const fields = columns.map(typedField);
+  const fields = columns.map((c) => typedField(c, layout.csv!.lineEnd));
   if (fields.some((f) => f === undefined)) return undefined;
   const { mapping } = mapObjectColumns(columns.map((c) => c.name), layout, Boolean(ctx.datasource.schema));
   const position = new Map(layout.columns.map((c, i) => [c.name, i]));
@@ -98,7 +98,7 @@ export function typedCsvInsert(ctx: ImportContext, layout: ObjectLayout, columns
     checks.push(field.check(fieldColumn(at)));
   });
   if (checks.length === 0) return undefined;
-  const read = positionalRead(layout.csv.delimiter, layout.csv.hasHeader, layout.columns.length);
+  const read = positionalRead(layout.csv.delimiter, layout.csv.hasHeader, layout.columns.length, layout.csv.lineEnd);
   const structure = readTypes.map((t, i) => `${fieldColumn(i)} ${t}`).join(', ');
   const fn = s3TableFunction(layout.source, read.format, structure);
   return {

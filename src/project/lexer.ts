@@ -16,6 +16,8 @@ export interface Directive {
   line: number;
   /** Present for `NAME >`: the indented lines that follow (interior blank lines kept as `''`). */
   block?: BlockLine[];
+  /** A `# comment` was cut from the end of the directive's line (a value that may hold `#` must know). */
+  commentCut?: boolean;
 }
 
 export interface LexResult {
@@ -43,7 +45,8 @@ export function lexDatafile(text: string, file: string): LexResult {
     const raw = lines[i] ?? '';
     const lineNumber = i + 1;
     i += 1;
-    const content = stripComment(raw).trim();
+    const kept = stripComment(raw);
+    const content = kept.trim();
     if (content === '') continue;
 
     const match = /^(\S+)(?:\s+(.*))?$/.exec(content);
@@ -80,7 +83,8 @@ export function lexDatafile(text: string, file: string): LexResult {
     if (unquoted.unterminated) {
       problem(lineNumber, `the value of ${word} starts with a double quote that is never closed: add the closing "`);
     }
-    directives.push({ name: word, value: unquoted.value, line: lineNumber });
+    const commentCut = kept.trimEnd() !== raw.trimEnd();
+    directives.push({ name: word, value: unquoted.value, line: lineNumber, ...(commentCut ? { commentCut } : {}) });
   }
   return { directives, problems };
 }

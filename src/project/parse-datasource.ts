@@ -339,6 +339,12 @@ export function parseDatasource(text: string, file: string, name: string): Parse
       const value = d.block === undefined ? d.value : d.block.map((l) => l.text).join('\n');
       if (value.includes('{{') && !TEMPLATE_DIRECTIVES.has(d.name)) {
         problem(d.line, `${d.name} cannot use a {{ }} template: write the value itself`);
+      } else if (d.commentCut && TEMPLATE_DIRECTIVES.has(d.name)) {
+        // A key may hold "#"; whether " #…" on this line is a comment or part of the key cannot be told.
+        problem(
+          d.line,
+          `${d.name}: the "#" after a space on this line starts a comment, so the key would end before it; to keep "#" in the key, write the whole value in double quotes ("…#…"), and put a comment on a line of its own`,
+        );
       } else {
         values[d.name] = value;
       }

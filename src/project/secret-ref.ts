@@ -37,12 +37,19 @@ export function parseSecretRef(value: string): SecretRefResult {
 }
 
 /**
- * The value of a secret: the environment variable (or its fallback when unset) or the literal.
- * `undefined` when the variable is unset and there is no fallback.
+ * The value of a secret: the environment variable (or its fallback when the variable is unset or
+ * empty, as `X=` in a shell or an `.env` file leaves it) or the literal. `undefined` when the variable
+ * is unset and there is no fallback.
  */
 export function resolveSecret(ref: SecretRef, env: Record<string, string | undefined> = process.env): string | undefined {
   if (ref.kind === 'literal') return ref.value;
-  return env[ref.variable] ?? ref.fallback;
+  const value = env[ref.variable];
+  return value === undefined || value === '' ? (ref.fallback ?? value) : value;
+}
+
+/** What is wrong with a variable a secret reads, for a message: "not set" or "empty". */
+export function unsetOrEmpty(variable: string, env: Record<string, string | undefined> = process.env): string {
+  return env[variable] === '' ? 'empty' : 'not set';
 }
 
 function unescape(quoted: string): string {

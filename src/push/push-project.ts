@@ -7,8 +7,7 @@ import { listObjects, type ObjectRef } from '../bucket/list-objects.js';
 import { explainS3Error } from '../bucket/s3-errors.js';
 import { BucketpipeError, toErrorReport } from '../errors.js';
 import { createDatasourceTables, ensureQuarantineTable } from '../importer/datasource-tables.js';
-import { inferColumns } from '../importer/infer-columns.js';
-import { probeObject } from '../importer/probe-object.js';
+import { inferObjectColumns } from '../importer/infer-columns.js';
 import { formatProblem } from '../project/load-project.js';
 import type { DatasourceSpec, ProjectProblem } from '../project/types.js';
 import { ensureInternalTables } from '../store/internal-tables.js';
@@ -187,8 +186,7 @@ async function inferFromReference(app: App, spec: DatasourceSpec, problems: Proj
   const where = objectUri(oldest.bucket, oldest.key);
   try {
     const ctx = await app.importContext(name);
-    const layout = await probeObject(ctx, oldest, { csvHeader: headerRule(spec) });
-    const columns = await inferColumns(ctx, layout);
+    const { layout, columns } = await inferObjectColumns(ctx, oldest, { csvHeader: headerRule(spec) });
     if (columns.length === 0) throw new Error('it has no columns');
     const reserved = columns.filter((c) => RESERVED_COLUMN.test(c.name));
     if (reserved.length > 0) throw new Error(`its columns ${reserved.map((c) => c.name).join(', ')} use a reserved prefix (_bp_, c__)`);

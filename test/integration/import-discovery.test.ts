@@ -4,6 +4,9 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { pushProject } from '../../src/push/push-project.js';
+import { parseBucketUri } from '../../src/bucket/bucket-uri.js';
+import { discoverObjects, discoveryCounts } from '../../src/importer/discover.js';
+import { readLedger } from '../../src/importer/ledger.js';
 import { putObjects, s3Client } from '../helpers/bucket.js';
 import { withBucketAndProject, openTestApp, query, s3Endpoint } from '../helpers/embedded.js';
 import { importDatasource, type TestProjectDir } from '../helpers/project.js';
@@ -114,6 +117,11 @@ describe('object discovery', () => {
       `SELECT object, level, job_id FROM _bucketpipe_events WHERE datasource = 'changing' AND event = 'etag_changed'`,
     );
     expect(events).toEqual([{ object: `s3://${bucket}/ch/one.csv`, level: 'warn', job_id: second.jobId }]);
+
+    // What preview counts: the changed object stays counted once its change was reported.
+    const ctx = await app.importContext('changing');
+    const discovery = await discoverObjects(ctx.access, parseBucketUri(ctx.datasource.import.bucketUri), await readLedger(ctx.store.client, 'changing'));
+    expect(discoveryCounts(discovery)).toEqual({ matched: 2, new: 0, imported: 1, changed: 1, failed: 0 });
   });
 
   for (const [label, key, body] of [

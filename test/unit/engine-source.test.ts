@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { redact, s3TableFunction, sourceSecrets, type ObjectSource } from '../../src/importer/engine-source.js';
+import { describeTarget, redact, s3TableFunction, sourceSecrets, type ObjectSource } from '../../src/importer/engine-source.js';
 
 const URL_ = 'https://my-bucket.s3.eu-west-1.amazonaws.com/events/a.csv';
 const KEY = 'AKIAIOSFODNN7EXAMPLE';
@@ -73,6 +73,47 @@ describe('s3TableFunction', () => {
         const placeholders = [...sql.matchAll(/\{(\w+):String\}/g)].map((m) => m[1]);
         expect(placeholders.sort()).toEqual(Object.keys(params).sort());
       }
+    }
+  });
+});
+
+describe('reads of a key the engine would take as a glob', () => {
+  const pattern: ObjectSource = { ...signed, url: 'http://s3.local/b/d/star%3F.csv', exactPath: '/b/d/star*.csv', etag: 'abc' };
+
+  it('keep only the object at the exact path, bound, before the ETag check', () => {
+    const { sql, params } = s3TableFunction(pattern, 'CSV', 'a String');
+    expect(sql).toMatch(/WHERE endsWith\(concat\('\/', _path\), \{src_path:String\}\) AND throwIf\(/);
+    expect(params.src_path).toBe('/b/d/star*.csv');
+    expect(params.src_etag).toBe('abc');
+    expect(sql).not.toContain('star');
+  });
+
+  it('keep the exact path when unpinned too', () => {
+    const { sql, params } = s3TableFunction({ ...pattern, etag: undefined }, 'LineAsString', 'line String');
+    expect(sql).toContain('_path');
+    expect(sql).not.toContain('_etag');
+    expect(params.src_path).toBe('/b/d/star*.csv');
+  });
+
+  it('describe the object from its own text, not from the pattern', () => {
+    const text = describeTarget(pattern, 'CSV');
+    expect(text.sql).toMatch(/^format\(\{sample_format:String\}, \(SELECT arrayStringConcat\(groupArray\(line\), '\\n'\)/);
+    expect(text.params).toMatchObject({ sample_format: 'CSV', src_format: 'LineAsString', src_path: '/b/d/star*.csv' });
+    expect(text.params).not.toHaveProperty('src_etag');
+    const parquet = describeTarget(pattern, 'Parquet');
+    expect(parquet.params).toMatchObject({ sample_format: 'Parquet', src_format: 'RawBLOB' });
+  });
+
+  it('describe a plain key with the table function itself', () => {
+    const { sql, params } = describeTarget({ ...signed, etag: 'abc' }, 'Parquet');
+    expect(sql.startsWith('s3(')).toBe(true);
+    expect(params).not.toHaveProperty('src_etag');
+  });
+
+  it('bind every placeholder they write', () => {
+    for (const { sql, params } of [s3TableFunction(pattern, 'CSV', 'a String'), describeTarget(pattern, 'CSV'), describeTarget(pattern, 'Parquet')]) {
+      const placeholders = [...new Set([...sql.matchAll(/\{(\w+):String\}/g)].map((m) => m[1]))];
+      expect(placeholders.sort()).toEqual(Object.keys(params).sort());
     }
   });
 });

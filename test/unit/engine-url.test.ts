@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { engineObjectUrl } from '../../src/bucket/engine-url.js';
+import { engineObjectLocation, engineObjectUrl, engineWritesLiterally } from '../../src/bucket/engine-url.js';
 import type { ConnectionSpec } from '../../src/project/types.js';
 
 function connection(overrides: Partial<ConnectionSpec> = {}): ConnectionSpec {
@@ -71,5 +71,24 @@ describe('engineObjectUrl', () => {
     const url = new URL(engineObjectUrl(connection({ endpoint: 'http://localhost:9000', forcePathStyle: true }), 'b', key));
     const path = url.pathname.slice('/b/'.length);
     expect(path.split('/').map(decodeURIComponent).join('/')).toBe(key);
+  });
+});
+
+describe('engineObjectLocation', () => {
+  const local = connection({ endpoint: 'http://localhost:9000', forcePathStyle: true });
+
+  it('is the literal URL for a key the engine reads as it is', () => {
+    for (const key of ['d/a.csv', 'd/sq[1].csv', 'd/a,b.csv', 'd/100%.csv', 'd/z.zip :: in.csv', 'd/é x.csv']) {
+      expect(engineObjectLocation(local, 'b', key)).toEqual({ url: engineObjectUrl(local, 'b', key) });
+      expect(engineWritesLiterally(key)).toBe(true);
+    }
+  });
+
+  it('reads each glob character as any one character, and keeps the exact path to filter on', () => {
+    expect(engineObjectLocation(local, 'b', 'd/st*r{1..3}?.csv')).toEqual({
+      url: 'http://localhost:9000/b/d/st%3Fr%3F1..3%3F%3F.csv',
+      exactPath: '/b/d/st*r{1..3}?.csv',
+    });
+    for (const key of ['a*b', 'a?b', 'a{b', 'a}b', 'a**b/c']) expect(engineWritesLiterally(key)).toBe(false);
   });
 });

@@ -1,6 +1,8 @@
 import { describe, it, expect } from 'vitest';
 import { parseConnection } from '../../src/project/parse-connection.js';
 import { parseSecretRef, resolveSecret } from '../../src/project/secret-ref.js';
+import { createBucketAccess } from '../../src/bucket/s3-client.js';
+import type { ConnectionSpec } from '../../src/project/types.js';
 
 const FILE = 'connections/my_s3.connection';
 
@@ -67,6 +69,12 @@ describe('resolveSecret', () => {
     expect(resolveSecret({ kind: 'env', variable: 'MISSING' }, env)).toBeUndefined();
     expect(resolveSecret({ kind: 'env', variable: 'EMPTY' }, env)).toBe('');
     expect(resolveSecret({ kind: 'literal', value: 'lit' }, env)).toBe('lit');
+  });
+
+  it('takes the fallback when the variable is empty, as X= leaves it', () => {
+    const env = { EMPTY: '' };
+    expect(resolveSecret({ kind: 'env', variable: 'EMPTY', fallback: 'dflt' }, env)).toBe('dflt');
+    expect(resolveSecret({ kind: 'env', variable: 'EMPTY', fallback: '' }, env)).toBe('');
   });
 
   it('defaults to process.env', () => {
@@ -251,5 +259,28 @@ describe('parseConnection', () => {
     expect(result.spec).toBeUndefined();
     expect(result.problems.map((p) => p.location.line).sort()).toEqual([1, 2, 3, 4, 5, 5]);
     expect(result.problems.every((p) => p.location.file === FILE)).toBe(true);
+  });
+});
+
+describe('connection secrets', () => {
+  const connection: ConnectionSpec = {
+    name: 'c',
+    location: { file: 'connections/c.connection', line: 1 },
+    type: 's3',
+    region: 'us-east-1',
+    forcePathStyle: true,
+    endpoint: 'http://127.0.0.1:9',
+    accessKey: { kind: 'env', variable: 'BP_KEY', fallback: 'default-key' },
+    secret: { kind: 'env', variable: 'BP_SECRET' },
+  };
+
+  it('use the default of tb_secret("X", "d") when X is set but empty', async () => {
+    const access = createBucketAccess(connection, { BP_KEY: '', BP_SECRET: 'from-env' });
+    expect(await access.credentials()).toMatchObject({ accessKeyId: 'default-key', secretAccessKey: 'from-env' });
+  });
+
+  it('say that a variable without a default is empty, not that it is not set', () => {
+    expect(() => createBucketAccess(connection, { BP_KEY: 'k', BP_SECRET: '' })).toThrow('environment variable BP_SECRET is empty');
+    expect(() => createBucketAccess(connection, { BP_KEY: 'k' })).toThrow('environment variable BP_SECRET is not set');
   });
 });

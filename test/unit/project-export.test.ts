@@ -225,6 +225,16 @@ describe('EXPORT_* settings', () => {
     expect(problemsOfSetting('EXPORT_FILE_TEMPLATE >\n    a.csv')).toEqual([[3, 'EXPORT_FILE_TEMPLATE takes a value on the same line, not a ">" block']]);
   });
 
+  it('refuses a template line whose " #" the lexer would take as a comment, and keeps a quoted "#"', () => {
+    const reason =
+      'EXPORT_FILE_TEMPLATE: the "#" after a space on this line starts a comment, so the key would end before it; to keep "#" in the key, write the whole value in double quotes ("…#…"), and put a comment on a line of its own';
+    expect(problemsOfSetting('EXPORT_FILE_TEMPLATE {{TABLE}}/run #1-{{SYNC_ID}}.{{FORMAT}}')).toEqual([[3, reason]]);
+    expect(problemsOfSetting('EXPORT_FILE_TEMPLATE {{TABLE}}/{{SYNC_ID}}.{{FORMAT}}   # the daily files')).toEqual([[3, reason]]);
+    expect(exportOf('EXPORT_FILE_TEMPLATE "{{TABLE}}/run #1-{{SYNC_ID}}.{{FORMAT}}"')?.fileTemplate).toBe('{{TABLE}}/run #1-{{SYNC_ID}}.{{FORMAT}}');
+    expect(exportOf('EXPORT_FILE_TEMPLATE {{TABLE}}/run#1-{{SYNC_ID}}.{{FORMAT}}')?.fileTemplate).toBe('{{TABLE}}/run#1-{{SYNC_ID}}.{{FORMAT}}');
+    expect(exportOf('# the daily files', 'EXPORT_FILE_TEMPLATE {{TABLE}}/{{SYNC_ID}}.{{FORMAT}}')?.fileTemplate).toBe('{{TABLE}}/{{SYNC_ID}}.{{FORMAT}}');
+  });
+
   it('refuses a template two runs could render alike: a run never overwrites an earlier run\'s file', () => {
     const reason = "EXPORT_FILE_TEMPLATE: two runs could write the same key, and the second would overwrite the first's file: add {{SYNC_ID}} (one per run), {{UUID}} (one per file) or {jobId}";
     expect(problemsOfSetting('EXPORT_FILE_TEMPLATE events_%Y%m%d.{{FORMAT}}')).toEqual([[3, reason]]);

@@ -89,7 +89,7 @@ describe('lexDatafile', () => {
     ].join('\n');
     const { directives, problems } = lexDatafile(text, FILE);
     expect(problems).toEqual([]);
-    expect(directives[0]).toEqual({ name: 'S3_ENDPOINT', value: 'http://127.0.0.1:9000', line: 3 });
+    expect(directives[0]).toEqual({ name: 'S3_ENDPOINT', value: 'http://127.0.0.1:9000', line: 3, commentCut: true });
     expect(directives[1]?.block).toEqual([
       { text: '`a` String,', line: 6 },
       { text: '`b` String', line: 8 },

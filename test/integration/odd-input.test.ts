@@ -1,0 +1,3 @@
+import { defineOddInputSuite } from './suites/odd-input-suite.js';
+
+defineOddInputSuite('embedded engine');
