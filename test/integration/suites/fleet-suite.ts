@@ -178,13 +178,14 @@ export function defineFleetSuite(store: string, server: boolean): void {
 
     it('a killed run is marked interrupted by the next run, with its events up to the kill', async () => {
       const { project, env } = await fleetProject();
-      await putObjects(t.s3, t.bucket, Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`killed/k-${i}.csv`, srcCsv(`k-${i}`, ROWS)])));
-      project.writeDatasource('killed', importDatasource(`s3://${t.bucket}/killed/*.csv`, { schema: SRC_N_SCHEMA }));
+      await putObjects(t.s3, t.bucket, Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`slow/killed/k-${i}.csv`, srcCsv(`k-${i}`, ROWS)])));
+      project.writeDatasource('killed', importDatasource(`s3://${t.bucket}/slow/killed/*.csv`, { schema: SRC_N_SCHEMA }));
       expect((await runCli(['push'], { cwd: project.dir, env })).code).toBe(0);
       const w: WorkerProcess = t.spawn(project.dir, env);
       await w.waitFor('worker started');
       const job = await queued(project, env, 'killed');
-      await until(async () => w.lines.filter((l) => l.includes('"stage":"done"')).length, (n) => n >= 2);
+      // Objects load oldest first, each read stalling a while: the run is killed with three left.
+      await w.waitFor(/"stage":"done".*slow\/killed\/k-1\.csv/, 90_000);
       await w.stop('SIGKILL');
 
       const next = await runCli(['datasource', 'sync', 'killed', '--wait'], { cwd: project.dir, env, timeoutMs: 180_000 });
