@@ -52,7 +52,7 @@ export async function pushProject(app: App, options: { dryRun: boolean; source?:
   // Two pushes never interleave, and every row push writes is versioned by its lease.
   const queue = options.source ? undefined : await openQueueClient(app, 'push records the project for the workers while holding its lease there');
   try {
-    const lease = await takeRunLease(app, options.source ?? queue!, 'push', () => process.stderr.write('note: another push is running; waiting for it to finish.\n'), { record: false });
+    const lease = await takeRunLease(app, options.source ?? queue!, { kind: 'push' }, () => process.stderr.write('note: another push is running; waiting for it to finish.\n'));
     try {
       return await planAndApply(app, lease);
     } finally {

@@ -34,7 +34,7 @@ local floor = tonumber(ARGV[3])
 if fence < floor then fence = floor end
 fence = fence + 1
 redis.call('set', KEYS[2], fence)
-redis.call('set', KEYS[1], ARGV[1] .. '|' .. fence, 'PX', ARGV[2])
+redis.call('set', KEYS[1], ARGV[1] .. '|' .. string.format('%d', fence), 'PX', ARGV[2])
 return fence`;
 const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
@@ -53,10 +53,10 @@ export async function tryTakeLease(redis: Redis, prefix: string, name: string, o
     await redis.eval(RELEASE, 1, key, current);
   }
   const floor = await options.storedFence();
-  const fence = Number(await redis.eval(TAKE, 2, key, fenceKey, `${holder}:${randomUUID()}`, String(options.ttlMs), String(floor)));
+  const token = `${holder}:${randomUUID()}`;
+  const fence = Number(await redis.eval(TAKE, 2, key, fenceKey, token, String(options.ttlMs), String(floor)));
   if (!fence) return undefined;
-  const value = (await redis.get(key)) ?? '';
-  return holdLease(redis, { key, name, holder, fence, value }, options);
+  return holdLease(redis, { key, name, holder, fence, value: `${token}|${fence}` }, options);
 }
 
 function holdLease(redis: Redis, held: { key: string; name: string; holder: string; fence: number; value: string }, options: LeaseOptions): Lease {

@@ -3,7 +3,7 @@ import type { App } from '../app.js';
 import type { Lease } from '../lease.js';
 import { leaseTtlMs, tryTakeLease } from './redis-lease.js';
 import { ensureInternalTables } from '../store/internal-tables.js';
-import { recordLease, storedFence } from '../store/lease-records.js';
+import { storedFence } from '../store/lease-records.js';
 
 /** Where runs take their leases: the queue's Redis, under the project's prefix. */
 export interface LeaseSource {
@@ -11,42 +11,39 @@ export interface LeaseSource {
   prefix: string;
 }
 
-export interface RunLeaseOptions {
-  /**
-   * Record the lease in the store at once (default). `push` records it itself, once its plan holds:
-   * a push refused for a problem creates nothing, not even the internal tables.
-   */
-  record?: boolean;
+/**
+ * What a lease is for: a run of one datasource (an import or an export), or a push. A run's first
+ * write is its job's row in the ops log, so the store's record of the run's fence is that row; a
+ * push records its lease itself (see push-project.ts), once its plan holds, so that a push refused
+ * for a problem creates nothing.
+ */
+export type LeasePurpose = { kind: 'import' | 'export'; datasource: string } | { kind: 'push' };
+
+export function leaseName(purpose: LeasePurpose): string {
+  if (purpose.kind === 'push') return 'push';
+  return purpose.kind === 'export' ? `export:${purpose.datasource}` : purpose.datasource;
 }
 
 /**
- * Takes the lease of one run (`datasource`, `export:datasource`, `push`) unless another process holds
- * it. Its fence starts above every fence the store has recorded, and is recorded in turn.
+ * Takes the lease for `purpose` unless another process holds it. Its fence starts above every fence
+ * the store has seen for it, should Redis have lost its own count.
  */
-export async function tryTakeRunLease(app: App, source: LeaseSource, name: string, options: RunLeaseOptions = {}): Promise<Lease | undefined> {
+export async function tryTakeRunLease(app: App, source: LeaseSource, purpose: LeasePurpose): Promise<Lease | undefined> {
   const store = await app.store();
-  const record = options.record ?? true;
-  if (record) await ensureInternalTables(store);
-  const lease = await tryTakeLease(source.redis, source.prefix, name, {
+  if (purpose.kind !== 'push') await ensureInternalTables(store);
+  const name = leaseName(purpose);
+  return tryTakeLease(source.redis, source.prefix, name, {
     ttlMs: leaseTtlMs(app.env),
-    storedFence: () => storedFence(store.client, name, { tableExists: record }),
+    storedFence: () => storedFence(store.client, name, purpose.kind === 'push' ? {} : { tablesExist: true, job: purpose }),
     onLost: (reason) => app.log.warn({ lease: name, reason }, 'lost the lease of a run; the run stops'),
   });
-  if (!lease || !record) return lease;
-  try {
-    await recordLease(store.client, lease);
-  } catch (error) {
-    await lease.release();
-    throw error;
-  }
-  return lease;
 }
 
 /** Takes the lease, waiting while another process holds it. */
-export async function takeRunLease(app: App, source: LeaseSource, name: string, onBusy?: () => void, options: RunLeaseOptions = {}): Promise<Lease> {
+export async function takeRunLease(app: App, source: LeaseSource, purpose: LeasePurpose, onBusy?: () => void): Promise<Lease> {
   let told = false;
   for (;;) {
-    const lease = await tryTakeRunLease(app, source, name, options);
+    const lease = await tryTakeRunLease(app, source, purpose);
     if (lease) return lease;
     if (!told) onBusy?.();
     told = true;

@@ -15,7 +15,7 @@ export const INTERNAL_TABLES = {
   datasources: '_bucketpipe_datasources',
   exports: '_bucketpipe_exports',
   exportFiles: '_bucketpipe_export_files',
-  /** Every lease taken, with its fence: the floor of the next fence when Redis lost its own. */
+  /** Every push's lease, with its fence (runs' fences are in their job rows): floors when Redis lost its count. */
   leases: '_bucketpipe_leases',
   /** Every project revision pushed, by project; the newest of a project is the one its workers run. */
   revisions: '_bucketpipe_revisions',

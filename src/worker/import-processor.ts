@@ -24,7 +24,7 @@ export function createImportProcessor(app: App, source: LeaseSource, signal: Abo
   return async (job: Job<ImportJobData, ImportJobResult>, token?: string): Promise<ImportJobResult> => {
     const { datasource, trigger } = job.data;
     const exporting = job.data.kind === 'export';
-    const lease = await tryTakeRunLease(app, source, exporting ? `export:${datasource}` : datasource);
+    const lease = await tryTakeRunLease(app, source, { kind: exporting ? 'export' : 'import', datasource });
     if (!lease) {
       if (trigger === 'auto') return { skipped: 'busy', datasource };
       await job.moveToDelayed(Date.now() + BUSY_RETRY_MS, token);

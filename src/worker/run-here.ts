@@ -4,7 +4,7 @@ import { syncDatasource, type ImportReport, type SyncOptions } from '../importer
 import type { ImportContext } from '../importer/import-context.js';
 import type { Lease } from '../lease.js';
 import { openQueueClient } from '../queue/queue-client.js';
-import { takeRunLease, type LeaseSource } from '../queue/run-lease.js';
+import { takeRunLease, type LeasePurpose, type LeaseSource } from '../queue/run-lease.js';
 
 /** How a run in this process finds its lease: an open queue connection, or the project's Redis. */
 export interface HereOptions {
@@ -21,10 +21,10 @@ export interface HereOptions {
  * holds it), so it never overlaps a worker's run. Without Redis there is no lease, and no run: an
  * unfenced run beside a worker is how rows get doubled.
  */
-async function withRunLease<T>(app: App, name: string, here: HereOptions, work: (lease: Lease) => Promise<T>): Promise<T> {
+async function withRunLease<T>(app: App, purpose: LeasePurpose, here: HereOptions, work: (lease: Lease) => Promise<T>): Promise<T> {
   const queue = here.source ? undefined : await openQueueClient(app, 'a run needs its lease there, so that it never overlaps a worker\'s run');
   try {
-    const lease = await takeRunLease(app, here.source ?? queue!, name, here.onBusy);
+    const lease = await takeRunLease(app, here.source ?? queue!, purpose, here.onBusy);
     try {
       return await work(lease);
     } finally {
@@ -37,7 +37,7 @@ async function withRunLease<T>(app: App, name: string, here: HereOptions, work: 
 
 /** An import in this process (`sync --wait` when no worker runs, tests, benchmarks). */
 export function importHere(app: App, datasource: string, options: Omit<SyncOptions, 'lease'>, here: HereOptions = {}): Promise<ImportReport> {
-  return withRunLease(app, datasource, here, async (lease) => {
+  return withRunLease(app, { kind: 'import', datasource }, here, async (lease) => {
     const ctx = await app.runImportContext(datasource);
     return syncDatasource(here.adjust ? here.adjust(ctx) : ctx, { ...options, lease });
   });
@@ -45,5 +45,5 @@ export function importHere(app: App, datasource: string, options: Omit<SyncOptio
 
 /** An export in this process (`export --wait` when no worker runs, tests, benchmarks). */
 export function exportHere(app: App, datasource: string, options: Omit<ExportOptions, 'lease'>, here: HereOptions = {}): Promise<ExportReport> {
-  return withRunLease(app, `export:${datasource}`, here, async (lease) => exportDatasource(await app.runExportContext(datasource), { ...options, lease }));
+  return withRunLease(app, { kind: 'export', datasource }, here, async (lease) => exportDatasource(await app.runExportContext(datasource), { ...options, lease }));
 }

@@ -158,6 +158,7 @@ export function defineFleetSuite(store: string, server: boolean): void {
       await queued(project, env, 'right');
       for (const w of workers) await w.waitFor('"stage":"loading"', 90_000);
 
+      const [before] = await rows<{ v: string }>("SELECT max(version) AS v FROM _bucketpipe_jobs WHERE datasource IN ('left', 'right')");
       const restartedAt = Date.now();
       await redis.restart();
       // Found by a renewal (every third of the lease) or by the check before a commit, whichever comes first.
@@ -170,10 +171,16 @@ export function defineFleetSuite(store: string, server: boolean): void {
       }
       // The on-demand jobs went with Redis's data: ask again, and every object lands once.
       for (const ds of ['left', 'right']) {
-        const sync = await runCli(['datasource', 'sync', ds, '--wait'], { cwd: project.dir, env, timeoutMs: 180_000 });
+        const sync = await runCli(['datasource', 'sync', ds, '--wait', '--json'], { cwd: project.dir, env, timeoutMs: 180_000 });
         expect(sync.code, sync.stderr).toBe(0);
         await expectEveryRowOnce(ds, 6, ROWS);
+        // Redis counts fences from nothing again; the store's record keeps the new ones above the old.
+        const { jobId } = JSON.parse(sync.stdout) as { jobId: string };
+        const [after] = await rows<{ v: string }>(`SELECT min(version) AS v FROM _bucketpipe_jobs WHERE job_id = '${jobId}'`);
+        expect(BigInt(after!.v) > BigInt(before!.v)).toBe(true);
       }
+      const unfinished = await rows<{ n: string }>("SELECT count() AS n FROM _bucketpipe_objects WHERE datasource IN ('left', 'right') AND notEmpty(unfinished)");
+      expect(Number(unfinished[0]!.n)).toBe(0);
     }, 300_000);
 
     it('a killed run is marked interrupted by the next run, with its events up to the kill', async () => {
@@ -184,8 +191,11 @@ export function defineFleetSuite(store: string, server: boolean): void {
       const w: WorkerProcess = t.spawn(project.dir, env);
       await w.waitFor('worker started');
       const job = await queued(project, env, 'killed');
-      // Objects load oldest first, each read stalling a while: the run is killed with three left.
+      // Objects load oldest first, each read stalling a while: the run is killed with three left,
+      // once the events of the first two are in the store (they are written just after each commit).
       await w.waitFor(/"stage":"done".*slow\/killed\/k-1\.csv/, 90_000);
+      const importedEvents = () => rows<{ n: string }>(`SELECT count() AS n FROM _bucketpipe_events WHERE job_id = '${job}' AND event = 'object_imported'`);
+      await until(importedEvents, (r) => Number(r[0]!.n) >= 2, 30_000);
       await w.stop('SIGKILL');
 
       const next = await runCli(['datasource', 'sync', 'killed', '--wait'], { cwd: project.dir, env, timeoutMs: 180_000 });
@@ -195,8 +205,9 @@ export function defineFleetSuite(store: string, server: boolean): void {
       expect(row!.status).toBe('interrupted');
       expect(row!.error).toMatch(/^interrupted: its process stopped without finishing; found at \S+ by job \S+ on \S+:\d+$/);
       // Events were written as objects finished, not at the end of the run that never came.
-      const events = await rows<{ n: string }>(`SELECT count() AS n FROM _bucketpipe_events WHERE job_id = '${job}' AND event = 'object_imported'`);
+      const events = await importedEvents();
       expect(Number(events[0]!.n)).toBeGreaterThanOrEqual(2);
+      expect(Number(events[0]!.n)).toBeLessThan(5);
       const jobs = await runCli(['jobs', 'killed'], { cwd: project.dir, env });
       expect(jobs.stdout).toMatch(new RegExp(`${job}.*interrupted`));
     }, 300_000);
