@@ -1,8 +1,8 @@
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { parseBucketUri } from '../../src/bucket/bucket-uri.js';
 import { listObjects, type ObjectRef } from '../../src/bucket/list-objects.js';
-import { discoverObjects } from '../../src/importer/discover.js';
-import { readLedger, recordObjects } from '../../src/importer/ledger.js';
+import { discoverObjects } from '../../src/importer/discover/discover.js';
+import { readLedger, recordObjects } from '../../src/importer/discover/read-ledger.js';
 import { deriveImportId } from '../../src/importer/commit.js';
 import { versionOf } from '../../src/store/versions.js';
 import { ensureInternalTables } from '../../src/store/internal-tables.js';

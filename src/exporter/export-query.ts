@@ -2,7 +2,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { INTERNAL_TABLES } from '../store/internal-tables.js';
 import { selectRows, type QuerySettings } from '../store/queries.js';
 import { quoteIdentifier, quoteString } from '../store/sql.js';
-import { IMPORT_TAG_COLUMN } from '../importer/table-names.js';
+import { IMPORT_TAG_COLUMN } from '../store/table-names.js';
 import type { ExportSpec } from '../project/types.js';
 import { BucketpipeError } from '../errors.js';
 import type { ServerCapabilities } from '../store/server-capabilities.js';

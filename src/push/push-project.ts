@@ -6,14 +6,14 @@ import { objectUri, parseBucketUri, parseExportUri, keyMatcher } from '../bucket
 import { listObjects, type ObjectRef } from '../bucket/list-objects.js';
 import { explainS3Error } from '../bucket/s3-errors.js';
 import { BucketpipeError, toErrorReport } from '../errors.js';
-import { createDatasourceTables, ensureQuarantineTable } from '../importer/datasource-tables.js';
-import { inferObjectColumns } from '../importer/infer-columns.js';
+import { createDatasourceTables, ensureQuarantineTable } from '../importer/schema/datasource-tables.js';
+import { inferObjectColumns } from '../importer/probe/infer-columns.js';
 import { formatProblem } from '../project/load-project.js';
 import type { DatasourceSpec, ProjectProblem } from '../project/types.js';
 import { ensureInternalTables } from '../store/internal-tables.js';
 import { addColumns, loadableColumns, readTableColumns, type ColumnDefinition } from '../store/table-ddl.js';
-import { checkColumnsForStore } from './validate-types.js';
-import { ambiguousHeaderNote, headerRule } from '../importer/csv-header.js';
+import { checkColumnsForStore } from '../store/column-checks.js';
+import { ambiguousHeaderNote, headerRule } from '../importer/probe/csv-header.js';
 import { projectId } from '../project/project-id.js';
 import { projectRevision } from '../project/revision.js';
 import { currentRevisionId, recordRevision } from '../store/revision-records.js';

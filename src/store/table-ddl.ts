@@ -1,6 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { EngineSpec } from '../project/types.js';
-import { IMPORT_TAG_COLUMN, IMPORT_TAG_SOURCE, quarantineTableName } from '../importer/table-names.js';
+import { IMPORT_TAG_COLUMN, IMPORT_TAG_SOURCE, quarantineTableName } from './table-names.js';
 import { selectRows, runStatement } from './queries.js';
 import { quoteIdentifier } from './sql.js';
 

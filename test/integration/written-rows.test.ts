@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countWrittenRows, markWrites } from '../../src/importer/written-rows.js';
+import { countWrittenRows, markWrites } from '../../src/importer/load/written-rows.js';
 import { createStore, type Store } from '../../src/store/create-store.js';
 import { runStatement, selectRows } from '../../src/store/queries.js';
 

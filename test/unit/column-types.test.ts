@@ -12,7 +12,7 @@ import {
   isStringType,
   convertsLosslessly,
   makeNullable,
-} from '../../src/importer/column-types.js';
+} from '../../src/importer/probe/column-types.js';
 
 describe('baseType', () => {
   it('unwraps Nullable and LowCardinality recursively', () => {
@@ -149,7 +149,7 @@ describe('dateTimePrecision', () => {
 
 describe('dateTimeZone', () => {
   it('reads the zone of DateTime and DateTime64 types, UTC otherwise', async () => {
-    const { dateTimeZone } = await import('../../src/importer/column-types.js');
+    const { dateTimeZone } = await import('../../src/importer/probe/column-types.js');
     expect(dateTimeZone("DateTime('Europe/Paris')")).toBe('Europe/Paris');
     expect(dateTimeZone("DateTime64(3, 'America/New_York')")).toBe('America/New_York');
     expect(dateTimeZone("Nullable(DateTime64(6,'Asia/Tokyo'))")).toBe('Asia/Tokyo');

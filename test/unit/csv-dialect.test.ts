@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { delimitedFormat, fieldColumn, holdsLineBreak, isGenericColumnNames, lineEndOf, positionalRead, sniffDelimiter, uniqueColumnNames } from '../../src/importer/csv-dialect.js';
-import { firstLineOf, holdsLoneCarriageReturn } from '../../src/importer/head-text.js';
+import { delimitedFormat, fieldColumn, holdsLineBreak, isGenericColumnNames, lineEndOf, positionalRead, sniffDelimiter, uniqueColumnNames } from '../../src/importer/probe/csv-dialect.js';
+import { firstLineOf, holdsLoneCarriageReturn } from '../../src/importer/probe/head-text.js';
 
 describe('sniffDelimiter', () => {
   it('finds the most frequent candidate', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ambiguousHeaderNote, headerEvidence, headerRule, namesColumns } from '../../src/importer/csv-header.js';
+import { ambiguousHeaderNote, headerEvidence, headerRule, namesColumns } from '../../src/importer/probe/csv-header.js';
 
 const location = { file: 'datasources/x.datasource', line: 1 };
 const schema = [{ name: 'name', type: 'String', location }, { name: 'city', type: 'String', location }];

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { defaultJsonPath, parseJsonPath } from '../../src/importer/json-path.js';
+import { defaultJsonPath, parseJsonPath } from '../../src/importer/probe/json-path.js';
 
 describe('parseJsonPath', () => {
   it('reads $ as the root', () => {

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { mapColumns, unmappedColumns } from '../../src/importer/map-columns.js';
+import { mapColumns, unmappedColumns } from '../../src/importer/probe/map-columns.js';
 
 function entries(mapping: Map<string, string>): Array<[string, string]> {
   return [...mapping.entries()];
@@ -81,7 +81,7 @@ describe('mapObjectColumns', () => {
   const csv = (names: string[], hasHeader: boolean) => ({ format: 'csv', columns: names.map((name) => ({ name })), csv: { hasHeader } });
 
   it('matches by name when every column is found, or when shared names sit at other places', async () => {
-    const { mapObjectColumns } = await import('../../src/importer/map-columns.js');
+    const { mapObjectColumns } = await import('../../src/importer/probe/map-columns.js');
     expect([...mapObjectColumns(['id', 'name'], csv(['name', 'id'], true), true).mapping]).toEqual([['id', 'id'], ['name', 'name']]);
     const moved = mapObjectColumns(['id', 'name'], csv(['name', 'other'], true), true);
     expect([...moved.mapping]).toEqual([['name', 'name']]);
@@ -89,27 +89,27 @@ describe('mapObjectColumns', () => {
   });
 
   it('matches a renamed header by position when its shared names keep their places', async () => {
-    const { mapObjectColumns } = await import('../../src/importer/map-columns.js');
+    const { mapObjectColumns } = await import('../../src/importer/probe/map-columns.js');
     const result = mapObjectColumns(['id', 'label', 'value'], csv(['ID', 'NAME_OF_THING', 'VALUE_X'], true), true);
     expect([...result.mapping]).toEqual([['id', 'ID'], ['label', 'NAME_OF_THING'], ['value', 'VALUE_X']]);
     expect(result.byPosition).toBe(true);
   });
 
   it('matches a headerless CSV by position against a declared SCHEMA', async () => {
-    const { mapObjectColumns } = await import('../../src/importer/map-columns.js');
+    const { mapObjectColumns } = await import('../../src/importer/probe/map-columns.js');
     const result = mapObjectColumns(['id', 'name', 'score'], csv(['c1', 'c2'], false), true);
     expect([...result.mapping]).toEqual([['id', 'c1'], ['name', 'c2']]);
     expect(result.byPosition).toBe(true);
   });
 
   it('matches a header of other names by position only when the counts agree', async () => {
-    const { mapObjectColumns } = await import('../../src/importer/map-columns.js');
+    const { mapObjectColumns } = await import('../../src/importer/probe/map-columns.js');
     expect(mapObjectColumns(['a', 'b'], csv(['X', 'Y'], true), true).byPosition).toBe(true);
     expect(mapObjectColumns(['a', 'b'], csv(['X', 'Y', 'Z'], true), true).mapping.size).toBe(0);
   });
 
   it('never guesses by position for inferred tables or other formats', async () => {
-    const { mapObjectColumns } = await import('../../src/importer/map-columns.js');
+    const { mapObjectColumns } = await import('../../src/importer/probe/map-columns.js');
     expect(mapObjectColumns(['a'], csv(['X'], false), false).mapping.size).toBe(0);
     expect(mapObjectColumns(['a'], { format: 'parquet', columns: [{ name: 'X' }] }, true).mapping.size).toBe(0);
   });

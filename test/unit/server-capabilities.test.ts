@@ -29,7 +29,7 @@ describe('server capabilities', () => {
 
 describe('forStore', () => {
   it('fits inferred types to an old server and leaves them alone on a current one', async () => {
-    const { forStore } = await import('../../src/importer/infer-columns.js');
+    const { forStore } = await import('../../src/importer/probe/infer-columns.js');
     const old = capabilitiesOf('18.16.1');
     expect(forStore('Nullable(DateTime64(9))', old)).toBe('Nullable(DateTime)');
     expect(forStore("DateTime64(3, 'UTC')", old)).toBe("DateTime('UTC')");

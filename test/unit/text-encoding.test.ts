@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { byteOrderMark, decodeWide } from '../../src/importer/text-encoding.js';
-import { headText } from '../../src/importer/head-text.js';
+import { byteOrderMark, decodeWide } from '../../src/importer/probe/text-encoding.js';
+import { headText } from '../../src/importer/probe/head-text.js';
 import { describeTarget, s3TableFunction } from '../../src/importer/engine-source.js';
 
 const TEXT = 'id,name\r\n1,café 😀\r\n';

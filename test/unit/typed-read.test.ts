@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ImportContext } from '../../src/importer/import-context.js';
-import type { ObjectLayout } from '../../src/importer/probe-object.js';
-import { typedCsvInsert } from '../../src/importer/typed-read.js';
+import type { ObjectLayout } from '../../src/importer/probe/probe-object.js';
+import { typedCsvInsert } from '../../src/importer/load/typed-csv-insert.js';
 
 const ctx = { datasource: { schema: undefined } } as unknown as ImportContext;
 const layoutOf = (names: string[]): ObjectLayout =>

@@ -1,12 +1,12 @@
-import { selectRows } from '../store/queries.js';
-import type { ColumnDefinition } from '../store/table-ddl.js';
+import { selectRows } from '../../store/queries.js';
+import type { ColumnDefinition } from '../../store/table-ddl.js';
 import { isNullableType, isNumericType, isStringType, makeNullable } from './column-types.js';
 import { fieldColumn, positionalRead } from './csv-dialect.js';
-import { s3TableFunction } from './engine-source.js';
-import type { ImportContext } from './import-context.js';
-import type { ServerCapabilities } from '../store/server-capabilities.js';
+import { s3TableFunction } from '../engine-source.js';
+import type { ImportContext } from '../import-context.js';
+import type { ServerCapabilities } from '../../store/server-capabilities.js';
 import { INFERENCE_ROWS, probeObject, type ObjectLayout, type ProbeOptions, type SourceColumn } from './probe-object.js';
-import type { ObjectRef } from '../bucket/list-objects.js';
+import type { ObjectRef } from '../../bucket/list-objects.js';
 import { releaseConversions } from './text-encoding.js';
 
 /**

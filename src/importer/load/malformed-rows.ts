@@ -1,6 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { runStatement, selectRows, type QuerySettings } from '../store/queries.js';
-import { quoteIdentifier } from '../store/sql.js';
+import { runStatement, selectRows, type QuerySettings } from '../../store/queries.js';
+import { quoteIdentifier } from '../../store/sql.js';
 
 /** More rejected rows than any file has: rejected rows are kept aside, never a reason to stop. */
 const UNLIMITED_ERRORS = 1_000_000_000_000;

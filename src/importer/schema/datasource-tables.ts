@@ -1,14 +1,14 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { objectUri } from '../bucket/bucket-uri.js';
-import type { ObjectRef } from '../bucket/list-objects.js';
-import type { DatasourceSpec } from '../project/types.js';
-import { now } from '../clock.js';
-import { INTERNAL_TABLES, toDateTime64 } from '../store/internal-tables.js';
-import type { VersionSource } from '../store/versions.js';
-import { insertRows, runStatement, selectRows } from '../store/queries.js';
-import { dataTableSql, EMBEDDED_DATA_TABLE_SETTINGS, quarantineTableSql, readTableColumns, type ColumnDefinition } from '../store/table-ddl.js';
-import { quarantineTableName } from './table-names.js';
-import type { ServerCapabilities } from '../store/server-capabilities.js';
+import { objectUri } from '../../bucket/bucket-uri.js';
+import type { ObjectRef } from '../../bucket/list-objects.js';
+import type { DatasourceSpec } from '../../project/types.js';
+import { now } from '../../clock.js';
+import { INTERNAL_TABLES, toDateTime64 } from '../../store/internal-tables.js';
+import type { VersionSource } from '../../store/versions.js';
+import { insertRows, runStatement, selectRows } from '../../store/queries.js';
+import { dataTableSql, EMBEDDED_DATA_TABLE_SETTINGS, quarantineTableSql, readTableColumns, type ColumnDefinition } from '../../store/table-ddl.js';
+import { quarantineTableName } from '../../store/table-names.js';
+import type { ServerCapabilities } from '../../store/server-capabilities.js';
 
 /** Creates the data and quarantine tables of a datasource with these columns (no-op where they exist). */
 export async function createDatasourceTables(

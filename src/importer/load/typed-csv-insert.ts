@@ -1,14 +1,14 @@
-import type { ImportContext } from './import-context.js';
-import type { ObjectLayout } from './probe-object.js';
+import type { ImportContext } from '../import-context.js';
+import type { ObjectLayout } from '../probe/probe-object.js';
 import { castExpressions, type TargetColumn } from './cast-expressions.js';
-import { baseType, dateTimePrecision, dateTimeRange, dateTimeZone, isDateTimeType, isNullableType, isStringType } from './column-types.js';
-import { fieldColumn, holdsLineBreak, positionalRead, type LineEnd } from './csv-dialect.js';
-import { s3TableFunction } from './engine-source.js';
-import { mapObjectColumns } from './map-columns.js';
-import type { ReadQuery } from './read-query.js';
-import { NEEDS_THE_SPLIT } from './checked-read.js';
-import { quoteString } from '../store/sql.js';
-import { taggedInsertHead } from './commit.js';
+import { baseType, dateTimePrecision, dateTimeRange, dateTimeZone, isDateTimeType, isNullableType, isStringType } from '../probe/column-types.js';
+import { fieldColumn, holdsLineBreak, positionalRead, type LineEnd } from '../probe/csv-dialect.js';
+import { s3TableFunction } from '../engine-source.js';
+import { mapObjectColumns } from '../probe/map-columns.js';
+import type { ReadQuery } from './raw-read.js';
+import { NEEDS_THE_SPLIT } from './checked-insert.js';
+import { quoteString } from '../../store/sql.js';
+import { taggedInsertHead } from '../commit.js';
 
 
 /** How the engine's typed reader takes one column: the type it parses into, and what then must hold. */

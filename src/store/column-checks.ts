@@ -1,7 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { ColumnSpec, ProjectProblem } from '../project/types.js';
-import { selectRows } from '../store/queries.js';
-import { unstorableColumnName, unsupportedType, type ServerCapabilities } from '../store/server-capabilities.js';
+import { selectRows } from './queries.js';
+import { unstorableColumnName, unsupportedType, type ServerCapabilities } from './server-capabilities.js';
 
 /**
  * Everything that would stop the store from holding these columns, found before anything is created:

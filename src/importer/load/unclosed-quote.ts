@@ -1,9 +1,9 @@
-import { objectUri } from '../bucket/bucket-uri.js';
-import { BucketpipeError } from '../errors.js';
-import { selectRows } from '../store/queries.js';
-import { s3TableFunction } from './engine-source.js';
-import type { ImportContext } from './import-context.js';
-import { withEngineErrors, type ObjectLayout } from './probe-object.js';
+import { objectUri } from '../../bucket/bucket-uri.js';
+import { BucketpipeError } from '../../errors.js';
+import { selectRows } from '../../store/queries.js';
+import { s3TableFunction } from '../engine-source.js';
+import type { ImportContext } from '../import-context.js';
+import { withEngineErrors, type ObjectLayout } from '../probe/probe-object.js';
 
 /**
  * A CSV quote that is never closed makes the parser read the rest of the object into one field,

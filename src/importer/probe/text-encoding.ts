@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ObjectRef } from '../bucket/list-objects.js';
-import { objectUri } from '../bucket/bucket-uri.js';
-import { BucketpipeError } from '../errors.js';
-import { runStatement, selectRows } from '../store/queries.js';
-import { s3TableFunction, type ObjectSource } from './engine-source.js';
-import type { ImportContext } from './import-context.js';
+import type { ObjectRef } from '../../bucket/list-objects.js';
+import { objectUri } from '../../bucket/bucket-uri.js';
+import { BucketpipeError } from '../../errors.js';
+import { runStatement, selectRows } from '../../store/queries.js';
+import { s3TableFunction, type ObjectSource } from '../engine-source.js';
+import type { ImportContext } from '../import-context.js';
 
 /** A text encoding other than UTF-8 that a byte order mark names. */
 export type WideEncoding = 'UTF-16LE' | 'UTF-16BE' | 'UTF-32LE' | 'UTF-32BE';

@@ -1,4 +1,4 @@
-import type { DatasourceSpec } from '../project/types.js';
+import type { DatasourceSpec } from '../../project/types.js';
 import { isGenericColumnNames } from './csv-dialect.js';
 import { mapColumns } from './map-columns.js';
 

@@ -1,10 +1,10 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { runStatement, selectRows } from '../store/queries.js';
-import { identifierList, quoteIdentifier, quoteString } from '../store/sql.js';
+import { runStatement, selectRows } from '../../store/queries.js';
+import { identifierList, quoteIdentifier, quoteString } from '../../store/sql.js';
 import { castExpressions, type TargetColumn } from './cast-expressions.js';
-import { holdsLineBreak } from './csv-dialect.js';
-import { IMPORT_TAG_SOURCE, quarantineTableName } from './table-names.js';
-import type { TestFault } from './test-fault.js';
+import { holdsLineBreak } from '../probe/csv-dialect.js';
+import { IMPORT_TAG_SOURCE, quarantineTableName } from '../../store/table-names.js';
+import type { TestFault } from '../test-fault.js';
 
 /**
  * Columns of the intake table besides the raw values. Reserved: project columns may not start with `_bp_`.

@@ -1,9 +1,9 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import type { ObjectRef } from '../bucket/list-objects.js';
-import { now } from '../clock.js';
-import { INTERNAL_TABLES, objectStatusSql, toDateTime64 } from '../store/internal-tables.js';
-import { insertRows, selectRows } from '../store/queries.js';
-import type { VersionSource } from '../store/versions.js';
+import type { ObjectRef } from '../../bucket/list-objects.js';
+import { now } from '../../clock.js';
+import { INTERNAL_TABLES, objectStatusSql, toDateTime64 } from '../../store/internal-tables.js';
+import { insertRows, selectRows } from '../../store/queries.js';
+import type { VersionSource } from '../../store/versions.js';
 
 /**
  * Where an import attempt of an object version stands:

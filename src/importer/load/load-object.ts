@@ -1,24 +1,24 @@
 import { existsSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { objectUri } from '../bucket/bucket-uri.js';
-import { runStatement, selectRows, type QuerySettings } from '../store/queries.js';
-import { identifierList, quoteIdentifier, quoteString } from '../store/sql.js';
-import type { LocalEngine } from '../store/local-engine.js';
+import { objectUri } from '../../bucket/bucket-uri.js';
+import { runStatement, selectRows, type QuerySettings } from '../../store/queries.js';
+import { identifierList, quoteIdentifier, quoteString } from '../../store/sql.js';
+import type { LocalEngine } from '../../store/local-engine.js';
 import type { TargetColumn } from './cast-expressions.js';
-import type { ImportContext } from './import-context.js';
+import type { ImportContext } from '../import-context.js';
 import { malformedRowsToFile, quarantineMalformedRows } from './malformed-rows.js';
-import { clearRowCounts, countsBySource, intakeColumnList, intakeTableName, sourcesEndingMultiline, type SplitCounts, type SplitTargets } from './pipeline.js';
+import { clearRowCounts, countsBySource, intakeColumnList, intakeTableName, sourcesEndingMultiline, type SplitCounts, type SplitTargets } from './split-views.js';
 import { assertQuotesClosed } from './unclosed-quote.js';
-import { withEngineErrors, type ObjectLayout } from './probe-object.js';
-import { directInsert, LONE_CARRIAGE_RETURN, readQuery, withParamSuffix, type ReadQuery } from './read-query.js';
-import { typedCsvInsert } from './typed-read.js';
-import { checkedInsert } from './checked-read.js';
-import { redact, sourceSecrets } from './engine-source.js';
-import { IMPORT_TAG_COLUMN, quarantineTableName } from './table-names.js';
+import { withEngineErrors, type ObjectLayout } from '../probe/probe-object.js';
+import { directInsert, LONE_CARRIAGE_RETURN, readQuery, withParamSuffix, type ReadQuery } from './raw-read.js';
+import { typedCsvInsert } from './typed-csv-insert.js';
+import { checkedInsert } from './checked-insert.js';
+import { redact, sourceSecrets } from '../engine-source.js';
+import { IMPORT_TAG_COLUMN, quarantineTableName } from '../../store/table-names.js';
 import { countWrittenRows, markWrites } from './written-rows.js';
-import { deleteTaggedRows, ROW_INSERT_SETTINGS, taggedInsertBinding, undoImport } from './commit.js';
-import { assertBatchAccountedFor, type ObjectFigures } from './accounting.js';
+import { deleteTaggedRows, ROW_INSERT_SETTINGS, taggedInsertBinding, undoImport } from '../commit.js';
+import { assertBatchAccountedFor, type ObjectFigures } from '../accounting.js';
 
 /** What a load did with one object: its records, and where each went (commit checks that they add up). */
 export type LoadResult = ObjectFigures;

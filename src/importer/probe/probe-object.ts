@@ -1,16 +1,16 @@
-import type { ObjectRef } from '../bucket/list-objects.js';
-import { objectUri } from '../bucket/bucket-uri.js';
-import { readObjectHead } from '../bucket/read-object-head.js';
-import { BucketpipeError } from '../errors.js';
-import type { ImportFormat } from '../project/types.js';
-import { selectRows, type QuerySettings } from '../store/queries.js';
+import type { ObjectRef } from '../../bucket/list-objects.js';
+import { objectUri } from '../../bucket/bucket-uri.js';
+import { readObjectHead } from '../../bucket/read-object-head.js';
+import { BucketpipeError } from '../../errors.js';
+import type { ImportFormat } from '../../project/types.js';
+import { selectRows, type QuerySettings } from '../../store/queries.js';
 import { delimitedFormat, fieldColumn, headerOfKnownColumns, isGenericColumnNames, lineEndOf, positionalRead, sniffDelimiter, splitCsvLine, uniqueColumnNames, type LineEnd } from './csv-dialect.js';
 import { headerEvidence, namesColumns, type HeaderRule } from './csv-header.js';
 import { firstLineOf as firstLineOfHead, headText, holdsLoneCarriageReturn, type HeadText } from './head-text.js';
-import { describeTarget, OBJECT_CHANGED_MARK, redact, s3TableFunction, sourceSecrets, type ObjectSource } from './engine-source.js';
-import { compressionOf, formatOfKey } from './formats.js';
+import { describeTarget, OBJECT_CHANGED_MARK, redact, s3TableFunction, sourceSecrets, type ObjectSource } from '../engine-source.js';
+import { compressionOf, formatOfKey } from '../formats.js';
 import { convertToUtf8, engineByteOrderMark } from './text-encoding.js';
-import { objectSource, type ImportContext } from './import-context.js';
+import { objectSource, type ImportContext } from '../import-context.js';
 
 /** A column an object carries, with the type the engine infers for it. */
 export interface SourceColumn {

@@ -1,7 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { selectRows } from '../store/queries.js';
-import { quoteIdentifier } from '../store/sql.js';
-import { IMPORT_TAG_COLUMN } from './table-names.js';
+import { selectRows } from '../../store/queries.js';
+import { quoteIdentifier } from '../../store/sql.js';
+import { IMPORT_TAG_COLUMN } from '../../store/table-names.js';
 
 /**
  * Counting the rows one insert wrote into a MergeTree table, where nothing else writes to a

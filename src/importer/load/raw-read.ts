@@ -1,15 +1,15 @@
-import type { ImportContext } from './import-context.js';
-import type { ObjectLayout } from './probe-object.js';
+import type { ImportContext } from '../import-context.js';
+import type { ObjectLayout } from '../probe/probe-object.js';
 import type { TargetColumn } from './cast-expressions.js';
-import { baseType, convertsLosslessly, isCompositeType, isNullableType, isStringType } from './column-types.js';
-import { fieldColumn, positionalRead } from './csv-dialect.js';
-import { s3TableFunction } from './engine-source.js';
-import { defaultJsonPath, parseJsonPath } from './json-path.js';
-import { mapColumns, mapObjectColumns } from './map-columns.js';
-import type { QuerySettings } from '../store/queries.js';
-import { quoteIdentifier, quoteString } from '../store/sql.js';
-import { INTAKE, rawColumn } from './pipeline.js';
-import { taggedInsertHead } from './commit.js';
+import { baseType, convertsLosslessly, isCompositeType, isNullableType, isStringType } from '../probe/column-types.js';
+import { fieldColumn, positionalRead } from '../probe/csv-dialect.js';
+import { s3TableFunction } from '../engine-source.js';
+import { defaultJsonPath, parseJsonPath } from '../probe/json-path.js';
+import { mapColumns, mapObjectColumns } from '../probe/map-columns.js';
+import type { QuerySettings } from '../../store/queries.js';
+import { quoteIdentifier, quoteString } from '../../store/sql.js';
+import { INTAKE, rawColumn } from './split-views.js';
+import { taggedInsertHead } from '../commit.js';
 
 /**
  * A Parquet object whose column types convert losslessly to the table's cannot hold a value that does

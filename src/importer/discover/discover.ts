@@ -1,8 +1,8 @@
-import type { BucketUri } from '../bucket/bucket-uri.js';
-import { keyMatcher } from '../bucket/bucket-uri.js';
-import { listObjects, type ObjectRef } from '../bucket/list-objects.js';
-import type { BucketAccess } from '../bucket/s3-client.js';
-import type { LedgerState } from './ledger.js';
+import type { BucketUri } from '../../bucket/bucket-uri.js';
+import { keyMatcher } from '../../bucket/bucket-uri.js';
+import { listObjects, type ObjectRef } from '../../bucket/list-objects.js';
+import type { BucketAccess } from '../../bucket/s3-client.js';
+import type { LedgerState } from './read-ledger.js';
 
 /** What a run will do with the objects under a datasource's URI. */
 export interface Discovery {

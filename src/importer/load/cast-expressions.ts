@@ -1,4 +1,4 @@
-import { quoteString } from '../store/sql.js';
+import { quoteString } from '../../store/sql.js';
 import {
   baseType,
   dateTimePrecision,
@@ -10,7 +10,7 @@ import {
   isDateTimeType,
   isNullableType,
   isStringType,
-} from './column-types.js';
+} from '../probe/column-types.js';
 
 /** A column of the data table, as the split needs it. */
 export interface TargetColumn {

@@ -1,9 +1,9 @@
 import { castExpressions, type TargetColumn } from './cast-expressions.js';
-import { holdsLineBreak, type LineEnd } from './csv-dialect.js';
-import { INTAKE, rawColumn } from './pipeline.js';
-import type { ReadQuery } from './read-query.js';
-import { quoteString } from '../store/sql.js';
-import { taggedInsertHead } from './commit.js';
+import { holdsLineBreak, type LineEnd } from '../probe/csv-dialect.js';
+import { INTAKE, rawColumn } from './split-views.js';
+import type { ReadQuery } from './raw-read.js';
+import { quoteString } from '../../store/sql.js';
+import { taggedInsertHead } from '../commit.js';
 
 /** The message of the check that stops a direct read; the split then loads the object instead. */
 export const NEEDS_THE_SPLIT = 'bucketpipe: a row needs the split';
