@@ -7,7 +7,8 @@ import type { Store } from '../store/create-store.js';
 import { runStatement, type QuerySettings } from '../store/queries.js';
 import { quoteIdentifier } from '../store/sql.js';
 import { onCluster } from '../store/table-ddl.js';
-import { recordObjects, unfinishedAttempts, type LedgerState, type ObjectStatus } from './discover/read-ledger.js';
+import { unfinishedAttempts, type LedgerState } from './discover/read-ledger.js';
+import { recordObjects, type ObjectStatus } from './ledger-writes.js';
 import { IMPORT_TAG_COLUMN, quarantineTableName } from '../store/table-names.js';
 import { assertAccountedFor, type ObjectFigures } from './accounting.js';
 
