@@ -8,6 +8,7 @@ import { explainS3Error } from '../bucket/s3-errors.js';
 import { BucketpipeError, toErrorReport } from '../errors.js';
 import { createDatasourceTables, ensureQuarantineTable } from '../importer/schema/datasource-tables.js';
 import { inferObjectColumns } from '../importer/probe/infer-columns.js';
+import { referenceObject } from '../importer/discover/reference-object.js';
 import { formatProblem } from '../project/load-project.js';
 import type { DatasourceSpec, ProjectProblem } from '../project/types.js';
 import { ensureInternalTables } from '../store/internal-tables.js';
@@ -172,10 +173,7 @@ async function inferFromReference(app: App, spec: DatasourceSpec, problems: Proj
   let oldest: ObjectRef | undefined;
   try {
     for await (const page of listObjects(access, uri.bucket, uri.listPrefix)) {
-      for (const object of page) {
-        if (!matches(object.key)) continue;
-        if (!oldest || object.lastModified < oldest.lastModified || (object.lastModified.getTime() === oldest.lastModified.getTime() && object.key < oldest.key)) oldest = object;
-      }
+      oldest = referenceObject([...(oldest ? [oldest] : []), ...page.filter((object) => matches(object.key))]);
     }
   } catch {
     return []; // checkBucketAccess has reported it

@@ -3,6 +3,7 @@ import { keyMatcher } from '../../bucket/bucket-uri.js';
 import { listObjects, type ObjectRef } from '../../bucket/list-objects.js';
 import type { BucketAccess } from '../../bucket/s3-client.js';
 import type { LedgerState } from './read-ledger.js';
+import { oldestFirst } from './reference-object.js';
 
 /** What a run will do with the objects under a datasource's URI. */
 export interface Discovery {
@@ -78,10 +79,4 @@ export function discoveryCounts(discovery: Discovery): { matched: number; new: n
     changed: discovery.changed.length + discovery.changedBefore.length,
     failed: discovery.failed.length,
   };
-}
-
-function oldestFirst(a: ObjectRef, b: ObjectRef): number {
-  const byTime = a.lastModified.getTime() - b.lastModified.getTime();
-  if (byTime !== 0) return byTime;
-  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
 }

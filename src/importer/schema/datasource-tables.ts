@@ -68,8 +68,3 @@ export async function datasourceRecord(client: ClickHouseClient, datasource: str
     csvHeader: row?.csv_header === 'true' ? true : row?.csv_header === 'false' ? false : undefined,
   };
 }
-
-/** The object a datasource's schema was inferred from, if it was. */
-export async function referenceObject(client: ClickHouseClient, datasource: string): Promise<string | undefined> {
-  return (await datasourceRecord(client, datasource)).reference;
-}
