@@ -14,6 +14,7 @@ import { projectRevision, restoreProject } from './project/revision.js';
 import { ensureInternalTables } from './store/internal-tables.js';
 import { currentRevisionId, readRevision } from './store/revision-records.js';
 import { testFaultFromEnv } from './importer/test-fault.js';
+import { loadTarget } from './importer/load-target.js';
 
 /**
  * The composition root: a validated project, plus the store and bucket clients built from settings
@@ -173,7 +174,7 @@ export async function openApp(options: AppOptions): Promise<App> {
         credentials,
         log: app.log.child({ datasource: name }),
         engine: localEngine?.client ?? opened.client,
-        staging: localEngine,
+        target: loadTarget(name, localEngine),
         batchObjects: batchObjectsFromEnv(env),
         testFault: testFaultFromEnv(env),
       };

@@ -7,10 +7,10 @@ import type { DatasourceSpec, ImportSpec } from '../project/types.js';
 import type { Store } from '../store/create-store.js';
 import type { Logger } from '../log.js';
 import type { ClickHouseClient } from '@clickhouse/client';
-import type { LocalEngine } from '../store/local-engine.js';
 import type { Compression } from './formats.js';
 import type { ObjectSource } from './engine-source.js';
 import type { TestFault } from './test-fault.js';
+import type { LoadTarget } from './load-target.js';
 
 /** Everything one datasource's import needs, built once per run. */
 export interface ImportContext {
@@ -26,8 +26,8 @@ export interface ImportContext {
    * as the store, the worker's own engine, which stages the rows and streams them to the server.
    */
   engine: ClickHouseClient;
-  /** Set when rows are staged in the worker's engine and streamed to the server. */
-  staging?: LocalEngine;
+  /** Where loads write: into the store itself, or staged in the worker's engine and shipped (decided once, by the store's kind). */
+  target: LoadTarget;
   /** At most this many small objects are loaded by one statement; default 100. */
   batchObjects?: number;
   /** Aborted when the run must stop writing at once (its lease is lost): long statements stop waiting. */

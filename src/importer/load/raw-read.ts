@@ -1,7 +1,8 @@
 import type { ImportContext } from '../import-context.js';
+import { layoutUri } from './load-result.js';
 import type { ObjectLayout } from '../probe/probe-object.js';
 import type { TargetColumn } from './cast-expressions.js';
-import { baseType, convertsLosslessly, isCompositeType, isNullableType, isStringType } from '../probe/column-types.js';
+import { baseType, isCompositeType, isStringType } from '../probe/column-types.js';
 import { fieldColumn, positionalRead } from '../probe/csv-dialect.js';
 import { s3TableFunction } from '../engine-source.js';
 import { defaultJsonPath, parseJsonPath } from '../probe/json-path.js';
@@ -9,46 +10,30 @@ import { mapColumns, mapObjectColumns } from '../probe/map-columns.js';
 import type { QuerySettings } from '../../store/queries.js';
 import { quoteIdentifier, quoteString } from '../../store/sql.js';
 import { INTAKE, rawColumn } from './split-views.js';
-import { taggedInsertHead } from '../commit.js';
-
-/**
- * A Parquet object whose column types convert losslessly to the table's cannot hold a value that does
- * not fit: it is inserted as it is, at the engine's own speed, without the text round trip of the
- * split. Table columns the object lacks take their defaults; NULL in a non-Nullable column too.
- */
-export function directInsert(layout: ObjectLayout, columns: readonly TargetColumn[]): ReadQuery | undefined {
-  if (layout.format !== 'parquet') return undefined;
-  const sourceTypes = new Map(layout.columns.map((c) => [c.name, c.type]));
-  const mapping = mapColumns(columns.map((c) => c.name), layout.columns.map((c) => c.name));
-  const pairs = columns.filter((c) => mapping.has(c.name)).map((c) => ({ target: c, from: mapping.get(c.name)!, type: sourceTypes.get(mapping.get(c.name)!)! }));
-  if (pairs.length === 0 || pairs.some((p) => !convertsLosslessly(p.type, p.target.type))) return undefined;
-  const values = pairs.map((p) => {
-    const value = isNullableType(p.type) && !isNullableType(p.target.type) ? `ifNull(${quoteIdentifier(p.from)}, defaultValueOfTypeName(${quoteString(baseType(p.target.type))}))` : quoteIdentifier(p.from);
-    return p.type === p.target.type ? value : `CAST(${value}, ${quoteString(p.target.type)})`;
-  });
-  const fn = s3TableFunction(layout.source, 'Parquet', parquetStructure(layout));
-  return {
-    sql: `${taggedInsertHead(pairs.map((p) => p.target.name), values)} FROM ${fn.sql}`,
-    params: fn.params,
-    settings: {},
-  };
-}
 
 /**
  * The columns a Parquet read declares: none (the engine reads them from the footer) unless the URL is
  * a pattern, where the engine would take them from the first object it matches, not this one.
  */
-function parquetStructure(layout: ObjectLayout): string | undefined {
+export function parquetStructure(layout: ObjectLayout): string | undefined {
   if (layout.source.exactPath === undefined) return undefined;
   return layout.columns.map((c) => `${quoteIdentifier(c.name)} ${c.type}`).join(', ');
 }
 
+/** A query that reads an object: its SQL text, its bound values and the settings it needs. */
 export interface ReadQuery {
   sql: string;
   params: Record<string, string>;
   settings: QuerySettings;
 }
 
+/** The read of one object, with the import id and source URI it tags its rows with. */
+export function namedRead(ctx: ImportContext, layout: ObjectLayout, columns: readonly TargetColumn[], importId: string): ReadQuery {
+  const read = readQuery(ctx, layout, columns);
+  return { ...read, params: { ...read.params, bp_import_id: importId, bp_source: layoutUri(layout) } };
+}
+
+/** The raw text values of an object's rows, one per table column, named as in the split's intake. */
 export function readQuery(ctx: ImportContext, layout: ObjectLayout, columns: readonly TargetColumn[]): ReadQuery {
   const tail = `{bp_import_id:String} AS ${INTAKE.importId}, {bp_source:String} AS ${INTAKE.source}`;
   if (layout.format === 'ndjson') return ndjsonReadQuery(ctx, layout, columns, tail);

@@ -3,8 +3,9 @@ import { runStatement, selectRows } from '../../store/queries.js';
 import { identifierList, quoteIdentifier, quoteString } from '../../store/sql.js';
 import { castExpressions, type TargetColumn } from './cast-expressions.js';
 import { holdsLineBreak } from '../probe/csv-dialect.js';
-import { IMPORT_TAG_SOURCE, quarantineTableName } from '../../store/table-names.js';
+import { IMPORT_TAG_SOURCE } from '../../store/table-names.js';
 import type { TestFault } from '../test-fault.js';
+import type { SplitTargets } from '../load-target.js';
 
 /**
  * Columns of the intake table besides the raw values. Reserved: project columns may not start with `_bp_`.
@@ -71,7 +72,7 @@ export async function createSplitPipeline(
   client: ClickHouseClient,
   datasource: string,
   columns: readonly TargetColumn[],
-  targets: SplitTargets = { data: datasource, quarantine: quarantineTableName(datasource), tagSource: true },
+  targets: SplitTargets,
   testFault?: TestFault,
 ): Promise<void> {
   await dropSplitPipeline(client, datasource);
@@ -193,14 +194,6 @@ export async function countsBySource(client: ClickHouseClient, datasource: strin
      ) GROUP BY source`,
   );
   return new Map(rows.map((r) => [r.source, { records: Number(r.records), rows: Number(r.rows) }]));
-}
-
-/** Where the split writes: the datasource's tables, or local staging tables in server mode. */
-export interface SplitTargets {
-  data: string;
-  quarantine: string;
-  /** The data table takes each row's import id through its tag source column (the store's own tables). */
-  tagSource?: boolean;
 }
 
 export async function dropSplitPipeline(client: ClickHouseClient, datasource: string): Promise<void> {
