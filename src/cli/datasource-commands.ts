@@ -8,7 +8,7 @@ import { inferObjectColumns } from '../importer/infer-columns.js';
 import { readLedger } from '../importer/ledger.js';
 import type { ImportReport, SyncProgress } from '../importer/sync-datasource.js';
 import type { App } from '../app.js';
-import type { ImportJobData } from '../queue/import-queue.js';
+import type { RunJobData } from '../queue/job-queue.js';
 import { runJobCommand } from './job-command.js';
 import { importHere } from '../worker/run-here.js';
 import { datasourceRecord } from '../importer/datasource-tables.js';
@@ -181,7 +181,7 @@ async function syncCommand(
   const spec = project.datasources.get(name) ?? app.datasource(name);
   if (!project.datasources.has(name)) throw new BucketpipeError('NOT_PUSHED', `datasource ${name} is in the files but not in the pushed project (revision ${revision}); run bucketpipe push first.`, { context: { datasource: name } });
   if (!spec.import) throw new BucketpipeError('NO_IMPORT', `datasource ${name} has no IMPORT_* settings in ${spec.location.file}${revision ? ' as pushed' : ''}; there is nothing to sync.`);
-  const data: ImportJobData = { datasource: name, trigger: 'on-demand', retryFailed: Boolean(options.retryFailed), limit: options.limit ? Number(options.limit) : undefined, revision };
+  const data: RunJobData = { datasource: name, trigger: 'on-demand', retryFailed: Boolean(options.retryFailed), limit: options.limit ? Number(options.limit) : undefined, revision };
   const line = (p: SyncProgress) => `${name}: ${p.done}/${p.total} objects, ${p.rows} rows, ${p.quarantined} quarantined${p.current ? ` — ${p.current}` : ''}`;
   return runJobCommand<ImportReport>(app, output, {
     data,

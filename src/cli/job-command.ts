@@ -1,12 +1,12 @@
 import type { App } from '../app.js';
-import type { ImportJobData, ImportJobResult } from '../queue/import-queue.js';
-import { enqueueImport } from '../queue/import-queue.js';
+import type { RunJobData, RunJobResult } from '../queue/job-queue.js';
+import { enqueueRun } from '../queue/job-queue.js';
 import { followJob, liveWorkers, openQueueClient, type QueueClient } from '../queue/queue-client.js';
 import type { Output } from './output.js';
 
 /** How `datasource sync` and `export` differ; everything else about queuing and waiting is shared. */
 export interface JobCommand<R> {
-  data: ImportJobData;
+  data: RunJobData;
   wait: boolean;
   /** `importing`, `exporting`: for the notes. */
   doing: string;
@@ -29,7 +29,7 @@ export async function runJobCommand<R>(app: App, output: Output, command: JobCom
   try {
     queue = await openQueueClient(app, command.wait ? `${command.doing} in this process also needs the run's lease there, so that it never overlaps a worker's run` : undefined);
     if (!command.wait) {
-      const jobId = await enqueueImport(queue.queue, command.data);
+      const jobId = await enqueueRun(queue.queue, command.data);
       const workers = await liveWorkers(queue.queue);
       output.result({ jobId, workers: workers.length });
       output.line(`queued job ${jobId}`);
@@ -37,7 +37,7 @@ export async function runJobCommand<R>(app: App, output: Output, command: JobCom
       return 0;
     }
     if ((await liveWorkers(queue.queue)).length > 0) {
-      const jobId = await enqueueImport(queue.queue, command.data);
+      const jobId = await enqueueRun(queue.queue, command.data);
       output.line(`queued job ${jobId}; waiting for it`);
       const outcome = await followJob(queue.queue, jobId, {
         onProgress: (p) => {
@@ -65,6 +65,6 @@ export async function runJobCommand<R>(app: App, output: Output, command: JobCom
 }
 
 /** The job's result when it is a report (not a skipped tick). */
-export function isReport(result: ImportJobResult): boolean {
+export function isReport(result: RunJobResult): boolean {
   return !('skipped' in result);
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { App } from '../app.js';
 import { pushProject, type PushResult } from '../push/push-project.js';
-import { syncSchedules, type ScheduleChange } from '../queue/import-queue.js';
+import { syncSchedules, type ScheduleChange } from '../queue/job-queue.js';
 import { openQueueClient } from '../queue/queue-client.js';
 import { autoIntervalMs } from '../queue/queue-names.js';
 import { withApp } from './main.js';
