@@ -21,7 +21,7 @@ import { quoteIdentifier } from '../store/sql.js';
 import { loadableColumns, readTableColumns } from '../store/table-ddl.js';
 import { renderDatasourceFile, suggestDatasourceName } from './render-datasource.js';
 import { textTable, type Output } from './output.js';
-import { withApp } from './main.js';
+import { withApp } from './with-app.js';
 
 export function registerDatasourceCommands(program: Command): void {
   const datasource = program.command('datasource').description('list, preview, generate and sync datasources');

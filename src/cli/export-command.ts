@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { ExportReport } from '../exporter/export-datasource.js';
 import { exportHere } from '../worker/run-here.js';
 import { runJobCommand } from './job-command.js';
-import { withApp } from './main.js';
+import { withApp } from './with-app.js';
 import { textTable, type Output } from './output.js';
 
 export function registerExportCommand(program: Command): void {

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { listEvents, listJobs } from '../ops/ops-log.js';
 import { ensureInternalTables } from '../store/internal-tables.js';
 import { textTable } from './output.js';
-import { withApp } from './main.js';
+import { withApp } from './with-app.js';
 
 /** Statements that return rows get a FORMAT; the others (DDL, INSERT, ALTER) run as commands. */
 const RETURNS_ROWS = /^\s*(\(|SELECT|WITH|SHOW|DESCRIBE|DESC|EXPLAIN|EXISTS)\b/i;

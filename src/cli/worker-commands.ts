@@ -9,10 +9,11 @@ import { projectRevision } from '../project/revision.js';
 import { ensureInternalTables } from '../store/internal-tables.js';
 import { liveWorkers, openQueueClient } from '../queue/queue-client.js';
 import { autoIntervalMs, autoSchedulerId, exportSchedulerId } from '../queue/queue-names.js';
+import { pushWithSchedules } from '../push/push-with-schedules.js';
 import { startWorker, type RunningWorker } from '../worker/run-worker.js';
-import { withApp, type GlobalOptions } from './main.js';
+import { withApp, type GlobalOptions } from './with-app.js';
 import { createOutput, reportError, textTable } from './output.js';
-import { pushWithSchedules } from './push-command.js';
+import { printPush } from './print-push.js';
 
 export function registerWorkerCommands(program: Command): void {
   program
@@ -27,12 +28,12 @@ export function registerWorkerCommands(program: Command): void {
     .action(() =>
       runLongLived(program, 'dev', async (app) => {
         const output = createOutput(program.opts<GlobalOptions>());
-        await pushWithSchedules(app, output, false);
+        printPush(output, await pushWithSchedules(app, { dryRun: false }), app.project);
         const worker = await startWorker(app);
         watchProject(app, async () => {
           try {
             await app.reload();
-            await pushWithSchedules(app, output, false);
+            printPush(output, await pushWithSchedules(app, { dryRun: false }), app.project);
           } catch (error) {
             process.stderr.write(`error: ${toErrorReport(error).message}\n`);
           }
