@@ -1,11 +1,10 @@
 import type { Command } from 'commander';
 import type { App } from '../app.js';
-import { BucketpipeError } from '../errors.js';
 import { generateDatasource } from '../importer/generate-datasource.js';
 import { previewDatasource, type DatasourcePreview } from '../importer/preview-datasource.js';
 import type { ImportReport, SyncProgress } from '../importer/sync-datasource.js';
 import { listDatasources } from '../ops/list-datasources.js';
-import type { RunJobData } from '../queue/job-queue.js';
+import { importJob } from '../worker/on-demand-jobs.js';
 import { importHere } from '../worker/run-here.js';
 import { runJobCommand } from './job-command.js';
 import { textTable, type Output } from './output.js';
@@ -71,27 +70,25 @@ async function syncCommand(
   name: string,
   options: { wait?: boolean; retryFailed?: boolean; limit?: string },
 ): Promise<number> {
-  // What runs is the project as pushed: a datasource added to the files but not pushed is not there yet.
-  const { project, revision } = await app.runProject();
-  const spec = project.datasources.get(name) ?? app.datasource(name);
-  if (!project.datasources.has(name)) throw new BucketpipeError('NOT_PUSHED', `datasource ${name} is in the files but not in the pushed project (revision ${revision}); run bucketpipe push first.`, { context: { datasource: name } });
-  if (!spec.import) throw new BucketpipeError('NO_IMPORT', `datasource ${name} has no IMPORT_* settings in ${spec.location.file}${revision ? ' as pushed' : ''}; there is nothing to sync.`);
-  const data: RunJobData = { datasource: name, trigger: 'on-demand', retryFailed: Boolean(options.retryFailed), limit: options.limit ? Number(options.limit) : undefined, revision };
+  const { data, bucketUri } = await importJob(app, name, { retryFailed: options.retryFailed, limit: options.limit ? Number(options.limit) : undefined });
   const line = (p: SyncProgress) => `${name}: ${p.done}/${p.total} objects, ${p.rows} rows, ${p.quarantined} quarantined${p.current ? ` — ${p.current}` : ''}`;
-  return runJobCommand<ImportReport>(app, output, {
-    data,
-    wait: Boolean(options.wait),
-    doing: 'importing',
-    progressLine: (p) => (isProgress(p) ? line(p) : undefined),
-    runHere: (queue) =>
-      importHere(
-        app,
-        name,
-        { trigger: 'on-demand', retryFailed: data.retryFailed, limit: data.limit, onProgress: (p) => output.progress(line(p)) },
-        { source: queue, onBusy: () => process.stderr.write(`note: an import of ${name} is running elsewhere; waiting for it to finish.\n`) },
-      ),
-    print: (report) => printReport(output, report, spec.import!.bucketUri),
-  });
+  return runJobCommand<ImportReport>(
+    app,
+    output,
+    {
+      data,
+      wait: Boolean(options.wait),
+      doing: 'importing',
+      runHere: (queue) =>
+        importHere(
+          app,
+          name,
+          { trigger: 'on-demand', retryFailed: data.retryFailed, limit: data.limit, onProgress: (p) => output.progress(line(p)) },
+          { source: queue, onBusy: () => process.stderr.write(`note: an import of ${name} is running elsewhere; waiting for it to finish.\n`) },
+        ),
+    },
+    { progressLine: (p) => (isProgress(p) ? line(p) : undefined), print: (report) => printReport(output, report, bucketUri) },
+  );
 }
 
 function isProgress(value: unknown): value is SyncProgress {
