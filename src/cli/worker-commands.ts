@@ -1,11 +1,10 @@
-import { watch } from 'node:fs';
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import { openApp, type App } from '../app.js';
 import { toErrorReport } from '../errors.js';
 import { createLogger } from '../log.js';
 import { autoIntervalMs } from '../queue/queue-names.js';
 import { pushWithSchedules } from '../push/push-with-schedules.js';
+import { watchProject } from '../push/watch-project.js';
 import { startWorker, type RunningWorker } from '../worker/run-worker.js';
 import { readStatus, type ProjectStatus } from '../worker/status.js';
 import { withApp, type GlobalOptions } from './with-app.js';
@@ -27,7 +26,7 @@ export function registerWorkerCommands(program: Command): void {
         const output = createOutput(program.opts<GlobalOptions>());
         printPush(output, await pushWithSchedules(app, { dryRun: false }), app.project);
         const worker = await startWorker(app);
-        watchProject(app, async () => {
+        watchProject(app.projectDir, async () => {
           try {
             await app.reload();
             printPush(output, await pushWithSchedules(app, { dryRun: false }), app.project);
@@ -88,20 +87,5 @@ async function runLongLived(program: Command, role: 'worker' | 'dev', start: (ap
     process.exitCode = reportError(output, error);
   } finally {
     await app?.close().catch(() => undefined);
-  }
-}
-
-function watchProject(app: App, onChange: () => Promise<void>): void {
-  let timer: NodeJS.Timeout | undefined;
-  let running = Promise.resolve();
-  for (const folder of ['datasources', 'connections']) {
-    try {
-      watch(join(app.projectDir, folder), () => {
-        clearTimeout(timer);
-        timer = setTimeout(() => (running = running.then(onChange)), 300);
-      }).unref();
-    } catch {
-      // a missing folder has nothing to watch
-    }
   }
 }
