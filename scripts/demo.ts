@@ -16,7 +16,7 @@ import { toErrorReport } from '../src/errors.js';
 import type { ImportReport } from '../src/importer/sync-datasource.js';
 import { listJobs, type JobRow } from '../src/ops/ops-log.js';
 import { pushProject } from '../src/push/push-project.js';
-import { enqueueImport, syncSchedules } from '../src/queue/import-queue.js';
+import { enqueueRun, syncSchedules } from '../src/queue/job-queue.js';
 import { followJob, openQueueClient, type QueueClient } from '../src/queue/queue-client.js';
 import { autoIntervalMs } from '../src/queue/queue-names.js';
 import { assertRedisReachable, redisUrl, safeRedisUrl } from '../src/queue/redis-connection.js';
@@ -97,7 +97,7 @@ async function main(): Promise<void> {
     heading('bucketpipe datasource sync NAME --wait: on-demand syncs of everything left');
     for (const spec of app.project.datasources.values()) {
       if (!spec.import) continue;
-      const jobId = await enqueueImport(queue.queue, { datasource: spec.name, trigger: 'on-demand' });
+      const jobId = await enqueueRun(queue.queue, { datasource: spec.name, trigger: 'on-demand' });
       const outcome = await followJob(queue.queue, jobId);
       if (outcome.state === 'failed') say(`  ${spec.name}: failed: ${outcome.reason}`);
       else if ('objects' in outcome.result) printReport(outcome.result);
@@ -105,7 +105,7 @@ async function main(): Promise<void> {
     }
 
     heading('bucketpipe export orders --wait: the new rows of orders as Parquet, 100 rows per file');
-    const exportJob = await enqueueImport(queue.queue, { datasource: 'orders', kind: 'export', trigger: 'on-demand' });
+    const exportJob = await enqueueRun(queue.queue, { datasource: 'orders', kind: 'export', trigger: 'on-demand' });
     const exported = await followJob(queue.queue, exportJob);
     if (exported.state === 'failed') say(`  failed: ${exported.reason}`);
     else if ('files' in exported.result) for (const f of exported.result.files) say(`  ${f.uri}: ${f.rows} rows, ${f.bytes} bytes`);

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import type { ExportReport } from '../exporter/export-datasource.js';
+import { exportJob } from '../worker/on-demand-jobs.js';
 import { exportHere } from '../worker/run-here.js';
 import { runJobCommand } from './job-command.js';
-import { withApp } from './main.js';
+import { withApp } from './with-app.js';
 import { textTable, type Output } from './output.js';
 
 export function registerExportCommand(program: Command): void {
@@ -12,19 +13,20 @@ export function registerExportCommand(program: Command): void {
     .argument('<name>', 'the datasource')
     .option('--wait', 'wait for the export and exit non-zero if it fails; with no worker running, export in this process')
     .action((name: string, options: { wait?: boolean }) =>
-      withApp(program, async (app, output) => {
-        // What runs is the project as pushed: EXPORT_* lines added to the files count once pushed.
-        await app.runExportContext(name);
-        const { revision } = await app.runProject();
-        return runJobCommand<ExportReport>(app, output, {
-          data: { datasource: name, kind: 'export', trigger: 'on-demand', revision },
-          wait: Boolean(options.wait),
-          doing: 'exporting',
-          runHere: (queue) =>
-            exportHere(app, name, { trigger: 'on-demand' }, { source: queue, onBusy: () => process.stderr.write(`note: an export of ${name} is running elsewhere; waiting for it to finish.\n`) }),
-          print: (report) => printExport(output, report),
-        });
-      }),
+      withApp(program, async (app, output) =>
+        runJobCommand<ExportReport>(
+          app,
+          output,
+          {
+            data: await exportJob(app, name),
+            wait: Boolean(options.wait),
+            doing: 'exporting',
+            runHere: (queue) =>
+              exportHere(app, name, { trigger: 'on-demand' }, { source: queue, onBusy: () => process.stderr.write(`note: an export of ${name} is running elsewhere; waiting for it to finish.\n`) }),
+          },
+          { print: (report) => printExport(output, report) },
+        ),
+      ),
     );
 }
 

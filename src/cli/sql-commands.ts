@@ -1,13 +1,9 @@
 import type { Command } from 'commander';
 import { listEvents, listJobs } from '../ops/ops-log.js';
+import { runSql, SQL_FORMATS } from '../ops/run-sql.js';
 import { ensureInternalTables } from '../store/internal-tables.js';
 import { textTable } from './output.js';
-import { withApp } from './main.js';
-
-/** Statements that return rows get a FORMAT; the others (DDL, INSERT, ALTER) run as commands. */
-const RETURNS_ROWS = /^\s*(\(|SELECT|WITH|SHOW|DESCRIBE|DESC|EXPLAIN|EXISTS)\b/i;
-
-const SQL_FORMATS = ['JSONEachRow', 'CSV', 'CSVWithNames', 'TSV', 'TSVWithNames', 'Pretty', 'PrettyCompact'];
+import { withApp } from './with-app.js';
 
 export function registerSqlCommands(program: Command): void {
   program
@@ -17,18 +13,13 @@ export function registerSqlCommands(program: Command): void {
     .option('--format <format>', `output format: ${SQL_FORMATS.join(', ')}`, 'PrettyCompact')
     .action((query: string, options: { format: string }) =>
       withApp(program, async (app, output) => {
-        const store = await app.store();
-        const statement = query.trim().replace(/;\s*$/, '');
-        if (!RETURNS_ROWS.test(statement)) {
-          await store.client.command({ query: statement });
+        const outcome = await runSql((await app.store()).client, query, options.format);
+        if (outcome.kind === 'command') {
           output.result({ ok: true });
           output.line('ok');
           return;
         }
-        // A query that names its own FORMAT keeps it.
-        const withFormat = /\bFORMAT\s+\w+\s*$/i.test(statement) ? statement : `${statement}\nFORMAT ${formatName(options.format)}`;
-        const result = await store.client.exec({ query: withFormat });
-        for await (const chunk of result.stream) process.stdout.write(chunk as Buffer);
+        for await (const chunk of outcome.stream) process.stdout.write(chunk as Buffer);
       }),
     );
 
@@ -61,10 +52,4 @@ export function registerSqlCommands(program: Command): void {
           );
       }),
     );
-}
-
-function formatName(format: string): string {
-  const known = SQL_FORMATS.find((f) => f.toLowerCase() === format.toLowerCase());
-  if (!known) throw new Error(`--format ${format} is not supported: use one of ${SQL_FORMATS.join(', ')}`);
-  return known;
 }

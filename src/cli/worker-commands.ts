@@ -1,18 +1,15 @@
-import { watch } from 'node:fs';
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import { openApp, type App } from '../app.js';
 import { toErrorReport } from '../errors.js';
 import { createLogger } from '../log.js';
-import { listJobs } from '../ops/ops-log.js';
-import { projectRevision } from '../project/revision.js';
-import { ensureInternalTables } from '../store/internal-tables.js';
-import { liveWorkers, openQueueClient } from '../queue/queue-client.js';
-import { autoIntervalMs, autoSchedulerId, exportSchedulerId } from '../queue/queue-names.js';
+import { autoIntervalMs } from '../queue/queue-names.js';
+import { pushWithSchedules } from '../push/push-with-schedules.js';
+import { watchProject } from '../push/watch-project.js';
 import { startWorker, type RunningWorker } from '../worker/run-worker.js';
-import { withApp, type GlobalOptions } from './main.js';
-import { createOutput, reportError, textTable } from './output.js';
-import { pushWithSchedules } from './push-command.js';
+import { readStatus, type ProjectStatus } from '../worker/status.js';
+import { withApp, type GlobalOptions } from './with-app.js';
+import { createOutput, reportError, textTable, type Output } from './output.js';
+import { printPush } from './print-push.js';
 
 export function registerWorkerCommands(program: Command): void {
   program
@@ -27,12 +24,12 @@ export function registerWorkerCommands(program: Command): void {
     .action(() =>
       runLongLived(program, 'dev', async (app) => {
         const output = createOutput(program.opts<GlobalOptions>());
-        await pushWithSchedules(app, output, false);
+        printPush(output, await pushWithSchedules(app, { dryRun: false }), app.project);
         const worker = await startWorker(app);
-        watchProject(app, async () => {
+        watchProject(app.projectDir, async () => {
           try {
             await app.reload();
-            await pushWithSchedules(app, output, false);
+            printPush(output, await pushWithSchedules(app, { dryRun: false }), app.project);
           } catch (error) {
             process.stderr.write(`error: ${toErrorReport(error).message}\n`);
           }
@@ -45,53 +42,25 @@ export function registerWorkerCommands(program: Command): void {
     .command('status')
     .description('schedules, next and last run per datasource, queue depth and live workers')
     .action(() =>
-      withApp(program, async (app, output) => {
-        const queue = await openQueueClient(app);
-        try {
-          const schedulers = await queue.queue.getJobSchedulers(0, -1);
-          const counts = await queue.queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized');
-          const workers = await liveWorkers(queue.queue);
-          const store = await app.store();
-          const client = store.client;
-          await ensureInternalTables(store);
-          const jobs = await listJobs(client, undefined, 1000);
-          const rows = [...app.project.datasources.values()].flatMap((spec) => {
-            const kinds: Array<{ kind: 'import' | 'export'; schedule: string; id: string }> = [];
-            if (spec.import) kinds.push({ kind: 'import', schedule: spec.import.schedule, id: autoSchedulerId(spec.name) });
-            if (spec.export) kinds.push({ kind: 'export', schedule: spec.export.schedule, id: exportSchedulerId(spec.name) });
-            return kinds.map(({ kind, schedule, id }) => {
-              const scheduler = schedulers.find((s) => s.key === id);
-              const last = jobs.find((j) => j.datasource === spec.name && j.kind === kind);
-              return {
-                datasource: spec.name,
-                kind,
-                schedule,
-                scheduled: Boolean(scheduler),
-                next_run: scheduler?.next ? new Date(scheduler.next).toISOString() : null,
-                last_run: last ? { job: last.job_id, status: last.status, started_at: last.started_at, rows: last.rows } : null,
-              };
-            });
-          });
-          const { revision } = await app.runProject();
-          const files = projectRevision(app.project).id;
-          output.result({ datasources: rows, queue: counts, workers, revision: revision ?? null, files });
-          output.line(textTable(
-            ['datasource', 'kind', 'schedule', 'next run', 'last run', 'status', 'rows'],
-            rows.map((r) => [r.datasource, r.kind, r.schedule + (r.schedule !== '@on-demand' && !r.scheduled ? ' (not pushed)' : ''), r.next_run ?? '-', r.last_run?.started_at ?? '-', r.last_run?.status ?? '-', r.last_run?.rows ?? '-']),
-          ));
-          output.line();
-          output.line(`queue: ${counts.waiting ?? 0} waiting, ${counts.active ?? 0} active, ${counts.delayed ?? 0} delayed, ${counts.failed ?? 0} failed`);
-          output.line(`workers: ${workers.length}${workers.length ? ` (${workers.join(', ')})` : ' — start one with bucketpipe worker'}`);
-          output.line(
-            revision === undefined
-              ? 'project: not pushed yet; runs use the files here'
-              : `project: revision ${revision} pushed${revision === files ? ' (the files here are the same)' : `; the files here differ (${files}): bucketpipe push applies them`}`,
-          );
-        } finally {
-          await queue.close();
-        }
-      }),
+      withApp(program, async (app, output) => printStatus(output, await readStatus(app))),
     );
+}
+
+function printStatus(output: Output, status: ProjectStatus): void {
+  const { datasources: rows, queue: counts, workers, revision, files } = status;
+  output.result(status);
+  output.line(textTable(
+    ['datasource', 'kind', 'schedule', 'next run', 'last run', 'status', 'rows'],
+    rows.map((r) => [r.datasource, r.kind, r.schedule + (r.schedule !== '@on-demand' && !r.scheduled ? ' (not pushed)' : ''), r.next_run ?? '-', r.last_run?.started_at ?? '-', r.last_run?.status ?? '-', r.last_run?.rows ?? '-']),
+  ));
+  output.line();
+  output.line(`queue: ${counts.waiting ?? 0} waiting, ${counts.active ?? 0} active, ${counts.delayed ?? 0} delayed, ${counts.failed ?? 0} failed`);
+  output.line(`workers: ${workers.length}${workers.length ? ` (${workers.join(', ')})` : ' — start one with bucketpipe worker'}`);
+  output.line(
+    revision === null
+      ? 'project: not pushed yet; runs use the files here'
+      : `project: revision ${revision} pushed${revision === files ? ' (the files here are the same)' : `; the files here differ (${files}): bucketpipe push applies them`}`,
+  );
 }
 
 /** Runs a worker-like process until SIGTERM or SIGINT, then stops it cleanly and exits 0. */
@@ -118,20 +87,5 @@ async function runLongLived(program: Command, role: 'worker' | 'dev', start: (ap
     process.exitCode = reportError(output, error);
   } finally {
     await app?.close().catch(() => undefined);
-  }
-}
-
-function watchProject(app: App, onChange: () => Promise<void>): void {
-  let timer: NodeJS.Timeout | undefined;
-  let running = Promise.resolve();
-  for (const folder of ['datasources', 'connections']) {
-    try {
-      watch(join(app.projectDir, folder), () => {
-        clearTimeout(timer);
-        timer = setTimeout(() => (running = running.then(onChange)), 300);
-      }).unref();
-    } catch {
-      // a missing folder has nothing to watch
-    }
   }
 }

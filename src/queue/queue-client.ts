@@ -1,13 +1,13 @@
 import { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { App } from '../app.js';
-import { openImportQueue, type ImportJobData, type ImportJobResult, type ImportQueue } from './import-queue.js';
+import { openRunQueue, type RunJobData, type RunJobResult, type RunQueue } from './job-queue.js';
 import { queuePrefix } from './queue-names.js';
 import { assertRedisReachable, connectRedis, redisUrl } from './redis-connection.js';
 
 /** The queue as a short command uses it. */
 export interface QueueClient {
-  queue: ImportQueue;
+  queue: RunQueue;
   redis: Redis;
   prefix: string;
   close(): Promise<void>;
@@ -23,7 +23,7 @@ export async function openQueueClient(app: App, why?: string): Promise<QueueClie
   const redis = connectRedis(url, { longRunning: false });
   await redis.connect();
   const prefix = queuePrefix(app.projectDir, app.env);
-  const queue = openImportQueue(redis, prefix);
+  const queue = openRunQueue(redis, prefix);
   return {
     queue,
     redis,
@@ -36,14 +36,14 @@ export async function openQueueClient(app: App, why?: string): Promise<QueueClie
 }
 
 /** Worker processes connected to the queue now. */
-export async function liveWorkers(queue: ImportQueue): Promise<string[]> {
+export async function liveWorkers(queue: RunQueue): Promise<string[]> {
   const workers = (await queue.getWorkers()) as Array<{ rawname?: string; addr?: string }>;
   // BullMQ names a worker's connection `<prefix>:<queue>:w:<worker name>`; ours is host:pid.
   return workers.map((w) => w.rawname?.split(':w:')[1] || w.addr || 'worker');
 }
 
 export type FollowOutcome =
-  | { state: 'completed'; result: ImportJobResult }
+  | { state: 'completed'; result: RunJobResult }
   | { state: 'failed'; reason: string };
 
 export interface FollowHooks {
@@ -53,17 +53,17 @@ export interface FollowHooks {
 }
 
 /** Waits for a job to finish, reporting its progress. */
-export async function followJob(queue: ImportQueue, jobId: string, hooks: FollowHooks = {}): Promise<FollowOutcome> {
+export async function followJob(queue: RunQueue, jobId: string, hooks: FollowHooks = {}): Promise<FollowOutcome> {
   let warned = false;
   let lastProgress = '';
   for (;;) {
-    const job = await Job.fromId<ImportJobData, ImportJobResult>(queue, jobId);
+    const job = await Job.fromId<RunJobData, RunJobResult>(queue, jobId);
     if (!job) return { state: 'failed', reason: `job ${jobId} is gone from the queue` };
     const state = await job.getState();
     // The job may have finished between the read above and this state: its result is read anew.
-    if (state === 'completed') return { state: 'completed', result: (await Job.fromId<ImportJobData, ImportJobResult>(queue, jobId))!.returnvalue };
+    if (state === 'completed') return { state: 'completed', result: (await Job.fromId<RunJobData, RunJobResult>(queue, jobId))!.returnvalue };
     if (state === 'failed') {
-      const failed = (await Job.fromId<ImportJobData, ImportJobResult>(queue, jobId)) ?? job;
+      const failed = (await Job.fromId<RunJobData, RunJobResult>(queue, jobId)) ?? job;
       return { state: 'failed', reason: failed.failedReason || failed.stacktrace?.at(-1)?.split('\n')[0] || 'the job failed without a recorded reason; see bucketpipe jobs' };
     }
     const progress = JSON.stringify(job.progress);

@@ -1,7 +1,10 @@
 import { projectId } from '../project/project-id.js';
 
-/** The queue every import job goes through. */
-export const IMPORT_QUEUE = 'imports';
+/**
+ * The queue every import and export job goes through. Its name in Redis stays `imports`, the name it had
+ * before exports ran through it: workers of an earlier version and jobs still pending keep using it.
+ */
+export const RUN_QUEUE = 'imports';
 
 /** The Redis key prefix of a project, so two projects can share one Redis. */
 export function queuePrefix(projectDir: string, env: NodeJS.ProcessEnv = process.env): string {

@@ -1,11 +1,11 @@
 import { hostname } from 'node:os';
 import { Worker } from 'bullmq';
 import type { App } from '../app.js';
-import { openImportQueue, syncSchedules, type ImportJobData, type ImportJobResult } from '../queue/import-queue.js';
-import { autoIntervalMs, IMPORT_QUEUE, queuePrefix } from '../queue/queue-names.js';
+import { openRunQueue, syncSchedules, type RunJobData, type RunJobResult } from '../queue/job-queue.js';
+import { autoIntervalMs, RUN_QUEUE, queuePrefix } from '../queue/queue-names.js';
 import { assertRedisReachable, connectRedis, redisUrl, safeRedisUrl } from '../queue/redis-connection.js';
 import type { Redis } from 'ioredis';
-import { createImportProcessor } from './import-processor.js';
+import { createJobProcessor } from './job-processor.js';
 
 export interface RunningWorker {
   /** Stops taking jobs, lets the current object finish, and closes every connection. */
@@ -20,7 +20,7 @@ export interface WorkerOptions {
 }
 
 /**
- * A worker: takes import jobs from the project's queue. It keeps the project's schedules in Redis
+ * A worker: takes import and export jobs from the project's queue. It keeps the project's schedules in Redis
  * (again after Redis comes back empty from a restart).
  */
 export async function startWorker(app: App, options: WorkerOptions = {}): Promise<RunningWorker> {
@@ -30,7 +30,7 @@ export async function startWorker(app: App, options: WorkerOptions = {}): Promis
   const redis = connectRedis(url, { longRunning: true });
   await redis.connect();
   reportConnectionChanges(app, redis, url);
-  const queue = openImportQueue(redis, prefix);
+  const queue = openRunQueue(redis, prefix);
   const everyMs = autoIntervalMs(app.env);
   // The schedules of the project as pushed (put back after Redis comes back empty).
   const resync = async () => {
@@ -45,7 +45,7 @@ export async function startWorker(app: App, options: WorkerOptions = {}): Promis
   redis.on('ready', () => void resync());
 
   const abort = new AbortController();
-  const worker = new Worker<ImportJobData, ImportJobResult>(IMPORT_QUEUE, createImportProcessor(app, { redis, prefix }, abort.signal), {
+  const worker = new Worker<RunJobData, RunJobResult>(RUN_QUEUE, createJobProcessor(app, { redis, prefix }, abort.signal), {
     connection: redis,
     prefix,
     concurrency: options.concurrency ?? 1,

@@ -2,7 +2,7 @@ import { Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { startLocalRedis, type LocalRedis } from '../../scripts/local-redis.js';
-import { openImportQueue, type ImportQueue } from '../../src/queue/import-queue.js';
+import { openRunQueue, type RunQueue } from '../../src/queue/job-queue.js';
 import { queuePrefix } from '../../src/queue/queue-names.js';
 import { putObjects } from '../helpers/bucket.js';
 import { runCli } from '../helpers/cli.js';
@@ -14,13 +14,13 @@ const ROWS_PER_OBJECT = 20_000;
 const DOWN_MS = 2_000;
 
 /** A project on a Redis of its own, with the queue as a test reads it. */
-async function projectOnOwnRedis(t: ProcessTests, persistent: boolean): Promise<{ project: TestProjectDir; env: NodeJS.ProcessEnv; redis: LocalRedis; queue: () => ImportQueue }> {
+async function projectOnOwnRedis(t: ProcessTests, persistent: boolean): Promise<{ project: TestProjectDir; env: NodeJS.ProcessEnv; redis: LocalRedis; queue: () => RunQueue }> {
   const redis = await startLocalRedis({ persistent });
   t.cleanups.push(() => redis.stop());
   const { project, env } = t.newProject({ REDIS_URL: redis.url, BUCKETPIPE_AUTO_INTERVAL_MS: '1500' });
   const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
   connection.on('error', () => undefined);
-  const queue = openImportQueue(connection, queuePrefix(project.dir, env));
+  const queue = openRunQueue(connection, queuePrefix(project.dir, env));
   // The restarts are on purpose; the test's own connection just reconnects.
   queue.on('error', () => undefined);
   t.cleanups.push(async () => {

@@ -1,7 +1,7 @@
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { Redis } from 'ioredis';
 import { describe, expect, inject, it } from 'vitest';
-import { enqueueImport, openImportQueue } from '../../src/queue/import-queue.js';
+import { enqueueRun, openRunQueue } from '../../src/queue/job-queue.js';
 import { queuePrefix } from '../../src/queue/queue-names.js';
 import { putObjects } from '../helpers/bucket.js';
 import { runCli } from '../helpers/cli.js';
@@ -37,7 +37,7 @@ describe('a worker SIGKILLed at random moments of imports and exports', () => {
     );
     expect((await runCli(['push'], { cwd: project.dir, env })).code).toBe(0);
     const redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
-    const queue = openImportQueue(redis, queuePrefix(project.dir, env));
+    const queue = openRunQueue(redis, queuePrefix(project.dir, env));
     t.cleanups.push(async () => {
       await queue.close();
       redis.disconnect();
@@ -50,8 +50,8 @@ describe('a worker SIGKILLed at random moments of imports and exports', () => {
       await putObjects(t.s3, t.bucket, Object.fromEntries(Array.from({ length: OBJECTS_PER_ROUND }, (_, j) => [`k/r${round}-${j}.csv`, srcCsv(`r${round}-${j}`, ROWS_PER_OBJECT)])));
       const worker = t.spawn(project.dir, env);
       await worker.waitFor('worker started');
-      await enqueueImport(queue, { datasource: 'killed', trigger: 'on-demand' });
-      await enqueueImport(queue, { datasource: 'killed', kind: 'export', trigger: 'on-demand' });
+      await enqueueRun(queue, { datasource: 'killed', trigger: 'on-demand' });
+      await enqueueRun(queue, { datasource: 'killed', kind: 'export', trigger: 'on-demand' });
       const phase = PHASES[round % PHASES.length]!;
       const delayMs = Math.floor(random() * phase.maxDelayMs);
       await worker.waitFor(phase.startsWith);

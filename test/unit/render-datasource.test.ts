@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { parseBucketUri } from '../../src/bucket/bucket-uri.js';
-import { renderDatasourceFile, suggestDatasourceName } from '../../src/cli/render-datasource.js';
+import { renderDatasourceFile, suggestDatasourceName } from '../../src/importer/render-datasource.js';
 import { parseJsonPath } from '../../src/importer/probe/json-path.js';
 import { parseDatasource } from '../../src/project/parse-datasource.js';
 import type { DatasourceSpec, ImportFormat } from '../../src/project/types.js';

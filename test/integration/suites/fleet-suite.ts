@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { openApp, type App } from '../../../src/app.js';
-import { enqueueImport, openImportQueue } from '../../../src/queue/import-queue.js';
+import { enqueueRun, openRunQueue } from '../../../src/queue/job-queue.js';
 import { queuePrefix } from '../../../src/queue/queue-names.js';
 import { importHere } from '../../../src/worker/run-here.js';
 import { startLocalRedis } from '../../../scripts/local-redis.js';
@@ -74,9 +74,9 @@ export function defineFleetSuite(store: string, server: boolean): void {
     /** Queues an on-demand sync as `datasource sync NAME` does, from this process. */
     async function queued(project: TestProjectDir, env: NodeJS.ProcessEnv, datasource: string): Promise<string> {
       const connection = new Redis(env.REDIS_URL!, { maxRetriesPerRequest: null });
-      const queue = openImportQueue(connection, queuePrefix(project.dir, env));
+      const queue = openRunQueue(connection, queuePrefix(project.dir, env));
       try {
-        return await enqueueImport(queue, { datasource, trigger: 'on-demand' });
+        return await enqueueRun(queue, { datasource, trigger: 'on-demand' });
       } finally {
         await queue.close();
         connection.disconnect();

@@ -4,10 +4,13 @@ import type { Redis } from 'ioredis';
 import type { ImportReport } from '../importer/sync-datasource.js';
 import type { ExportReport } from '../exporter/export-datasource.js';
 import type { Project } from '../project/types.js';
-import { autoSchedulerId, datasourceOfScheduler, exportSchedulerId, IMPORT_QUEUE } from './queue-names.js';
+import { autoSchedulerId, datasourceOfScheduler, exportSchedulerId, RUN_QUEUE } from './queue-names.js';
 
-/** What a job asks for: an import (the default) or an export of one datasource. */
-export interface ImportJobData {
+/**
+ * What a job asks for: an import (the default) or an export of one datasource. Jobs keep this shape in
+ * Redis, so its fields keep their names: pending jobs and workers of an earlier version read them.
+ */
+export interface RunJobData {
   datasource: string;
   kind?: 'import' | 'export';
   trigger: 'auto' | 'on-demand';
@@ -18,23 +21,23 @@ export interface ImportJobData {
 }
 
 /** What a job returns: the run's report, or why it did not run. */
-export type ImportJobResult = ImportReport | ExportReport | { skipped: 'busy'; datasource: string };
+export type RunJobResult = ImportReport | ExportReport | { skipped: 'busy'; datasource: string };
 
-export type ImportQueue = Queue<ImportJobData, ImportJobResult>;
+export type RunQueue = Queue<RunJobData, RunJobResult>;
 
 /**
  * Transient failures (S3 5xx, network, the store unavailable) are retried with exponential backoff
  * and jitter; deterministic ones fail the job at once (the processor throws UnrecoverableError).
  */
-export const IMPORT_JOB_OPTIONS: JobsOptions = {
+export const RUN_JOB_OPTIONS: JobsOptions = {
   attempts: 6,
   backoff: { type: 'exponential', delay: 2000, jitter: 0.5 },
   removeOnComplete: { count: 500 },
   removeOnFail: { count: 1000 },
 };
 
-export function openImportQueue(redis: Redis, prefix: string): ImportQueue {
-  return new Queue<ImportJobData, ImportJobResult>(IMPORT_QUEUE, { connection: redis, prefix });
+export function openRunQueue(redis: Redis, prefix: string): RunQueue {
+  return new Queue<RunJobData, RunJobResult>(RUN_QUEUE, { connection: redis, prefix });
 }
 
 export interface ScheduleChange {
@@ -47,7 +50,7 @@ export interface ScheduleChange {
  * One job scheduler per `@auto` import and per cron EXPORT_SCHEDULE; schedulers of datasources that
  * were deleted or switched to `@on-demand` are removed. Upserting an unchanged scheduler is a no-op.
  */
-export async function syncSchedules(queue: ImportQueue, project: Project, everyMs: number): Promise<ScheduleChange[]> {
+export async function syncSchedules(queue: RunQueue, project: Project, everyMs: number): Promise<ScheduleChange[]> {
   const changes: ScheduleChange[] = [];
   const existing = new Map((await queue.getJobSchedulers(0, -1)).map((s) => [s.key, s]));
   const wanted = new Set<string>();
@@ -60,7 +63,7 @@ export async function syncSchedules(queue: ImportQueue, project: Project, everyM
     await queue.upsertJobScheduler(
       id,
       { pattern, tz: 'UTC' },
-      { name: 'export', data: { datasource: spec.name, kind: 'export', trigger: 'auto' }, opts: { ...IMPORT_JOB_OPTIONS, attempts: 3 } },
+      { name: 'export', data: { datasource: spec.name, kind: 'export', trigger: 'auto' }, opts: { ...RUN_JOB_OPTIONS, attempts: 3 } },
     );
     changes.push({ datasource: spec.name, action: 'scheduled', description: `schedule the export of ${spec.name}: ${pattern} (UTC)` });
   }
@@ -73,7 +76,7 @@ export async function syncSchedules(queue: ImportQueue, project: Project, everyM
     await queue.upsertJobScheduler(
       id,
       { every: everyMs },
-      { name: 'import', data: { datasource: spec.name, trigger: 'auto' }, opts: { ...IMPORT_JOB_OPTIONS, attempts: 3 } },
+      { name: 'import', data: { datasource: spec.name, trigger: 'auto' }, opts: { ...RUN_JOB_OPTIONS, attempts: 3 } },
     );
     changes.push({ datasource: spec.name, action: 'scheduled', description: `schedule ${spec.name}: import every ${formatInterval(everyMs)}` });
   }
@@ -88,10 +91,10 @@ export async function syncSchedules(queue: ImportQueue, project: Project, everyM
 }
 
 /** Queues an on-demand import or export; every request gets its own job id. */
-export async function enqueueImport(queue: ImportQueue, data: ImportJobData): Promise<string> {
+export async function enqueueRun(queue: RunQueue, data: RunJobData): Promise<string> {
   const kind = data.kind ?? 'import';
   const jobId = `${kind === 'export' ? 'export' : 'sync'}-${data.datasource}-${randomUUID()}`;
-  await queue.add(kind, data, { ...IMPORT_JOB_OPTIONS, jobId });
+  await queue.add(kind, data, { ...RUN_JOB_OPTIONS, jobId });
   return jobId;
 }
 

@@ -1,6 +1,6 @@
 import type { BucketUri } from '../bucket/bucket-uri.js';
 import type { DatasourceSpec, ImportFormat } from '../project/types.js';
-import { defaultJsonPath } from '../importer/probe/json-path.js';
+import { defaultJsonPath } from './probe/json-path.js';
 
 /** A datasource name from the URI's last literal folder or file stem: `s3://b/events/2024/*.csv` → `events_2024`. */
 export function suggestDatasourceName(uri: BucketUri): string {

@@ -6,13 +6,13 @@ import { exportDatasource } from '../exporter/export-datasource.js';
 import { syncDatasource } from '../importer/sync-datasource.js';
 import type { Lease } from '../lease.js';
 import { recordEvents, recordJob } from '../ops/ops-log.js';
-import type { ImportJobData, ImportJobResult } from '../queue/import-queue.js';
+import type { RunJobData, RunJobResult } from '../queue/job-queue.js';
 import { tryTakeRunLease, type LeaseSource } from '../queue/run-lease.js';
 
 /** How long an on-demand job waits before it looks again at a datasource that is busy. */
 const BUSY_RETRY_MS = 2_000;
 
-type Report = Exclude<ImportJobResult, { skipped: 'busy' }>;
+type Report = Exclude<RunJobResult, { skipped: 'busy' }>;
 
 /**
  * Runs one job: an import (the default) or an export of a datasource, with the project revision
@@ -20,8 +20,8 @@ type Report = Exclude<ImportJobResult, { skipped: 'busy' }>;
  * scheduled tick that finds its run busy is skipped (the running one takes the new rows anyway); an
  * on-demand request waits its turn.
  */
-export function createImportProcessor(app: App, source: LeaseSource, signal: AbortSignal) {
-  return async (job: Job<ImportJobData, ImportJobResult>, token?: string): Promise<ImportJobResult> => {
+export function createJobProcessor(app: App, source: LeaseSource, signal: AbortSignal) {
+  return async (job: Job<RunJobData, RunJobResult>, token?: string): Promise<RunJobResult> => {
     const { datasource, trigger } = job.data;
     const exporting = job.data.kind === 'export';
     const lease = await tryTakeRunLease(app, source, { kind: exporting ? 'export' : 'import', datasource });
@@ -61,7 +61,7 @@ export function createImportProcessor(app: App, source: LeaseSource, signal: Abo
  * gone from the pushed project, it has no EXPORT_* settings there) still gets its row in the ops log,
  * with the reason, so that `jobs` and `--wait` tell the same story; a project error is not retried.
  */
-async function beforeRun<T>(app: App, job: Job<ImportJobData, ImportJobResult>, lease: Lease, context: Promise<T>): Promise<T> {
+async function beforeRun<T>(app: App, job: Job<RunJobData, RunJobResult>, lease: Lease, context: Promise<T>): Promise<T> {
   try {
     return await context;
   } catch (error) {
