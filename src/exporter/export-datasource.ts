@@ -15,7 +15,7 @@ import type { LocalEngine } from '../store/local-engine.js';
 import { readTableColumns } from '../store/table-ddl.js';
 import { quoteIdentifier } from '../store/sql.js';
 import type { ExportContext } from './export-context.js';
-import { encodedFormat } from './export-formats.js';
+import { encodedFormat } from '../formats.js';
 import { planParts, writePart, type WriteSettings } from './write-parts.js';
 import { currentImportVersion, fileOwner, lastWatermark, recordFiles, recordRun, unfinishedRuns, type ExportRun, type PlannedFile } from './export-ledger.js';
 import { exportSelect, type ExportSelect } from './export-query.js';

@@ -8,7 +8,7 @@ import type { Store } from '../store/create-store.js';
 import type { Logger } from '../log.js';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { LocalEngine } from '../store/local-engine.js';
-import type { Compression } from './formats.js';
+import type { Compression } from '../formats.js';
 import type { ObjectSource } from './engine-source.js';
 import type { TestFault } from './test-fault.js';
 

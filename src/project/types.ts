@@ -1,3 +1,7 @@
+import type { ExportCompression, ExportFormat, ImportFormat } from '../formats.js';
+
+export type { ExportFormat, ImportFormat };
+
 /** Where a setting came from, so every message can point at `file:line`. */
 export interface SourceLocation {
   /** Path relative to the project folder, e.g. `datasources/events.datasource`. */
@@ -56,7 +60,6 @@ export interface ColumnSpec {
   location: SourceLocation;
 }
 
-export type ImportFormat = 'csv' | 'ndjson' | 'parquet';
 export type ImportSchedule = '@auto' | '@on-demand';
 
 /** IMPORT_* settings. */
@@ -103,8 +106,6 @@ export interface EngineSpec {
   location: SourceLocation;
 }
 
-export type ExportFormat = 'csv' | 'jsonl' | 'parquet';
-
 /** EXPORT_* settings: table data written back to a bucket. */
 export interface ExportSpec {
   /** `EXPORT_CONNECTION_NAME`: a connection of the project. */
@@ -121,7 +122,7 @@ export interface ExportSpec {
   /** `EXPORT_FORMAT`; default `csv`. */
   format: ExportFormat;
   /** `EXPORT_COMPRESSION` (csv, jsonl); default `none`. */
-  compression: 'none' | 'gzip';
+  compression: ExportCompression;
   /** `EXPORT_PARQUET_COMPRESSION`; default `zstd`. */
   parquetCompression: 'zstd' | 'snappy' | 'none';
   /** `EXPORT_PARQUET_ROW_GROUP_SIZE` (rows); default the engine's. */
