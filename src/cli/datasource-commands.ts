@@ -14,6 +14,7 @@ import { importHere } from '../worker/run-here.js';
 import { datasourceRecord } from '../importer/datasource-tables.js';
 import { ambiguousHeaderNote, headerRule, type HeaderRule } from '../importer/csv-header.js';
 import type { DatasourceSpec } from '../project/types.js';
+import { DEFAULT_MAX_FILES_PER_RUN } from '../project/import-settings.js';
 import { ensureInternalTables } from '../store/internal-tables.js';
 import { giveUserPermissions } from '../store/private-files.js';
 import { selectRows } from '../store/queries.js';
@@ -61,7 +62,7 @@ export function registerDatasourceCommands(program: Command): void {
       withApp(program, async (app, output) => {
         const ctx = await app.importContext(name);
         await ensureInternalTables(ctx.store);
-        const uri = parseBucketUri(ctx.datasource.import.bucketUri);
+        const uri = ctx.datasource.import.uri;
         const ledger = await readLedger(ctx.store.client, name);
         const discovery = await discoverObjects(ctx.access, uri, ledger);
         const table = await readTableColumns(ctx.store.client, name);
@@ -140,8 +141,8 @@ export function registerDatasourceCommands(program: Command): void {
           location: { file: `datasources/${name}.datasource`, line: 1 },
           engine: { engine: 'MergeTree', engineArgs: [], location: { file: `datasources/${name}.datasource`, line: 1 } },
           import: {
-            service: 's3', connectionName: options.connection, bucketUri, schedule: options.schedule === '@on-demand' ? '@on-demand' : '@auto',
-            strategy: 'APPEND', maxFilesPerRun: 5, location: { file: `datasources/${name}.datasource`, line: 1 },
+            service: 's3', connectionName: options.connection, bucketUri, uri, schedule: options.schedule === '@on-demand' ? '@on-demand' : '@auto',
+            strategy: 'APPEND', maxFilesPerRun: DEFAULT_MAX_FILES_PER_RUN, location: { file: `datasources/${name}.datasource`, line: 1 },
           },
         };
         const ctx = await app.importContextFor(spec);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { objectUri, parseBucketUri } from '../bucket/bucket-uri.js';
+import { objectUri } from '../bucket/bucket-uri.js';
 import type { ObjectRef } from '../bucket/list-objects.js';
 import { now } from '../clock.js';
 import { BucketpipeError, toErrorReport, type ErrorReport } from '../errors.js';
@@ -160,7 +160,7 @@ async function runSync(ctx: ImportContext, options: SyncOptions): Promise<Import
       await events.flush();
       ledger = await readLedger(client, spec.name);
     }
-    const uri = parseBucketUri(spec.import.bucketUri);
+    const uri = spec.import.uri;
     const limit = options.limit ?? (options.trigger === 'auto' ? spec.import.maxFilesPerRun : undefined);
     const discovery = await discoverObjects(ctx.access, uri, ledger, { limit, retryFailed: options.retryFailed });
     report.matched = discovery.matched;

@@ -1,4 +1,5 @@
 import type { ExportCompression, ExportFormat, ImportFormat } from '../formats.js';
+import type { BucketUri, ExportDestination } from './bucket-uri.js';
 
 export type { ExportFormat, ImportFormat };
 
@@ -70,6 +71,11 @@ export interface ImportSpec {
   connectionName: string;
   /** `IMPORT_BUCKET_URI`: `s3://bucket/prefix/**\/*.csv`. */
   bucketUri: string;
+  /**
+   * `IMPORT_BUCKET_URI` parsed, once, when the project is loaded. Derived from `bucketUri`, so a
+   * pushed revision leaves it out and restoring it parses it again.
+   */
+  uri: BucketUri;
   /** `IMPORT_SCHEDULE`; default `@auto`. */
   schedule: ImportSchedule;
   /** `IMPORT_STRATEGY`; only `APPEND`. */
@@ -82,7 +88,7 @@ export interface ImportSpec {
    * without one, as the reference object shows, for every object of the datasource.
    */
   csvHeader?: boolean;
-  /** `IMPORT_MAX_FILES_PER_RUN`; default 5 for `@auto` runs. On-demand runs take all new objects. */
+  /** `IMPORT_MAX_FILES_PER_RUN`; default 5 (`DEFAULT_MAX_FILES_PER_RUN`) for `@auto` runs. On-demand runs take all new objects. */
   maxFilesPerRun: number;
   location: SourceLocation;
 }
@@ -112,6 +118,8 @@ export interface ExportSpec {
   connectionName: string;
   /** `EXPORT_BUCKET_URI`: `s3://bucket/prefix/` (no globs); keys are written under the prefix. */
   bucketUri: string;
+  /** `EXPORT_BUCKET_URI` parsed when the project is loaded; derived, like `ImportSpec.uri`. */
+  destination: ExportDestination;
   /**
    * `EXPORT_FILE_TEMPLATE`: the key under the prefix. Placeholders: {{TABLE}} {{TABLE_HYPHEN}}
    * {{SYNC_ID}} {{UUID}} {{PART}} {{FORMAT}} {{YEAR}} {{MONTH}} {{DAY}} {{HOUR}} {{MINUTE}} {jobId}

@@ -17,7 +17,7 @@ function specFor(bucketUri: string, schedule: '@auto' | '@on-demand' = '@auto'):
     name: 'events',
     location,
     engine: { engine: 'MergeTree', engineArgs: [], location },
-    import: { service: 's3', connectionName: 'my_s3', bucketUri, schedule, strategy: 'APPEND', maxFilesPerRun: 5, location },
+    import: { service: 's3', connectionName: 'my_s3', bucketUri, uri: parseBucketUri(bucketUri), schedule, strategy: 'APPEND', maxFilesPerRun: 5, location },
   };
 }
 
