@@ -1,5 +1,4 @@
 import { resolve } from 'node:path';
-import { parseBucketUri } from './bucket/bucket-uri.js';
 import { createBucketAccess, type BucketAccess } from './bucket/s3-client.js';
 import { BucketpipeError } from './errors.js';
 import { resolveEngineCredentials, type ImportContext } from './importer/import-context.js';
@@ -163,7 +162,7 @@ export async function openApp(options: AppOptions): Promise<App> {
         throw new BucketpipeError('NO_IMPORT', `datasource ${name} has no IMPORT_* settings in ${spec.location.file}; there is nothing to sync.`, { context: { datasource: name } });
       }
       const access = app.bucketAccess(spec.import.connectionName, project);
-      const credentials = await resolveEngineCredentials(access, parseBucketUri(spec.import.bucketUri).bucket);
+      const credentials = await resolveEngineCredentials(access, spec.import.uri.bucket);
       const opened = await app.store();
       // With a server as the store, objects are read and split by this process's own engine.
       if (opened.kind === 'server') localEngine ??= openLocalEngine();

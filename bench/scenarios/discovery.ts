@@ -1,5 +1,5 @@
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { parseBucketUri } from '../../src/bucket/bucket-uri.js';
+import { parseBucketUri } from '../../src/project/bucket-uri.js';
 import { listObjects, type ObjectRef } from '../../src/bucket/list-objects.js';
 import { discoverObjects } from '../../src/importer/discover/discover.js';
 import { readLedger } from '../../src/importer/discover/read-ledger.js';

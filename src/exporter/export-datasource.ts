@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ObjectCannedACL, ServerSideEncryption } from '@aws-sdk/client-s3';
-import { objectUri, parseExportUri } from '../bucket/bucket-uri.js';
+import { objectUri } from '../bucket/bucket-uri.js';
 import { deleteObject, objectExists } from '../bucket/write-objects.js';
 import { now } from '../clock.js';
 import type { Lease } from '../lease.js';
@@ -15,7 +15,7 @@ import type { LocalEngine } from '../store/local-engine.js';
 import { readTableColumns } from '../store/table-ddl.js';
 import { quoteIdentifier } from '../store/sql.js';
 import type { ExportContext } from './export-context.js';
-import { encodedFormat } from './export-formats.js';
+import { encodedFormat } from '../formats.js';
 import { planParts, writePart, type WriteSettings } from './write-parts.js';
 import { currentImportVersion, fileOwner, lastWatermark, recordFiles, recordRun, unfinishedRuns, type ExportRun, type PlannedFile } from './export-ledger.js';
 import { exportSelect, type ExportSelect } from './export-query.js';
@@ -79,7 +79,7 @@ async function runExport(ctx: ExportContext, options: ExportOptions): Promise<Ex
   const startedAt = now();
   const runId = `${table}-${startedAt.getTime().toString(36)}-${randomBytes(3).toString('hex')}`;
   const jobId = options.jobId ?? runId;
-  const { bucket, prefix } = parseExportUri(spec.bucketUri);
+  const { bucket, prefix } = spec.destination;
   const report: ExportReport = {
     runId, jobId, datasource: table, trigger: options.trigger, strategy: spec.strategy, status: 'ok', files: [], rows: 0, bytes: 0,
     recovered: 0, startedAt: startedAt.toISOString(), finishedAt: '',

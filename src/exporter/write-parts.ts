@@ -11,7 +11,7 @@ import { runStatement, selectRows, type QuerySettings } from '../store/queries.j
 import { quoteIdentifier } from '../store/sql.js';
 import { redact } from '../importer/engine-source.js';
 import type { ExportContext } from './export-context.js';
-import type { EncodedFormat } from './export-formats.js';
+import type { EncodedFormat } from '../formats.js';
 import type { PlannedFile } from './export-ledger.js';
 import type { ExportSelect } from './export-query.js';
 

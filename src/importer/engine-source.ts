@@ -1,5 +1,5 @@
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
-import type { Compression } from './formats.js';
+import type { Compression } from '../formats.js';
 
 /** Where and how the engine reads one object. */
 export interface ObjectSource {

@@ -1,6 +1,8 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { objectUri, parseBucketUri } from '../bucket/bucket-uri.js';
+import { objectUri } from '../bucket/bucket-uri.js';
+import { parseBucketUri } from '../project/bucket-uri.js';
+import { DEFAULT_MAX_FILES_PER_RUN } from '../project/import-settings.js';
 import { BucketpipeError } from '../errors.js';
 import type { DatasourceSpec } from '../project/types.js';
 import { giveUserPermissions } from '../store/private-files.js';
@@ -54,8 +56,8 @@ export async function generateDatasource(target: GenerateTarget, request: Genera
     location: { file: `datasources/${name}.datasource`, line: 1 },
     engine: { engine: 'MergeTree', engineArgs: [], location: { file: `datasources/${name}.datasource`, line: 1 } },
     import: {
-      service: 's3', connectionName: request.connection, bucketUri, schedule: request.schedule === '@on-demand' ? '@on-demand' : '@auto',
-      strategy: 'APPEND', maxFilesPerRun: 5, location: { file: `datasources/${name}.datasource`, line: 1 },
+      service: 's3', connectionName: request.connection, bucketUri, uri, schedule: request.schedule === '@on-demand' ? '@on-demand' : '@auto',
+      strategy: 'APPEND', maxFilesPerRun: DEFAULT_MAX_FILES_PER_RUN, location: { file: `datasources/${name}.datasource`, line: 1 },
     },
   };
   const ctx = await target.importContextFor(spec);

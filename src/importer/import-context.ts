@@ -7,7 +7,7 @@ import type { DatasourceSpec, ImportSpec } from '../project/types.js';
 import type { Store } from '../store/create-store.js';
 import type { Logger } from '../log.js';
 import type { ClickHouseClient } from '@clickhouse/client';
-import type { Compression } from './formats.js';
+import type { Compression } from '../formats.js';
 import type { ObjectSource } from './engine-source.js';
 import type { TestFault } from './test-fault.js';
 import type { LoadTarget } from './load-target.js';

@@ -1,4 +1,4 @@
-import { objectUri, parseBucketUri } from '../bucket/bucket-uri.js';
+import { objectUri } from '../bucket/bucket-uri.js';
 import { ensureInternalTables } from '../store/internal-tables.js';
 import { loadableColumns, readTableColumns } from '../store/table-ddl.js';
 import { ambiguousHeaderNote, headerRule, type HeaderRule } from './probe/csv-header.js';
@@ -36,7 +36,7 @@ export interface DatasourcePreview {
 export async function previewDatasource(ctx: ImportContext): Promise<DatasourcePreview> {
   const name = ctx.datasource.name;
   await ensureInternalTables(ctx.store);
-  const uri = parseBucketUri(ctx.datasource.import.bucketUri);
+  const uri = ctx.datasource.import.uri;
   const ledger = await readLedger(ctx.store.client, name);
   const discovery = await discoverObjects(ctx.access, uri, ledger);
   const table = await readTableColumns(ctx.store.client, name);

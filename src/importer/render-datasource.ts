@@ -1,4 +1,4 @@
-import type { BucketUri } from '../bucket/bucket-uri.js';
+import type { BucketUri } from '../project/bucket-uri.js';
 import type { DatasourceSpec, ImportFormat } from '../project/types.js';
 import { defaultJsonPath } from './probe/json-path.js';
 

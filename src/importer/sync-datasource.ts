@@ -1,4 +1,4 @@
-import { objectUri, parseBucketUri } from '../bucket/bucket-uri.js';
+import { objectUri } from '../bucket/bucket-uri.js';
 import type { ObjectRef } from '../bucket/list-objects.js';
 import { BucketpipeError } from '../errors.js';
 import { recordChanged, recoverUnfinished } from './commit.js';
@@ -83,7 +83,7 @@ async function recoverInterrupted(ctx: ImportContext, run: ImportRun): Promise<L
 async function discover(ctx: ImportContext, run: ImportRun, ledger: LedgerState, options: SyncOptions): Promise<Discovery> {
   const spec = ctx.datasource;
   const report = run.report;
-  const uri = parseBucketUri(spec.import.bucketUri);
+  const uri = spec.import.uri;
   const limit = options.limit ?? (options.trigger === 'auto' ? spec.import.maxFilesPerRun : undefined);
   const discovery = await discoverObjects(ctx.access, uri, ledger, { limit, retryFailed: options.retryFailed });
   report.matched = discovery.matched;

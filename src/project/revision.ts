@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { BucketpipeError } from '../errors.js';
-import type { ConnectionSpec, DatasourceSpec, Project, SecretRef } from './types.js';
+import { parseBucketUri, parseExportUri } from './bucket-uri.js';
+import type { ConnectionSpec, DatasourceSpec, ExportSpec, ImportSpec, Project, SecretRef } from './types.js';
 
 /**
  * A project as `push` applied it: the parsed definitions, as canonical JSON, named by their hash.
@@ -9,6 +10,9 @@ import type { ConnectionSpec, DatasourceSpec, Project, SecretRef } from './types
  *
  * Secret values never leave the machine: a literal secret (or a `tb_secret` default) is stored as a
  * digest, and a worker takes the value from its own connection file when the digests agree.
+ *
+ * Values derived from others (the parsed bucket URIs) are left out: they add nothing, and a project
+ * keeps the id it had before they were carried.
  */
 export interface ProjectRevision {
   /** 16 hex digits of the definitions' SHA-256. */
@@ -22,15 +26,20 @@ type StoredConnection = Omit<ConnectionSpec, 'accessKey' | 'secret' | 'sessionTo
 const SECRET_FIELDS = ['accessKey', 'secret', 'sessionToken'] as const;
 type SecretField = (typeof SECRET_FIELDS)[number];
 
+type StoredDatasource = Omit<DatasourceSpec, 'import' | 'export'> & {
+  import?: Omit<ImportSpec, 'uri'>;
+  export?: Omit<ExportSpec, 'destination'>;
+};
+
 interface StoredProject {
   connections: StoredConnection[];
-  datasources: DatasourceSpec[];
+  datasources: StoredDatasource[];
 }
 
 export function projectRevision(project: Project): ProjectRevision {
   const stored: StoredProject = {
     connections: [...project.connections.values()].sort(byName).map(storedConnection),
-    datasources: [...project.datasources.values()].sort(byName),
+    datasources: [...project.datasources.values()].sort(byName).map(storedDatasource),
   };
   const text = canonicalJson(stored);
   return { id: createHash('sha256').update(text).digest('hex').slice(0, 16), text };
@@ -44,7 +53,29 @@ export function restoreProject(revision: ProjectRevision, dir: string, local?: P
   const stored = JSON.parse(revision.text) as StoredProject;
   const connections = new Map<string, ConnectionSpec>();
   for (const connection of stored.connections) connections.set(connection.name, restoreConnection(connection, local?.connections.get(connection.name)));
-  return { dir, connections, datasources: new Map(stored.datasources.map((d) => [d.name, d])) };
+  return { dir, connections, datasources: new Map(stored.datasources.map((d) => [d.name, restoreDatasource(d)])) };
+}
+
+function storedDatasource(spec: DatasourceSpec): StoredDatasource {
+  const { import: importSpec, export: exportSpec, ...rest } = spec;
+  const stored: StoredDatasource = rest;
+  if (importSpec !== undefined) {
+    const { uri: _derived, ...written } = importSpec;
+    stored.import = written;
+  }
+  if (exportSpec !== undefined) {
+    const { destination: _derived, ...written } = exportSpec;
+    stored.export = written;
+  }
+  return stored;
+}
+
+function restoreDatasource(stored: StoredDatasource): DatasourceSpec {
+  const { import: importSpec, export: exportSpec, ...rest } = stored;
+  const spec: DatasourceSpec = rest;
+  if (importSpec !== undefined) spec.import = { ...importSpec, uri: parseBucketUri(importSpec.bucketUri) };
+  if (exportSpec !== undefined) spec.export = { ...exportSpec, destination: parseExportUri(exportSpec.bucketUri) };
+  return spec;
 }
 
 function storedConnection(connection: ConnectionSpec): StoredConnection {

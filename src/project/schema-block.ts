@@ -1,16 +1,10 @@
 import type { BlockLine } from './lexer.js';
+import { closingParenthesis, parenthesesBalanced, splitAtCommas } from './sql-scanner.js';
 import type { ColumnSpec, ProjectProblem } from './types.js';
 
 export interface SchemaResult {
   columns: ColumnSpec[];
   problems: ProjectProblem[];
-}
-
-interface Segment {
-  /** Offset of the segment in the joined block text. */
-  start: number;
-  text: string;
-  unterminatedQuote: boolean;
 }
 
 const BARE_NAME = /^[\p{L}_][\p{L}\p{N}_]*/u;
@@ -39,7 +33,7 @@ export function parseSchemaBlock(lines: readonly BlockLine[], file: string): Sch
   const columns: ColumnSpec[] = [];
   const problems: ProjectProblem[] = [];
   const firstLineOf = new Map<string, number>();
-  const segments = splitColumns(text);
+  const segments = splitAtCommas(text);
 
   segments.forEach((segment, index) => {
     const leading = segment.text.length - segment.text.trimStart().length;
@@ -81,41 +75,6 @@ export function parseSchemaBlock(lines: readonly BlockLine[], file: string): Sch
     });
   }
   return { columns, problems };
-}
-
-/** Splits at commas outside parentheses, quotes and backticks. Quotes end at a line break. */
-function splitColumns(text: string): Segment[] {
-  const segments: Segment[] = [];
-  let start = 0;
-  let depth = 0;
-  let quote: string | null = null;
-  for (let i = 0; i < text.length; i += 1) {
-    const c = text[i];
-    if (quote !== null) {
-      if (c === '\n') {
-        // The comma that ended this column was probably swallowed by the quote: resume on the next line.
-        quote = null;
-        segments.push({ start, text: text.slice(start, i), unterminatedQuote: true });
-        start = i + 1;
-        depth = 0;
-      } else if (c === '\\' && text[i + 1] !== '\n') {
-        i += 1;
-      } else if (c === quote) {
-        quote = null;
-      }
-      continue;
-    }
-    if (c === "'" || c === '"' || c === '`') quote = c;
-    else if (c === '(') depth += 1;
-    // A stray ")" must not stop later commas from splitting; parseColumn reports it.
-    else if (c === ')') depth = Math.max(0, depth - 1);
-    else if (c === ',' && depth === 0) {
-      segments.push({ start, text: text.slice(start, i), unterminatedQuote: false });
-      start = i + 1;
-    }
-  }
-  segments.push({ start, text: text.slice(start), unterminatedQuote: quote !== null });
-  return segments;
 }
 
 type ParsedColumn =
@@ -162,7 +121,7 @@ function parseColumn(definition: string): ParsedColumn {
   const afterName = pos;
   skipSpace();
   if (definition[pos] === '(') {
-    const close = matchParenthesis(definition, pos);
+    const close = closingParenthesis(definition, pos);
     if (close === undefined) {
       return { name, error: `${label}: the parentheses of the type are unbalanced: close every "(" with ")"` };
     }
@@ -239,44 +198,6 @@ function readBacktickName(text: string): { name: string; end: number } | undefin
     }
   }
   return undefined;
-}
-
-/** Index of the ")" closing the "(" at `open`, skipping quoted text; undefined if never closed. */
-function matchParenthesis(text: string, open: number): number | undefined {
-  let depth = 0;
-  let quote: string | null = null;
-  for (let i = open; i < text.length; i += 1) {
-    const c = text[i];
-    if (quote !== null) {
-      if (c === '\\') i += 1;
-      else if (c === quote) quote = null;
-      continue;
-    }
-    if (c === "'" || c === '"' || c === '`') quote = c;
-    else if (c === '(') depth += 1;
-    else if (c === ')') {
-      depth -= 1;
-      if (depth === 0) return i;
-    }
-  }
-  return undefined;
-}
-
-function parenthesesBalanced(text: string): boolean {
-  let depth = 0;
-  let quote: string | null = null;
-  for (let i = 0; i < text.length; i += 1) {
-    const c = text[i];
-    if (quote !== null) {
-      if (c === '\\') i += 1;
-      else if (c === quote) quote = null;
-      continue;
-    }
-    if (c === "'" || c === '"' || c === '`') quote = c;
-    else if (c === '(') depth += 1;
-    else if (c === ')' && --depth < 0) return false;
-  }
-  return depth === 0;
 }
 
 function oneLine(text: string): string {

@@ -1,3 +1,8 @@
+import type { ExportCompression, ExportFormat, ImportFormat } from '../formats.js';
+import type { BucketUri, ExportDestination } from './bucket-uri.js';
+
+export type { ExportFormat, ImportFormat };
+
 /** Where a setting came from, so every message can point at `file:line`. */
 export interface SourceLocation {
   /** Path relative to the project folder, e.g. `datasources/events.datasource`. */
@@ -56,7 +61,6 @@ export interface ColumnSpec {
   location: SourceLocation;
 }
 
-export type ImportFormat = 'csv' | 'ndjson' | 'parquet';
 export type ImportSchedule = '@auto' | '@on-demand';
 
 /** IMPORT_* settings. */
@@ -67,6 +71,11 @@ export interface ImportSpec {
   connectionName: string;
   /** `IMPORT_BUCKET_URI`: `s3://bucket/prefix/**\/*.csv`. */
   bucketUri: string;
+  /**
+   * `IMPORT_BUCKET_URI` parsed, once, when the project is loaded. Derived from `bucketUri`, so a
+   * pushed revision leaves it out and restoring it parses it again.
+   */
+  uri: BucketUri;
   /** `IMPORT_SCHEDULE`; default `@auto`. */
   schedule: ImportSchedule;
   /** `IMPORT_STRATEGY`; only `APPEND`. */
@@ -79,7 +88,7 @@ export interface ImportSpec {
    * without one, as the reference object shows, for every object of the datasource.
    */
   csvHeader?: boolean;
-  /** `IMPORT_MAX_FILES_PER_RUN`; default 5 for `@auto` runs. On-demand runs take all new objects. */
+  /** `IMPORT_MAX_FILES_PER_RUN`; default 5 (`DEFAULT_MAX_FILES_PER_RUN`) for `@auto` runs. On-demand runs take all new objects. */
   maxFilesPerRun: number;
   location: SourceLocation;
 }
@@ -103,14 +112,14 @@ export interface EngineSpec {
   location: SourceLocation;
 }
 
-export type ExportFormat = 'csv' | 'jsonl' | 'parquet';
-
 /** EXPORT_* settings: table data written back to a bucket. */
 export interface ExportSpec {
   /** `EXPORT_CONNECTION_NAME`: a connection of the project. */
   connectionName: string;
   /** `EXPORT_BUCKET_URI`: `s3://bucket/prefix/` (no globs); keys are written under the prefix. */
   bucketUri: string;
+  /** `EXPORT_BUCKET_URI` parsed when the project is loaded; derived, like `ImportSpec.uri`. */
+  destination: ExportDestination;
   /**
    * `EXPORT_FILE_TEMPLATE`: the key under the prefix. Placeholders: {{TABLE}} {{TABLE_HYPHEN}}
    * {{SYNC_ID}} {{UUID}} {{PART}} {{FORMAT}} {{YEAR}} {{MONTH}} {{DAY}} {{HOUR}} {{MINUTE}} {jobId}
@@ -121,7 +130,7 @@ export interface ExportSpec {
   /** `EXPORT_FORMAT`; default `csv`. */
   format: ExportFormat;
   /** `EXPORT_COMPRESSION` (csv, jsonl); default `none`. */
-  compression: 'none' | 'gzip';
+  compression: ExportCompression;
   /** `EXPORT_PARQUET_COMPRESSION`; default `zstd`. */
   parquetCompression: 'zstd' | 'snappy' | 'none';
   /** `EXPORT_PARQUET_ROW_GROUP_SIZE` (rows); default the engine's. */

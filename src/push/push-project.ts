@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { ListObjectsV2Command, type ObjectCannedACL, type ServerSideEncryption } from '@aws-sdk/client-s3';
 import { checkWritable } from '../bucket/write-objects.js';
 import type { App } from '../app.js';
-import { objectUri, parseBucketUri, parseExportUri, keyMatcher } from '../bucket/bucket-uri.js';
+import { objectUri, keyMatcher } from '../bucket/bucket-uri.js';
 import { listObjects, type ObjectRef } from '../bucket/list-objects.js';
 import { explainS3Error } from '../bucket/s3-errors.js';
 import { BucketpipeError, toErrorReport } from '../errors.js';
@@ -167,7 +167,7 @@ async function planDatasource(app: App, spec: DatasourceSpec, problems: ProjectP
  */
 async function inferFromReference(app: App, spec: DatasourceSpec, problems: ProjectProblem[], warnings: string[]): Promise<PushStep[]> {
   const name = spec.name;
-  const uri = parseBucketUri(spec.import!.bucketUri);
+  const uri = spec.import!.uri;
   const access = app.bucketAccess(spec.import!.connectionName);
   const matches = keyMatcher(uri);
   let oldest: ObjectRef | undefined;
@@ -210,7 +210,7 @@ async function inferFromReference(app: App, spec: DatasourceSpec, problems: Proj
 }
 
 async function checkBucketAccess(app: App, spec: DatasourceSpec): Promise<ProjectProblem | undefined> {
-  const uri = parseBucketUri(spec.import!.bucketUri);
+  const uri = spec.import!.uri;
   const access = app.bucketAccess(spec.import!.connectionName);
   try {
     await access.client.send(new ListObjectsV2Command({ Bucket: uri.bucket, Prefix: uri.listPrefix || undefined, MaxKeys: 1 }));
@@ -224,7 +224,7 @@ async function checkBucketAccess(app: App, spec: DatasourceSpec): Promise<Projec
 /** Writes and removes a test object under the export prefix, unless EXPORT_TEST_WRITE false. */
 async function checkExportWritable(app: App, spec: DatasourceSpec): Promise<ProjectProblem | undefined> {
   const exp = spec.export!;
-  const { bucket, prefix } = parseExportUri(exp.bucketUri);
+  const { bucket, prefix } = exp.destination;
   try {
     await checkWritable(app.bucketAccess(exp.connectionName), bucket, prefix, {
       contentType: 'text/plain',

@@ -4,7 +4,7 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { pushProject } from '../../src/push/push-project.js';
-import { parseBucketUri } from '../../src/bucket/bucket-uri.js';
+import { parseBucketUri } from '../../src/project/bucket-uri.js';
 import { discoverObjects, discoveryCounts } from '../../src/importer/discover/discover.js';
 import { readLedger } from '../../src/importer/discover/read-ledger.js';
 import { putObjects, s3Client } from '../helpers/bucket.js';

@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { keyMatcher, objectUri, parseBucketUri } from '../../src/bucket/bucket-uri.js';
+import { keyMatcher, objectUri } from '../../src/bucket/bucket-uri.js';
+import { parseBucketUri } from '../../src/project/bucket-uri.js';
 
 function matches(uri: string, key: string): boolean {
   return keyMatcher(parseBucketUri(uri))(key);

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { parseBucketUri } from '../../src/project/bucket-uri.js';
 import { ambiguousHeaderNote, headerEvidence, headerRule, namesColumns } from '../../src/importer/probe/csv-header.js';
 
 const location = { file: 'datasources/x.datasource', line: 1 };
 const schema = [{ name: 'name', type: 'String', location }, { name: 'city', type: 'String', location }];
 const withImport = (csvHeader?: boolean) => ({
-  service: 's3' as const, connectionName: 'c', bucketUri: 's3://bkt/*.csv', schedule: '@on-demand' as const, strategy: 'APPEND' as const, maxFilesPerRun: 5, location, csvHeader,
+  service: 's3' as const, connectionName: 'c', bucketUri: 's3://bkt/*.csv', uri: parseBucketUri('s3://bkt/*.csv'), schedule: '@on-demand' as const, strategy: 'APPEND' as const, maxFilesPerRun: 5, location, csvHeader,
 });
 
 describe('headerRule', () => {

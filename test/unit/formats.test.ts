@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { compressionOf, formatOfKey } from '../../src/importer/formats.js';
+import { compressionOf, formatOfKey } from '../../src/formats.js';
 
 const bytes = (...values: number[]) => Uint8Array.from(values);
 const GZIP = bytes(0x1f, 0x8b, 0x08, 0x00);

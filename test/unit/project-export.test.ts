@@ -53,6 +53,7 @@ describe('EXPORT_* settings', () => {
       export: {
         connectionName: 'my_s3',
         bucketUri: 's3://my-bucket/exports/',
+        destination: { bucket: 'my-bucket', prefix: 'exports/' },
         fileTemplate: '{{TABLE}}/{{YEAR}}-{{MONTH}}-{{DAY}}/{{SYNC_ID}}-part-{{PART}}.{{FORMAT}}',
         format: 'csv',
         compression: 'none',
@@ -105,6 +106,7 @@ describe('EXPORT_* settings', () => {
     expect(spec?.export).toEqual({
       connectionName: 'out_s3',
       bucketUri: 's3://out-bucket/exports/events/',
+      destination: { bucket: 'out-bucket', prefix: 'exports/events/' },
       fileTemplate: '{{TABLE_HYPHEN}}/%F/{jobId}-{{UUID}}.{{FORMAT}}',
       format: 'parquet',
       compression: 'none',

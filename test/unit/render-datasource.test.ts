@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { parseBucketUri } from '../../src/bucket/bucket-uri.js';
+import { parseBucketUri } from '../../src/project/bucket-uri.js';
 import { renderDatasourceFile, suggestDatasourceName } from '../../src/importer/render-datasource.js';
 import { parseJsonPath } from '../../src/importer/probe/json-path.js';
 import { parseDatasource } from '../../src/project/parse-datasource.js';
@@ -17,7 +17,7 @@ function specFor(bucketUri: string, schedule: '@auto' | '@on-demand' = '@auto'):
     name: 'events',
     location,
     engine: { engine: 'MergeTree', engineArgs: [], location },
-    import: { service: 's3', connectionName: 'my_s3', bucketUri, schedule, strategy: 'APPEND', maxFilesPerRun: 5, location },
+    import: { service: 's3', connectionName: 'my_s3', bucketUri, uri: parseBucketUri(bucketUri), schedule, strategy: 'APPEND', maxFilesPerRun: 5, location },
   };
 }
 

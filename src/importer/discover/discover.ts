@@ -1,4 +1,4 @@
-import type { BucketUri } from '../../bucket/bucket-uri.js';
+import type { BucketUri } from '../../project/bucket-uri.js';
 import { keyMatcher } from '../../bucket/bucket-uri.js';
 import { listObjects, type ObjectRef } from '../../bucket/list-objects.js';
 import type { BucketAccess } from '../../bucket/s3-client.js';

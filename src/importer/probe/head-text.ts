@@ -1,5 +1,5 @@
 import { constants, gunzipSync } from 'node:zlib';
-import type { Compression } from '../formats.js';
+import type { Compression } from '../../formats.js';
 import { byteOrderMark, decodeWide, type ByteOrderMark } from './text-encoding.js';
 
 /** The text at the start of an object, decoded from its first bytes. */

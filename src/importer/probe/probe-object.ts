@@ -8,7 +8,7 @@ import { delimitedFormat, fieldColumn, headerOfKnownColumns, isGenericColumnName
 import { headerEvidence, namesColumns, type HeaderRule } from './csv-header.js';
 import { firstLineOf as firstLineOfHead, headText, holdsLoneCarriageReturn, type HeadText } from './head-text.js';
 import { describeTarget, OBJECT_CHANGED_MARK, redact, s3TableFunction, sourceSecrets, type ObjectSource } from '../engine-source.js';
-import { compressionOf, formatOfKey } from '../formats.js';
+import { compressionOf, formatOfKey } from '../../formats.js';
 import { convertToUtf8, engineByteOrderMark } from './text-encoding.js';
 import { objectSource, type ImportContext } from '../import-context.js';
 
