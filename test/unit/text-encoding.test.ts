@@ -1,18 +1,13 @@
 import { describe, it, expect } from 'vitest';
-import { byteOrderMark, decodeWide } from '../../src/importer/probe/text-encoding.js';
+import { byteOrderMark, decodeWide, type WideEncoding } from '../../src/importer/probe/text-encoding.js';
+import { wideText } from '../helpers/wide-text.js';
 import { headText } from '../../src/importer/probe/head-text.js';
 import { describeTarget, s3TableFunction } from '../../src/importer/engine-source.js';
 
 const TEXT = 'id,name\r\n1,café 😀\r\n';
 
-function encoded(encoding: 'UTF-16LE' | 'UTF-16BE' | 'UTF-32LE' | 'UTF-32BE'): Uint8Array {
-  const withMark = '\uFEFF' + TEXT;
-  if (encoding === 'UTF-16LE') return Buffer.from(withMark, 'utf16le');
-  if (encoding === 'UTF-16BE') return Buffer.from(withMark, 'utf16le').swap16();
-  const points = [...withMark].map((c) => c.codePointAt(0)!);
-  const out = Buffer.alloc(points.length * 4);
-  points.forEach((p, i) => (encoding === 'UTF-32LE' ? out.writeUInt32LE(p, i * 4) : out.writeUInt32BE(p, i * 4)));
-  return out;
+function encoded(encoding: WideEncoding): Uint8Array {
+  return wideText(TEXT, encoding);
 }
 
 describe('byte order marks', () => {

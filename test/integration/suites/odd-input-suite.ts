@@ -10,6 +10,7 @@ import { keysUnder, putObjects, readText, s3Client } from '../../helpers/bucket.
 import { withBucketAndProject, openTestApp, query, queryEngine, s3Endpoint } from '../../helpers/embedded.js';
 import { importDatasource, type TestProjectDir } from '../../helpers/project.js';
 import { S3_KEY, S3_SECRET } from '../../helpers/s3-server.js';
+import { wideText } from '../../helpers/wide-text.js';
 
 /**
  * Odd keys, line ends and encodings (issue 15), run against every store (see odd-input*.test.ts):
@@ -174,13 +175,13 @@ export function defineOddInputSuite(store: string): void {
     it('converts UTF-16 and UTF-32 objects with a byte order mark to UTF-8, compressed or not, CSV, tab-separated and NDJSON', async () => {
       const csv = 'id,name\r\n1,café\r\n2,"naïve, 😀"\r\n';
       await putObjects(s3, bucket, {
-        'enc/utf16le.csv': encode(csv, 'UTF-16LE'),
-        'enc/utf16be.csv': encode(csv.replace(/\b1,/, '3,').replace(/\b2,/, '4,'), 'UTF-16BE'),
-        'enc/utf32le.csv': encode(csv.replace(/\b1,/, '5,').replace(/\b2,/, '6,'), 'UTF-32LE'),
-        'enc/utf32be.csv': encode(csv.replace(/\b1,/, '7,').replace(/\b2,/, '8,'), 'UTF-32BE'),
-        'enc/utf16le.csv.gz': gzipSync(encode(csv.replace(/\b1,/, '9,').replace(/\b2,/, '10,'), 'UTF-16LE')),
-        'enc-tab/excel.tsv': encode('id\tname\r\n13\tdéjà vu\r\n14\t"tab\there"\r\n', 'UTF-16LE'),
-        'enc-nd/lines.ndjson': encode('{"id":15,"name":"ünï"}\n{"id":16,"name":"😀"}\n', 'UTF-16BE'),
+        'enc/utf16le.csv': wideText(csv, 'UTF-16LE'),
+        'enc/utf16be.csv': wideText(csv.replace(/\b1,/, '3,').replace(/\b2,/, '4,'), 'UTF-16BE'),
+        'enc/utf32le.csv': wideText(csv.replace(/\b1,/, '5,').replace(/\b2,/, '6,'), 'UTF-32LE'),
+        'enc/utf32be.csv': wideText(csv.replace(/\b1,/, '7,').replace(/\b2,/, '8,'), 'UTF-32BE'),
+        'enc/utf16le.csv.gz': gzipSync(wideText(csv.replace(/\b1,/, '9,').replace(/\b2,/, '10,'), 'UTF-16LE')),
+        'enc-tab/excel.tsv': wideText('id\tname\r\n13\tdéjà vu\r\n14\t"tab\there"\r\n', 'UTF-16LE'),
+        'enc-nd/lines.ndjson': wideText('{"id":15,"name":"ünï"}\n{"id":16,"name":"😀"}\n', 'UTF-16BE'),
       });
       project.writeDatasource('encodings', importDatasource(`s3://${bucket}/enc/*`, { schema: ID_NAME, format: 'csv' }));
       project.writeDatasource('encodings_inferred', importDatasource(`s3://${bucket}/enc/utf16le.csv`));
@@ -189,7 +190,7 @@ export function defineOddInputSuite(store: string): void {
       const app = await openTestApp(project.dir);
       // zstd, written by the engine (Node 20 has none): its head cannot be decoded here, only by the engine.
       const zstdUrl = `${s3Endpoint()}/${bucket}/enc/utf16le.csv.zst`;
-      const zstdText = encode(csv.replace(/\b1,/, '11,').replace(/\b2,/, '12,'), 'UTF-16LE').toString('hex');
+      const zstdText = wideText(csv.replace(/\b1,/, '11,').replace(/\b2,/, '12,'), 'UTF-16LE').toString('hex');
       await queryEngine(app, `INSERT INTO FUNCTION s3({url:String}, {k:String}, {s:String}, 'RawBLOB', 'raw String', 'zstd') SELECT unhex({hex:String}) SETTINGS s3_truncate_on_insert = 1`, { url: zstdUrl, k: S3_KEY, s: S3_SECRET, hex: zstdText }).catch(ignoreEmptyAnswer);
       await pushProject(app, { dryRun: false });
       const names = ['café', 'naïve, 😀'];
@@ -235,15 +236,4 @@ export function defineOddInputSuite(store: string): void {
 /** An INSERT through queryEngine answers with no JSON body. */
 function ignoreEmptyAnswer(error: unknown): void {
   if (!(error instanceof SyntaxError)) throw error;
-}
-
-/** Text in a wide encoding, with its byte order mark. */
-function encode(text: string, encoding: 'UTF-16LE' | 'UTF-16BE' | 'UTF-32LE' | 'UTF-32BE'): Buffer {
-  const withMark = '\uFEFF' + text;
-  if (encoding === 'UTF-16LE') return Buffer.from(withMark, 'utf16le');
-  if (encoding === 'UTF-16BE') return Buffer.from(withMark, 'utf16le').swap16();
-  const points = [...withMark].map((c) => c.codePointAt(0)!);
-  const out = Buffer.alloc(points.length * 4);
-  points.forEach((p, i) => (encoding === 'UTF-32LE' ? out.writeUInt32LE(p, i * 4) : out.writeUInt32BE(p, i * 4)));
-  return out;
 }
