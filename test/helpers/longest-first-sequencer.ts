@@ -10,15 +10,15 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
  */
 const KNOWN_SECONDS: Record<string, number> = {
   'test/integration/fleet.test.ts': 150,
-  'test/integration/fleet-server.test.ts': 150,
-  'test/integration/faults-s3.test.ts': 62,
-  'test/integration/faults-sigkill.test.ts': 50,
+  'test/integration/fleet-server.test.ts': 140,
+  'test/integration/faults-s3.test.ts': 42,
   'test/integration/cli.test.ts': 34,
-  'test/integration/workers.test.ts': 30,
-  'test/integration/faults-redis.test.ts': 30,
-  'test/integration/faults-store.test.ts': 30,
-  'test/integration/dev.test.ts': 20,
-  'test/integration/export-process.test.ts': 20,
+  'test/integration/faults-sigkill.test.ts': 34,
+  'test/integration/faults-store.test.ts': 24,
+  'test/integration/workers.test.ts': 21,
+  'test/integration/faults-redis.test.ts': 17,
+  'test/integration/export-process.test.ts': 16,
+  'test/integration/dev.test.ts': 12,
 };
 
 /** Longest expected duration first: the cached duration of the file's last run, else the table above. */
