@@ -40,14 +40,18 @@ export async function sqlRows<T>(project: TestProjectDir, env: NodeJS.ProcessEnv
   return result.stdout.trim() === '' ? [] : result.stdout.trim().split('\n').map((line) => JSON.parse(line) as T);
 }
 
-/** Polls until `done` holds, failing with the last value seen. */
+/**
+ * Polls until `done` holds, failing with the last value seen. The pause between reads starts short
+ * and doubles up to half a second: most conditions hold within a few tens of milliseconds, and a
+ * fixed half-second pause made every wait last at least that long.
+ */
 export async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 90_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  for (let pause = 25; ; pause = Math.min(pause * 2, 500)) {
     const value = await read();
     if (done(value)) return value;
     if (Date.now() > deadline) throw new Error(`condition not reached; last value: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, pause));
   }
 }
 
@@ -62,6 +66,11 @@ export interface JobRow {
   rows: number;
 }
 
+/** A test's own context (`it.concurrent('…', async ({ onTestFinished }) => …)`): its end is its own. */
+export interface TestOwner {
+  onTestFinished(fn: () => unknown): void;
+}
+
 /** What a describe block whose tests run bucketpipe processes shares. */
 export interface ProcessTests {
   s3: S3Client;
@@ -71,8 +80,11 @@ export interface ProcessTests {
   cleanups: Array<() => unknown>;
   /** A project with its own store and queue prefix, removed after the block. */
   newProject(extraEnv?: Record<string, string>): { project: TestProjectDir; env: NodeJS.ProcessEnv };
-  /** A `bucketpipe worker` (or `dev`) process, killed after its test. */
-  spawn(dir: string, env: NodeJS.ProcessEnv, args?: string[]): WorkerProcess;
+  /**
+   * A `bucketpipe worker` (or `dev`) process, killed after its test. Concurrent tests pass their
+   * context as `owner`: the block's afterEach would kill the workers of every test still running.
+   */
+  spawn(dir: string, env: NodeJS.ProcessEnv, args?: string[], owner?: TestOwner): WorkerProcess;
 }
 
 /** Registers the block's hooks: a bucket before, processes killed after each test, cleanups after. */
@@ -98,9 +110,10 @@ export function useProcessTests(): ProcessTests {
     },
     cleanups,
     newProject: (extraEnv = {}) => newProcessProject(cleanups, extraEnv),
-    spawn(dir, env, args) {
+    spawn(dir, env, args, owner) {
       const w = spawnWorker(dir, env, args);
-      running.push(w);
+      if (owner) owner.onTestFinished(() => w.stop('SIGKILL'));
+      else running.push(w);
       return w;
     },
   };

@@ -5,8 +5,13 @@ import { spawnCli } from './cli.js';
 export interface WorkerProcess {
   child: ChildProcess;
   lines: string[];
-  /** Resolves with the first log line that contains `text` (or matches it). */
-  waitFor(text: string | RegExp, timeoutMs?: number): Promise<string>;
+  /**
+   * Resolves with the first log line that contains `text` (or matches it), among the lines from
+   * index `from` on (default: all of them, those logged already included).
+   */
+  waitFor(text: string | RegExp, timeoutMs?: number, from?: number): Promise<string>;
+  /** Resolves once `count` log lines contain `text` (or match it), counting from line `from`. */
+  waitForCount(text: string | RegExp, count: number, timeoutMs?: number, from?: number): Promise<void>;
   /** Sends a signal and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
   exited: Promise<number | null>;
@@ -16,6 +21,7 @@ export function spawnWorker(cwd: string, env: NodeJS.ProcessEnv, args: string[] 
   const child = spawnCli(args, { cwd, env: { BUCKETPIPE_LOG_LEVEL: 'debug', ...env } });
   const lines: string[] = [];
   const waiters: Array<{ test: (line: string) => boolean; resolve: (line: string) => void }> = [];
+  const matcher = (text: string | RegExp) => (line: string) => (typeof text === 'string' ? line.includes(text) : text.test(line));
   let buffered = '';
   const onData = (chunk: Buffer) => {
     buffered += chunk.toString();
@@ -39,13 +45,24 @@ export function spawnWorker(cwd: string, env: NodeJS.ProcessEnv, args: string[] 
     child,
     lines,
     exited,
-    waitFor(text, timeoutMs = 60_000) {
-      const test = (line: string) => (typeof text === 'string' ? line.includes(text) : text.test(line));
-      const seen = lines.find(test);
+    waitFor(text, timeoutMs = 60_000, from = 0) {
+      const test = matcher(text);
+      const seen = lines.slice(from).find(test);
       if (seen) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`worker never logged ${String(text)}; its log:\n${lines.join('\n')}`)), timeoutMs);
         waiters.push({ test, resolve: (line) => (clearTimeout(timer), resolve(line)) });
+      });
+    },
+    waitForCount(text, count, timeoutMs = 120_000, from = 0) {
+      const test = matcher(text);
+      let left = count - lines.slice(from).filter(test).length;
+      if (left <= 0) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`worker logged fewer than ${count} lines matching ${String(text)}; its log:\n${lines.join('\n')}`)), timeoutMs);
+        // A waiter is removed once it matched: each match registers the next, until the count is reached.
+        const next = () => waiters.push({ test, resolve: () => (--left <= 0 ? (clearTimeout(timer), resolve()) : next()) });
+        next();
       });
     },
     stop(signal = 'SIGTERM') {

@@ -18,14 +18,17 @@ describe('bucketpipe dev and commands from another terminal', () => {
 
     const [count] = await sqlRows<{ n: number }>(project, env, 'SELECT count() AS n FROM devds');
     expect(count).toEqual({ n: 12 });
-    const jobs = await runCli(['jobs', 'devds'], { cwd: project.dir, env });
+    // Other terminals at the same time: each command is a process of its own.
+    const [jobs, status, preview] = await Promise.all([
+      runCli(['jobs', 'devds'], { cwd: project.dir, env }),
+      runCli(['status'], { cwd: project.dir, env }),
+      runCli(['datasource', 'preview', 'devds'], { cwd: project.dir, env }),
+    ]);
     expect(jobs.code, jobs.stderr).toBe(0);
     expect(jobs.stdout).toMatch(/devds\s+import\s+auto\s+ok/);
-    const status = await runCli(['status'], { cwd: project.dir, env });
     expect(status.code, status.stderr).toBe(0);
     expect(status.stdout).toMatch(/devds\s+import\s+@auto\s+\d{4}-/);
     expect(status.stdout).toMatch(/workers: 1/);
-    const preview = await runCli(['datasource', 'preview', 'devds'], { cwd: project.dir, env });
     expect(preview.code, preview.stderr).toBe(0);
     expect(preview.stdout).toContain('0 new, 3 imported');
     await putObjects(s3, t.bucket, { 'dev/obj-9.csv': srcCsv('dev/9', 2) });
@@ -46,9 +49,10 @@ describe('bucketpipe dev and commands from another terminal', () => {
   it('says in one sentence that Redis does not answer, without a stack trace', async () => {
     const { project, env } = t.newProject({ REDIS_URL: 'redis://127.0.0.1:1' });
     project.writeDatasource('nowhere', importDatasource(`s3://${t.bucket}/nothing/*.csv`, { schema: SRC_N_SCHEMA, schedule: '@auto' }));
-    for (const args of [['status'], ['worker'], ['push'], ['datasource', 'sync', 'nowhere']]) {
-      const result = await runCli(args, { cwd: project.dir, env, timeoutMs: 30_000 });
-      expect(result.code, args.join(' ')).toBe(1);
+    const commands = [['status'], ['worker'], ['push'], ['datasource', 'sync', 'nowhere']];
+    const results = await Promise.all(commands.map((args) => runCli(args, { cwd: project.dir, env, timeoutMs: 30_000 })));
+    for (const [i, result] of results.entries()) {
+      expect(result.code, commands[i]!.join(' ')).toBe(1);
       expect(result.stderr).toContain('Redis at redis://127.0.0.1:1 does not answer');
       expect(result.stderr).not.toMatch(/\n\s+at /);
     }

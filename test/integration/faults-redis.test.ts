@@ -1,6 +1,6 @@
 import { Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { startLocalRedis, type LocalRedis } from '../../scripts/local-redis.js';
 import { openRunQueue, type RunQueue } from '../../src/queue/job-queue.js';
 import { queuePrefix } from '../../src/queue/queue-names.js';
@@ -43,7 +43,9 @@ describe('Redis restarted in the middle of a run', () => {
   const runsOf = async (project: TestProjectDir, env: NodeJS.ProcessEnv, jobId: string) =>
     (await sqlRows<{ runs: number; status: string }>(project, env, `SELECT uniqExact(started_at) AS runs, argMax(status, version) AS status FROM _bucketpipe_jobs WHERE job_id = '${jobId}'`))[0];
 
-  it('with persistence (as in production): queued and running jobs each complete once, and the schedule goes on', async () => {
+  // The two tests share only the bucket (each has its own Redis, project, store and prefix), and run at
+  // once: much of each is waiting for Redis to come back and for the schedule's next tick.
+  it.concurrent('with persistence (as in production): queued and running jobs each complete once, and the schedule goes on', async ({ expect, onTestFinished }) => {
     const { project, env, redis, queue } = await projectOnOwnRedis(t, true);
     const prefix = `p${Date.now().toString(36)}`;
     await put(`${prefix}/ticked`, 0, 4);
@@ -52,7 +54,7 @@ describe('Redis restarted in the middle of a run', () => {
     project.writeDatasource('ticked', importDatasource(`s3://${t.bucket}/${prefix}/ticked/*.csv`, { schema: SRC_N_SCHEMA, schedule: '@auto', more: 'IMPORT_MAX_FILES_PER_RUN 2' }));
     for (const name of ['asked1', 'asked2']) project.writeDatasource(name, importDatasource(`s3://${t.bucket}/${prefix}/${name}/*.csv`, { schema: SRC_N_SCHEMA }));
     expect((await runCli(['push'], { cwd: project.dir, env })).code).toBe(0);
-    const worker = t.spawn(project.dir, env);
+    const worker = t.spawn(project.dir, env, undefined, { onTestFinished });
     await worker.waitFor('worker started');
     const jobIds: string[] = [];
     for (const name of ['asked1', 'asked2']) {
@@ -79,13 +81,13 @@ describe('Redis restarted in the middle of a run', () => {
     expect(worker.lines.some((l) => l.includes('lost the connection to Redis'))).toBe(true);
   }, 300_000);
 
-  it('without persistence: the schedules come back, the run under way finishes or stops (its lease went with Redis), and every row lands once', async () => {
+  it.concurrent('without persistence: the schedules come back, the run under way finishes or stops (its lease went with Redis), and every row lands once', async ({ expect, onTestFinished }) => {
     const { project, env, redis, queue } = await projectOnOwnRedis(t, false);
     const prefix = `e${Date.now().toString(36)}`;
     await put(prefix, 0, 6);
     project.writeDatasource('emptied', importDatasource(`s3://${t.bucket}/${prefix}/*.csv`, { schema: SRC_N_SCHEMA, schedule: '@auto', more: 'IMPORT_MAX_FILES_PER_RUN 2' }));
     expect((await runCli(['push'], { cwd: project.dir, env })).code).toBe(0);
-    const worker = t.spawn(project.dir, env);
+    const worker = t.spawn(project.dir, env, undefined, { onTestFinished });
     await worker.waitFor('worker started');
 
     await worker.waitFor(/"datasource":"emptied".*"stage":"loading"/);

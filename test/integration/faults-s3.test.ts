@@ -1,5 +1,5 @@
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, inject, it } from 'vitest';
 import { FAULT_KINDS, startFaultProxy, type FaultCounts, type FaultProxy, type FaultProxyOptions } from '../helpers/fault-proxy.js';
 import { putObjects } from '../helpers/bucket.js';
 import { runCli } from '../helpers/cli.js';
@@ -49,7 +49,10 @@ describe('imports and exports through a faulty S3', () => {
       `SELECT count() AS rows, uniqExact(src, n) AS distinct FROM s3('${endpoint}/${t.bucket}/${prefix}**.jsonl', '${S3_KEY}', '${S3_SECRET}', 'JSONEachRow', '${structure}')`,
     ))[0];
 
-  it(`with 20% of requests failing, a worker imports ${OBJECTS} objects and exports ${TOTAL} rows exactly once`, async () => {
+  // The three tests share nothing but the bucket (each has its own project, proxies and prefix), and
+  // run at once: the black-hole test mostly waits out the S3 client's 30 s idle timeout, which the
+  // other two fill with their work.
+  it.concurrent(`with 20% of requests failing, a worker imports ${OBJECTS} objects and exports ${TOTAL} rows exactly once`, async ({ expect, onTestFinished }) => {
     // Every S3 request of the worker (the SDK's, and the engine's own s3() reads) goes through a
     // proxy. The seeds are fixed; the writes' one faults the export's first uploads (after the two
     // requests of push's test write, which go through unharmed).
@@ -65,7 +68,7 @@ describe('imports and exports through a faulty S3', () => {
     );
     // The project is set up without faults; the runs are what is under test.
     expect((await runCli(['push'], { cwd: project.dir, env })).code).toBe(0);
-    const worker = t.spawn(project.dir, env);
+    const worker = t.spawn(project.dir, env, undefined, { onTestFinished });
     await worker.waitFor('worker started');
     reads.setRate(0.2);
     writes.setRate(0.2);
@@ -102,7 +105,7 @@ describe('imports and exports through a faulty S3', () => {
     expect(await exportedRows(project, env, 'out/', 'src String, n UInt32, payload String')).toEqual({ rows: TOTAL, distinct: TOTAL });
   }, 720_000);
 
-  it('an upload the service stored but whose answer was lost does not stay in the bucket when the run fails', async () => {
+  it.concurrent('an upload the service stored but whose answer was lost does not stay in the bucket when the run fails', async ({ expect }) => {
     const reads = await proxy({ rate: 0, seed: 1 });
     // Every upload's answer is lost (reset or cut short) after the service stored it, on each retry.
     const writes = await proxy({ rate: 1, seed: 2, kinds: ['reset', 'truncate'], appliesTo: (r) => r.method === 'PUT' || r.method === 'POST' });
@@ -132,7 +135,7 @@ describe('imports and exports through a faulty S3', () => {
     expect(await exportedRows(project, env, 'lost-out/', 'src String, n UInt32')).toEqual({ rows: 5_000, distinct: 5_000 });
   }, 300_000);
 
-  it('reads that never answer are given up and tried again: the import completes', async () => {
+  it.concurrent('reads that never answer are given up and tried again: the import completes', async ({ expect, onTestFinished }) => {
     // The first read of the object's bytes by the SDK, and the first by the engine, stall far longer
     // than any client should wait: black holes.
     const holed = new Set<string>();
@@ -155,7 +158,7 @@ describe('imports and exports through a faulty S3', () => {
     project.writeDatasource('hole', importDatasource(`s3://${t.bucket}/hole/*.csv`, { schema: SRC_N_SCHEMA }));
     expect((await runCli(['push'], { cwd: project.dir, env })).code).toBe(0);
     // The stall comes in the middle of the body, past the SDK's own retries: the job is retried.
-    const worker = t.spawn(project.dir, env);
+    const worker = t.spawn(project.dir, env, undefined, { onTestFinished });
     await worker.waitFor('worker started');
     const started = Date.now();
     const imported = await runCli(['datasource', 'sync', 'hole', '--wait'], { cwd: project.dir, env, timeoutMs: 150_000 });

@@ -47,9 +47,12 @@ describe('a worker SIGKILLed at random moments of imports and exports', () => {
     const kills: string[] = [];
     const started = Date.now();
     for (let round = 0; round < ROUNDS; round++) {
-      await putObjects(t.s3, t.bucket, Object.fromEntries(Array.from({ length: OBJECTS_PER_ROUND }, (_, j) => [`k/r${round}-${j}.csv`, srcCsv(`r${round}-${j}`, ROWS_PER_OBJECT)])));
+      // The round's objects are written while its worker starts: nothing is queued before both are done.
       const worker = t.spawn(project.dir, env);
-      await worker.waitFor('worker started');
+      await Promise.all([
+        putObjects(t.s3, t.bucket, Object.fromEntries(Array.from({ length: OBJECTS_PER_ROUND }, (_, j) => [`k/r${round}-${j}.csv`, srcCsv(`r${round}-${j}`, ROWS_PER_OBJECT)]))),
+        worker.waitFor('worker started'),
+      ]);
       await enqueueRun(queue, { datasource: 'killed', trigger: 'on-demand' });
       await enqueueRun(queue, { datasource: 'killed', kind: 'export', trigger: 'on-demand' });
       const phase = PHASES[round % PHASES.length]!;
@@ -69,38 +72,42 @@ describe('a worker SIGKILLed at random moments of imports and exports', () => {
     const exported = await runCli(['export', 'killed', '--wait'], { cwd: project.dir, env });
     expect(exported.code, exported.stderr).toBe(0);
 
-    const [table] = await sqlRows<{ rows: number; distinct: number }>(project, env, 'SELECT count() AS rows, uniqExact(src, n) AS distinct FROM killed');
+    // The reads below are independent: each is a process of its own, and they run at once.
+    const [[table], [recovery], listed, committed, inBucket, [written]] = await Promise.all([
+      sqlRows<{ rows: number; distinct: number }>(project, env, 'SELECT count() AS rows, uniqExact(src, n) AS distinct FROM killed'),
+      sqlRows<{ undone: number; aborted: number }>(
+        project,
+        env,
+        "SELECT (SELECT count() FROM _bucketpipe_events WHERE event = 'import_undone') AS undone, (SELECT count() FROM _bucketpipe_exports FINAL WHERE status = 'aborted') AS aborted",
+      ),
+      t.s3.send(new ListObjectsV2Command({ Bucket: t.bucket, Prefix: 'k-out/' })),
+      sqlRows<{ key: string; rows: number }>(
+        project,
+        env,
+        `SELECT f.key AS key, f.rows AS rows FROM _bucketpipe_export_files AS f FINAL
+       WHERE f.datasource = 'killed' AND f.run_id IN (SELECT run_id FROM _bucketpipe_exports FINAL WHERE datasource = 'killed' AND status = 'done') ORDER BY key`,
+      ),
+      sqlRows<{ key: string; rows: number }>(
+        project,
+        env,
+        `SELECT replaceOne(_path, '${t.bucket}/', '') AS key, count() AS rows FROM s3('${endpoint}/${t.bucket}/k-out/**.jsonl', '${S3_KEY}', '${S3_SECRET}', 'JSONEachRow', 'src String, n UInt32') GROUP BY key ORDER BY key`,
+      ),
+      sqlRows<{ rows: number; distinct: number }>(
+        project,
+        env,
+        `SELECT count() AS rows, uniqExact(src, n) AS distinct FROM s3('${endpoint}/${t.bucket}/k-out/**.jsonl', '${S3_KEY}', '${S3_SECRET}', 'JSONEachRow', 'src String, n UInt32')`,
+      ),
+    ]);
     expect(table).toEqual({ rows: TOTAL, distinct: TOTAL });
-    const [recovery] = await sqlRows<{ undone: number; aborted: number }>(
-      project,
-      env,
-      "SELECT (SELECT count() FROM _bucketpipe_events WHERE event = 'import_undone') AS undone, (SELECT count() FROM _bucketpipe_exports FINAL WHERE status = 'aborted') AS aborted",
-    );
     console.log(`${ROUNDS} rounds in ${roundsMs} ms; kills (phase, delay: the worker's last log line) ${JSON.stringify(kills)}; imports undone: ${recovery!.undone}, export runs aborted: ${recovery!.aborted}`);
     // The kills interrupted both imports and exports (each recovered by a later run).
     expect(recovery!.undone).toBeGreaterThan(0);
     expect(recovery!.aborted).toBeGreaterThan(0);
 
     // The bucket holds exactly the files of finished runs, each whole, and every row once.
-    const keys = ((await t.s3.send(new ListObjectsV2Command({ Bucket: t.bucket, Prefix: 'k-out/' }))).Contents ?? []).map((o) => o.Key!).sort();
-    const committed = await sqlRows<{ key: string; rows: number }>(
-      project,
-      env,
-      `SELECT f.key AS key, f.rows AS rows FROM _bucketpipe_export_files AS f FINAL
-       WHERE f.datasource = 'killed' AND f.run_id IN (SELECT run_id FROM _bucketpipe_exports FINAL WHERE datasource = 'killed' AND status = 'done') ORDER BY key`,
-    );
+    const keys = (listed.Contents ?? []).map((o) => o.Key!).sort();
     expect(keys).toEqual(committed.map((f) => f.key));
-    const inBucket = await sqlRows<{ key: string; rows: number }>(
-      project,
-      env,
-      `SELECT replaceOne(_path, '${t.bucket}/', '') AS key, count() AS rows FROM s3('${endpoint}/${t.bucket}/k-out/**.jsonl', '${S3_KEY}', '${S3_SECRET}', 'JSONEachRow', 'src String, n UInt32') GROUP BY key ORDER BY key`,
-    );
     expect(inBucket).toEqual(committed);
-    const [written] = await sqlRows<{ rows: number; distinct: number }>(
-      project,
-      env,
-      `SELECT count() AS rows, uniqExact(src, n) AS distinct FROM s3('${endpoint}/${t.bucket}/k-out/**.jsonl', '${S3_KEY}', '${S3_SECRET}', 'JSONEachRow', 'src String, n UInt32')`,
-    );
     expect(written).toEqual({ rows: TOTAL, distinct: TOTAL });
   }, 480_000);
 });

@@ -12,24 +12,9 @@ const OBJECTS = 10;
 const ROWS_PER_OBJECT = 20_000;
 const TOTAL = OBJECTS * ROWS_PER_OBJECT;
 
-/** Resolves once the worker has logged `n` lines that match. */
-async function nthLine(worker: WorkerProcess, pattern: RegExp, n: number, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (worker.lines.filter((l) => pattern.test(l)).length < n) {
-    if (Date.now() > deadline) throw new Error(`the worker logged fewer than ${n} lines matching ${pattern}; its log:\n${worker.lines.join('\n')}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-/** Resolves once the worker has logged a warning or an error after its line number `from`. */
-async function failureAfter(worker: WorkerProcess, from: number, timeoutMs = 120_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const line = worker.lines.slice(from).find((l) => /"level":(40|50)/.test(l));
-    if (line) return line;
-    if (Date.now() > deadline) throw new Error(`the worker logged no failure; its log:\n${worker.lines.join('\n')}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+/** Resolves with the first warning or error the worker logs after its line number `from`. */
+function failureAfter(worker: WorkerProcess, from: number): Promise<string> {
+  return worker.waitFor(/"level":(40|50)/, 120_000, from);
 }
 
 describe('the store unavailable in the middle of an import', () => {
@@ -77,7 +62,7 @@ describe('the store unavailable in the middle of an import', () => {
     ];
     const failures: string[] = [];
     for (const outage of outages) {
-      await nthLine(worker, outage.after, outage.nth);
+      await worker.waitForCount(outage.after, outage.nth);
       await new Promise((r) => setTimeout(r, outage.delayMs));
       const from = worker.lines.length;
       await clickhouse.kill();
@@ -101,7 +86,7 @@ describe('the store unavailable in the middle of an import', () => {
     await worker.waitFor('worker started');
     const sync = collect(spawnCli(['datasource', 'sync', 'orphaned', '--wait'], { cwd: project.dir, env }), 300_000);
 
-    await nthLine(worker, /"stage":"loading"/, 2);
+    await worker.waitForCount(/"stage":"loading"/, 2);
     await new Promise((r) => setTimeout(r, 40));
     const from = worker.lines.length;
     await holder.stop('SIGKILL');

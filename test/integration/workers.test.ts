@@ -22,16 +22,15 @@ describe('several workers, stops and restarts', () => {
     await first.waitFor('worker started');
     const second = worker(project.dir, env);
     await second.waitFor('worker started');
-    for (const ds of ['alpha', 'beta', 'gamma']) expect((await runCli(['datasource', 'sync', ds], { cwd: project.dir, env })).code).toBe(0);
+    const queued = await Promise.all(['alpha', 'beta', 'gamma'].map((ds) => runCli(['datasource', 'sync', ds], { cwd: project.dir, env })));
+    for (const result of queued) expect(result.code).toBe(0);
 
     await until(
       () => sqlRows<{ n: number }>(project, env, "SELECT count() AS n FROM _bucketpipe_objects WHERE status = 'done'"),
       (rows) => rows[0]?.n === 30,
     );
-    for (const ds of ['alpha', 'beta', 'gamma']) {
-      const [count] = await sqlRows<{ rows: number; distinct: number }>(project, env, `SELECT count() AS rows, uniqExact(src, n) AS distinct FROM ${ds}`);
-      expect(count).toEqual({ rows: 5000, distinct: 5000 });
-    }
+    const counts = await Promise.all(['alpha', 'beta', 'gamma'].map((ds) => sqlRows<{ rows: number; distinct: number }>(project, env, `SELECT count() AS rows, uniqExact(src, n) AS distinct FROM ${ds}`)));
+    for (const [count] of counts) expect(count).toEqual({ rows: 5000, distinct: 5000 });
     const jobs = await sqlRows<JobRow>(project, env, "SELECT * FROM _bucketpipe_jobs FINAL WHERE status != 'running' ORDER BY datasource, started_at");
     for (const ds of ['alpha', 'beta', 'gamma']) {
       const runs = jobs.filter((j) => j.datasource === ds);

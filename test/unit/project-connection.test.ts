@@ -3,18 +3,9 @@ import { parseConnection } from '../../src/project/parse-connection.js';
 import { parseSecretRef, resolveSecret } from '../../src/project/secret-ref.js';
 import { createBucketAccess } from '../../src/bucket/s3-client.js';
 import type { ConnectionSpec } from '../../src/project/types.js';
+import { EXAMPLE_CONNECTION } from '../fixtures/example-project.js';
 
 const FILE = 'connections/my_s3.connection';
-
-const EXAMPLE = [
-  'TYPE s3',
-  'S3_REGION "us-east-1"',
-  'S3_ACCESS_KEY {{ tb_secret("S3_ACCESS_KEY") }}',
-  'S3_SECRET {{ tb_secret("S3_SECRET") }}',
-  'S3_ENDPOINT "http://127.0.0.1:9000"      # optional comment',
-  'S3_FORCE_PATH_STYLE true',
-  '',
-].join('\n');
 
 function problemsOf(text: string): [number, string][] {
   return parseConnection(text, FILE, 'my_s3').problems.map((p) => [p.location.line, p.message]);
@@ -89,7 +80,7 @@ describe('resolveSecret', () => {
 
 describe('parseConnection', () => {
   it('parses the example connection', () => {
-    const result = parseConnection(EXAMPLE, FILE, 'my_s3');
+    const result = parseConnection(EXAMPLE_CONNECTION, FILE, 'my_s3');
     expect(result.problems).toEqual([]);
     expect(result.warnings).toEqual([]);
     expect(result.spec).toEqual({
@@ -105,9 +96,9 @@ describe('parseConnection', () => {
   });
 
   it('reads the same file with CRLF line ends and a byte order mark', () => {
-    const result = parseConnection('\uFEFF' + EXAMPLE.replace(/\n/g, '\r\n'), FILE, 'my_s3');
+    const result = parseConnection('\uFEFF' + EXAMPLE_CONNECTION.replace(/\n/g, '\r\n'), FILE, 'my_s3');
     expect(result.problems).toEqual([]);
-    expect(result.spec).toEqual(parseConnection(EXAMPLE, FILE, 'my_s3').spec);
+    expect(result.spec).toEqual(parseConnection(EXAMPLE_CONNECTION, FILE, 'my_s3').spec);
   });
 
   it('uses the defaults: us-east-1, the default credential chain, path style only with an endpoint', () => {

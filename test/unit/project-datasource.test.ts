@@ -1,28 +1,8 @@
 import { describe, it, expect } from 'vitest';
 import { parseDatasource } from '../../src/project/parse-datasource.js';
+import { EXAMPLE_DATASOURCE } from '../fixtures/example-project.js';
 
 const FILE = 'datasources/events.datasource';
-
-const EXAMPLE = [
-  'DESCRIPTION >',
-  '    Events from the app',
-  '',
-  'SCHEMA >',
-  '    `timestamp` DateTime `json:$.timestamp`,',
-  '    `session_id` String `json:$.session_id`,',
-  '    `action` LowCardinality(String) `json:$.action`,',
-  '    `payload` String `json:$.payload`',
-  '',
-  'ENGINE "MergeTree"',
-  'ENGINE_PARTITION_KEY "toYYYYMM(timestamp)"',
-  'ENGINE_SORTING_KEY "timestamp"',
-  'IMPORT_SERVICE s3',
-  'IMPORT_CONNECTION_NAME my_s3',
-  'IMPORT_BUCKET_URI s3://my-bucket/events/*.ndjson.gz',
-  'IMPORT_SCHEDULE @auto',
-  'IMPORT_STRATEGY APPEND',
-  '',
-].join('\n');
 
 const SCHEMA = ['SCHEMA >', '    `id` UInt64,', '    `version` UInt32,', '    `deleted` UInt8,', '    `sign` Int8', ''];
 
@@ -40,7 +20,7 @@ function withImport(...lines: string[]): string {
 
 describe('parseDatasource', () => {
   it('parses the Tinybird example', () => {
-    const { spec, problems, warnings, connection } = parse(EXAMPLE);
+    const { spec, problems, warnings, connection } = parse(EXAMPLE_DATASOURCE);
     expect(problems).toEqual([]);
     expect(warnings).toEqual([]);
     expect(connection).toEqual({ name: 'my_s3', line: 14 });
@@ -76,9 +56,9 @@ describe('parseDatasource', () => {
   });
 
   it('reads the example with CRLF line ends and a byte order mark the same way', () => {
-    const result = parse('\uFEFF' + EXAMPLE.replace(/\n/g, '\r\n'));
+    const result = parse('\uFEFF' + EXAMPLE_DATASOURCE.replace(/\n/g, '\r\n'));
     expect(result.problems).toEqual([]);
-    expect(result.spec).toEqual(parse(EXAMPLE).spec);
+    expect(result.spec).toEqual(parse(EXAMPLE_DATASOURCE).spec);
   });
 
   it('uses the defaults when settings are absent', () => {

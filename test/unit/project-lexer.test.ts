@@ -1,32 +1,12 @@
 import { describe, it, expect } from 'vitest';
 import { indexDirectives, lexDatafile, stripComment } from '../../src/project/lexer.js';
+import { EXAMPLE_DATASOURCE } from '../fixtures/example-project.js';
 
 const FILE = 'datasources/events.datasource';
 
-const EXAMPLE = [
-  'DESCRIPTION >',
-  '    Events from the app',
-  '',
-  'SCHEMA >',
-  '    `timestamp` DateTime `json:$.timestamp`,',
-  '    `session_id` String `json:$.session_id`,',
-  '    `action` LowCardinality(String) `json:$.action`,',
-  '    `payload` String `json:$.payload`',
-  '',
-  'ENGINE "MergeTree"',
-  'ENGINE_PARTITION_KEY "toYYYYMM(timestamp)"',
-  'ENGINE_SORTING_KEY "timestamp"',
-  'IMPORT_SERVICE s3',
-  'IMPORT_CONNECTION_NAME my_s3',
-  'IMPORT_BUCKET_URI s3://my-bucket/events/*.ndjson.gz',
-  'IMPORT_SCHEDULE @auto',
-  'IMPORT_STRATEGY APPEND',
-  '',
-].join('\n');
-
 describe('lexDatafile', () => {
   it('lexes the Tinybird example into directives with their lines', () => {
-    const { directives, problems } = lexDatafile(EXAMPLE, FILE);
+    const { directives, problems } = lexDatafile(EXAMPLE_DATASOURCE, FILE);
     expect(problems).toEqual([]);
     expect(directives.map((d) => [d.name, d.value, d.line])).toEqual([
       ['DESCRIPTION', '', 1],
@@ -51,8 +31,8 @@ describe('lexDatafile', () => {
   });
 
   it('gives the same result for CRLF line ends and a UTF-8 byte order mark', () => {
-    const crlf = '\uFEFF' + EXAMPLE.replace(/\n/g, '\r\n');
-    expect(lexDatafile(crlf, FILE)).toEqual(lexDatafile(EXAMPLE, FILE));
+    const crlf = '\uFEFF' + EXAMPLE_DATASOURCE.replace(/\n/g, '\r\n');
+    expect(lexDatafile(crlf, FILE)).toEqual(lexDatafile(EXAMPLE_DATASOURCE, FILE));
     const first = lexDatafile(crlf, FILE).directives[0];
     expect(first?.name).toBe('DESCRIPTION');
   });

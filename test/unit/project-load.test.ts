@@ -3,37 +3,7 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { formatProblem, loadProject } from '../../src/project/index.js';
-
-const CONNECTION = [
-  'TYPE s3',
-  'S3_REGION "us-east-1"',
-  'S3_ACCESS_KEY {{ tb_secret("S3_ACCESS_KEY") }}',
-  'S3_SECRET {{ tb_secret("S3_SECRET") }}',
-  'S3_ENDPOINT "http://127.0.0.1:9000"      # optional comment',
-  'S3_FORCE_PATH_STYLE true',
-  '',
-].join('\n');
-
-const DATASOURCE = [
-  'DESCRIPTION >',
-  '    Events from the app',
-  '',
-  'SCHEMA >',
-  '    `timestamp` DateTime `json:$.timestamp`,',
-  '    `session_id` String `json:$.session_id`,',
-  '    `action` LowCardinality(String) `json:$.action`,',
-  '    `payload` String `json:$.payload`',
-  '',
-  'ENGINE "MergeTree"',
-  'ENGINE_PARTITION_KEY "toYYYYMM(timestamp)"',
-  'ENGINE_SORTING_KEY "timestamp"',
-  'IMPORT_SERVICE s3',
-  'IMPORT_CONNECTION_NAME my_s3',
-  'IMPORT_BUCKET_URI s3://my-bucket/events/*.ndjson.gz',
-  'IMPORT_SCHEDULE @auto',
-  'IMPORT_STRATEGY APPEND',
-  '',
-].join('\n');
+import { EXAMPLE_CONNECTION, EXAMPLE_CONNECTION_FILE, EXAMPLE_DATASOURCE, EXAMPLE_DATASOURCE_FILE } from '../fixtures/example-project.js';
 
 let dir: string;
 
@@ -52,8 +22,8 @@ async function write(relative: string, text: string): Promise<void> {
 
 describe('loadProject', () => {
   it('loads the example project', async () => {
-    await write('connections/my_s3.connection', CONNECTION);
-    await write('datasources/events.datasource', DATASOURCE);
+    await write(EXAMPLE_CONNECTION_FILE, EXAMPLE_CONNECTION);
+    await write(EXAMPLE_DATASOURCE_FILE, EXAMPLE_DATASOURCE);
     await write('pipes/ignored.pipe', 'NODE x\n');
     await write('datasources/README.md', 'not a datasource');
     const { project, errors, warnings } = await loadProject(dir);
@@ -83,8 +53,8 @@ describe('loadProject', () => {
   });
 
   it('reads CRLF files with a byte order mark', async () => {
-    await write('connections/my_s3.connection', '\uFEFF' + CONNECTION.replace(/\n/g, '\r\n'));
-    await write('datasources/events.datasource', '\uFEFF' + DATASOURCE.replace(/\n/g, '\r\n'));
+    await write(EXAMPLE_CONNECTION_FILE, '\uFEFF' + EXAMPLE_CONNECTION.replace(/\n/g, '\r\n'));
+    await write(EXAMPLE_DATASOURCE_FILE, '\uFEFF' + EXAMPLE_DATASOURCE.replace(/\n/g, '\r\n'));
     const { project, errors } = await loadProject(dir);
     expect(errors).toEqual([]);
     expect(project.datasources.get('events')?.schema).toHaveLength(4);
@@ -92,9 +62,9 @@ describe('loadProject', () => {
   });
 
   it('reports every error of every file in one run, in file and line order', async () => {
-    await write('connections/my_s3.connection', CONNECTION);
+    await write(EXAMPLE_CONNECTION_FILE, EXAMPLE_CONNECTION);
     await write('connections/broken.connection', 'TYPE gcs\nS3_ENDPOINT nope\n');
-    await write('datasources/events.datasource', DATASOURCE.replace('IMPORT_SCHEDULE @auto', 'IMPORT_SCHEDULE @hourly'));
+    await write(EXAMPLE_DATASOURCE_FILE, EXAMPLE_DATASOURCE.replace('IMPORT_SCHEDULE @auto', 'IMPORT_SCHEDULE @hourly'));
     await write(
       'datasources/orders.datasource',
       ['SCHEMA >', '    `id` UInt64,', '    `id` String', '', 'IMPORT_CONNECTION_NAME missing_conn', 'IMPORT_BUCKET_URI s3://orders/*.csv', 'IMPORT_FORMAT tsv'].join(

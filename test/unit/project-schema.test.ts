@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { lexDatafile } from '../../src/project/lexer.js';
 import { parseSchemaBlock } from '../../src/project/schema-block.js';
+import { EXAMPLE_SCHEMA_COLUMNS } from '../fixtures/example-project.js';
 
 const FILE = 'datasources/t.datasource';
 
@@ -20,12 +21,7 @@ function columnsOf(...lines: string[]) {
 describe('parseSchemaBlock', () => {
   it('parses the Tinybird example', () => {
     expect(
-      columnsOf(
-        '`timestamp` DateTime `json:$.timestamp`,',
-        '`session_id` String `json:$.session_id`,',
-        '`action` LowCardinality(String) `json:$.action`,',
-        '`payload` String `json:$.payload`',
-      ),
+      columnsOf(...EXAMPLE_SCHEMA_COLUMNS),
     ).toEqual([
       { name: 'timestamp', type: 'DateTime', jsonPath: '$.timestamp', line: 2 },
       { name: 'session_id', type: 'String', jsonPath: '$.session_id', line: 3 },

@@ -130,8 +130,8 @@ export function defineFleetSuite(store: string, server: boolean): void {
         await other.waitFor(new RegExp(`"job":"${second}".*import finished`), 90_000);
         stopped.child.kill('SIGCONT');
         // The stopped run ends: fenced out (its lease lapsed while it was stopped), or finished before the stop landed.
-        const after = await until(async () => stopped.lines.slice(mark), (lines) => lines.some((l) => l.includes('import finished')));
-        if (after.some((l) => l.includes('lost the lease of a run'))) fenced++;
+        await stopped.waitFor('import finished', 90_000, mark);
+        if (stopped.lines.slice(mark).some((l) => l.includes('lost the lease of a run'))) fenced++;
         await expectEveryRowOnce('taken', (round + 1) * OBJECTS_PER_ROUND, ROWS);
       }
       // Most rounds stop the worker while its run holds the lease (a run may finish before the stop lands).
