@@ -7,6 +7,7 @@ import { BucketpipeError } from '../errors.js';
 import type { DatasourceSpec } from '../project/types.js';
 import { giveUserPermissions } from '../store/private-files.js';
 import { discoverObjects } from './discover/discover.js';
+import { referenceObject } from './discover/reference-object.js';
 import type { ImportContext } from './import-context.js';
 import { inferObjectColumns } from './probe/infer-columns.js';
 import { renderDatasourceFile, suggestDatasourceName } from './render-datasource.js';
@@ -62,7 +63,7 @@ export async function generateDatasource(target: GenerateTarget, request: Genera
   };
   const ctx = await target.importContextFor(spec);
   const discovery = await discoverObjects(ctx.access, uri, new Map());
-  const reference = discovery.toImport[0];
+  const reference = referenceObject(discovery.toImport);
   if (!reference) throw new BucketpipeError('SCHEMA_INFERENCE_FAILED', `No object matches ${bucketUri}; upload one first or write the SCHEMA by hand.`);
   const { layout, columns } = await inferObjectColumns(ctx, reference);
   const text = renderDatasourceFile({ spec, columns, format: layout.format, reference: objectUri(reference.bucket, reference.key) });

@@ -4,6 +4,7 @@ import { loadableColumns, readTableColumns } from '../store/table-ddl.js';
 import { ambiguousHeaderNote, headerRule, type HeaderRule } from './probe/csv-header.js';
 import { datasourceRecord } from './schema/datasource-tables.js';
 import { discoverObjects } from './discover/discover.js';
+import { referenceObject } from './discover/reference-object.js';
 import type { ImportContext } from './import-context.js';
 import { inferObjectColumns } from './probe/infer-columns.js';
 import { readLedger } from './discover/read-ledger.js';
@@ -43,6 +44,7 @@ export async function previewDatasource(ctx: ImportContext): Promise<DatasourceP
   let schema: Array<{ name: string; type: string }>;
   let schemaSource: string;
   let csvHeader = describeHeaderRule(headerRule(ctx.datasource));
+  const reference = referenceObject(discovery.toImport);
   if (table) {
     schema = loadableColumns(table).map((c) => ({ name: c.name, type: c.type }));
     const record = await datasourceRecord(ctx.store.client, name);
@@ -51,8 +53,7 @@ export async function previewDatasource(ctx: ImportContext): Promise<DatasourceP
   } else if (ctx.datasource.schema) {
     schema = ctx.datasource.schema.map((c) => ({ name: c.name, type: c.type }));
     schemaSource = `SCHEMA of ${ctx.datasource.location.file}`;
-  } else if (discovery.toImport[0]) {
-    const reference = discovery.toImport[0];
+  } else if (reference) {
     const where = objectUri(reference.bucket, reference.key);
     const { layout, columns } = await inferObjectColumns(ctx, reference, { csvHeader: headerRule(ctx.datasource) });
     schema = columns;
