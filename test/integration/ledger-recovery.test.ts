@@ -154,13 +154,20 @@ describe('ledger recovery', () => {
     const object = objectRef(bucket, 'rec_late/a.csv', 'ea');
     const paused = context(table, testLease(1));
     const attempt = newAttempt(paused, 'job-1', [object]);
-    await claim(paused, attempt);
-    await writeRows(table, attempt, 3);
-    await recoverUnfinished(context(table, testLease(2)), await readLedger(store.client, table), 'job-2');
-    // The paused holder wakes between its lease check and its ledger write: the write lands.
-    await commit(paused, attempt, [{ records: 5, headerLines: 1, rows: 3, quarantined: 1 }]);
-
-    const writes = await query<{ status: string }>(app, `SELECT status FROM _bucketpipe_ledger WHERE datasource = {table:String} ORDER BY updated_at, version`, { table });
+    // The ledger keeps the newest write of an attempt once its parts merge: merges wait until the
+    // writes are read, so that the late `done` is seen to have landed.
+    await runStatement(store.client, 'SYSTEM STOP MERGES _bucketpipe_ledger');
+    let writes: Array<{ status: string }>;
+    try {
+      await claim(paused, attempt);
+      await writeRows(table, attempt, 3);
+      await recoverUnfinished(context(table, testLease(2)), await readLedger(store.client, table), 'job-2');
+      // The paused holder wakes between its lease check and its ledger write: the write lands.
+      await commit(paused, attempt, [{ records: 5, headerLines: 1, rows: 3, quarantined: 1 }]);
+      writes = await query<{ status: string }>(app, `SELECT status FROM _bucketpipe_ledger WHERE datasource = {table:String} ORDER BY updated_at, version`, { table });
+    } finally {
+      await runStatement(store.client, 'SYSTEM START MERGES _bucketpipe_ledger');
+    }
     expect(writes.map((w) => w.status).sort()).toEqual(['done', 'loading', 'undone']);
     const state = (await readLedger(store.client, table)).get(object.key)?.get('ea');
     expect(state).toEqual({ status: 'undone', importId: attempt.importId, bucket, unfinished: [] });
