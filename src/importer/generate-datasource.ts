@@ -9,7 +9,7 @@ import { giveUserPermissions } from '../store/private-files.js';
 import { discoverObjects } from './discover/discover.js';
 import { referenceObject } from './discover/reference-object.js';
 import type { ImportContext } from './import-context.js';
-import { inferObjectColumns } from './probe/infer-columns.js';
+import { inferObjectColumns } from './schema/inferred-columns.js';
 import { renderDatasourceFile, suggestDatasourceName } from './render-datasource.js';
 
 /** The project a file is generated into: its folder, and the reads of a datasource that is not one of its files yet. */

@@ -6,7 +6,7 @@ import { datasourceRecord } from './schema/datasource-tables.js';
 import { discoverObjects } from './discover/discover.js';
 import { referenceObject } from './discover/reference-object.js';
 import type { ImportContext } from './import-context.js';
-import { inferObjectColumns } from './probe/infer-columns.js';
+import { inferObjectColumns } from './schema/inferred-columns.js';
 import { readLedger } from './discover/read-ledger.js';
 
 /** What `datasource preview` reports: the objects that match a datasource, and the schema it has or would have. */

@@ -7,7 +7,7 @@ import { listObjects, type ObjectRef } from '../bucket/list-objects.js';
 import { explainS3Error } from '../bucket/s3-errors.js';
 import { BucketpipeError, toErrorReport } from '../errors.js';
 import { createDatasourceTables, ensureQuarantineTable } from '../importer/schema/datasource-tables.js';
-import { inferObjectColumns } from '../importer/probe/infer-columns.js';
+import { inferObjectColumns } from '../importer/schema/inferred-columns.js';
 import { referenceObject } from '../importer/discover/reference-object.js';
 import { formatProblem } from '../project/load-project.js';
 import type { DatasourceSpec, ProjectProblem } from '../project/types.js';

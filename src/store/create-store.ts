@@ -161,7 +161,12 @@ async function probeServer(client: ClickHouseClient): Promise<ServerCapabilities
   const [hashed] = (await (
     await client.query({ query: "SELECT value FROM system.merge_tree_settings WHERE name = 'replace_long_file_name_to_hash'", format: 'JSONEachRow' })
   ).json()) as Array<{ value: string }>;
+  // Whether the server's date library reads a day after 2105 (18.16's reads 2106-01-01 as 0).
+  const [dates] = (await (
+    await client.query({ query: "SELECT toUInt16(toDate('2106-01-01')) = 49673 AS after2105", format: 'JSONEachRow' })
+  ).json()) as Array<{ after2105: number | string }>;
   return capabilitiesOf(version, {
+    datesAfter2105: Number(dates?.after2105) === 1,
     lowCardinalityEnabled: value('allow_experimental_low_cardinality_type') === '1',
     mutationsSync: value('mutations_sync') !== undefined,
     tableFilters: value('additional_table_filters') !== undefined,

@@ -7,6 +7,14 @@ export interface ServerCapabilities {
   /** `{name:Type}` placeholders bound by the server (19.11). */
   queryParameters: boolean;
   dateTime64: boolean;
+  /** Date32 (21.9): days from 1900 to 2299; Date holds 1970 to 2149. */
+  date32: boolean;
+  /**
+   * The server reads dates after 2105 from text. Measured on connect: 18.16's date library ends with
+   * 2105, and it reads `2106-01-01` (a Date or a DateTime) as 0 and `2106-02-07 06:28:15` as
+   * `1970-01-01 06:28:15`, though the types hold values up to 2149 and 2106.
+   */
+  datesAfter2105: boolean;
   bool: boolean;
   map: boolean;
   /** The JSON / Object('json') column types. */
@@ -31,7 +39,7 @@ export interface ServerCapabilities {
 
 export function capabilitiesOf(
   version: string,
-  settings: { lowCardinalityEnabled?: boolean; mutationsSync?: boolean; tableFilters?: boolean; longColumnNames?: boolean } = {},
+  settings: { lowCardinalityEnabled?: boolean; mutationsSync?: boolean; tableFilters?: boolean; longColumnNames?: boolean; datesAfter2105?: boolean } = {},
 ): ServerCapabilities {
   const [major = 0, minor = 0] = version.split('.').map((p) => Number(p));
   const atLeast = (a: number, b: number) => major > a || (major === a && minor >= b);
@@ -39,6 +47,8 @@ export function capabilitiesOf(
     version,
     queryParameters: atLeast(19, 11),
     dateTime64: atLeast(20, 1),
+    date32: atLeast(21, 9),
+    datesAfter2105: settings.datesAfter2105 ?? atLeast(20, 1),
     bool: atLeast(21, 12),
     map: atLeast(21, 8),
     json: atLeast(22, 3),
@@ -59,6 +69,7 @@ export function typeFamilies(type: string): string[] {
 
 const NEEDS: ReadonlyArray<{ families: readonly string[]; capability: keyof ServerCapabilities; instead: string }> = [
   { families: ['DateTime64'], capability: 'dateTime64', instead: 'DateTime (whole seconds)' },
+  { families: ['Date32'], capability: 'date32', instead: 'Date (1970 to 2149), or String' },
   { families: ['Bool', 'Boolean'], capability: 'bool', instead: 'UInt8' },
   { families: ['Map'], capability: 'map', instead: 'String holding JSON, or Nested' },
   { families: ['JSON', 'Object'], capability: 'json', instead: 'String holding JSON' },

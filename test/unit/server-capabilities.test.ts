@@ -21,6 +21,7 @@ describe('server capabilities', () => {
     const old = capabilitiesOf('18.16.1');
     expect(unsupportedType('DateTime64(3)', old)).toBe('DateTime64 is not available on ClickHouse 18.16.1; use DateTime (whole seconds)');
     expect(unsupportedType('Array(Bool)', old)).toContain('Bool is not available');
+    expect(unsupportedType('Nullable(Date32)', old)).toBe('Date32 is not available on ClickHouse 18.16.1; use Date (1970 to 2149), or String');
     expect(unsupportedType('LowCardinality(String)', old)).toContain('allow_experimental_low_cardinality_type');
     expect(unsupportedType('Nullable(Decimal(10, 2))', old)).toBeUndefined();
     expect(unsupportedType('DateTime64(3)', capabilitiesOf('24.8.1'))).toBeUndefined();
@@ -34,6 +35,8 @@ describe('forStore', () => {
     expect(forStore('Nullable(DateTime64(9))', old)).toBe('Nullable(DateTime)');
     expect(forStore("DateTime64(3, 'UTC')", old)).toBe("DateTime('UTC')");
     expect(forStore('Array(Nullable(Bool))', old)).toBe('Array(Nullable(UInt8))');
+    expect(forStore('Nullable(Date32)', old)).toBe('Nullable(Date)');
+    expect(forStore('Date32', capabilitiesOf('21.9.2'))).toBe('Date32');
     expect(forStore('Nullable(DateTime64(9))', capabilitiesOf('26.7.2.1'))).toBe('Nullable(DateTime64(9))');
   });
 });

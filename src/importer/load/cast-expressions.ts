@@ -43,7 +43,7 @@ export function castExpressions(column: TargetColumn, raw: string): CastExpressi
     const text = `ifNull(${raw}, '')`;
     return { value, fits: `isValidUTF8(${text})`, problem: `concat('value "', toValidUTF8(substring(${text}, 1, 200)), '" is not valid UTF-8 text')` };
   }
-  const present = `if(${raw} IS NULL OR lowerUTF8(trimBoth(${raw})) IN ('', 'null'), NULL, trimBoth(${raw}))`;
+  const present = presentText(raw);
   if (isCompositeType(type)) {
     // Composite types cannot sit inside Nullable, so their texts are checked as JSON instead.
     const text = `assumeNotNull(${present})`;
@@ -80,6 +80,52 @@ export function castExpressions(column: TargetColumn, raw: string): CastExpressi
     fits: `((${direct} IS NOT NULL${withinRange(type, direct)}) OR ${present} IS NULL OR (${parsed} IS NOT NULL${withinRange(type, parsed)}))`,
     problem,
   };
+}
+
+/** The raw text of a non-text column, trimmed; NULL when absent (no text, empty, or `null`). */
+function presentText(raw: string): string {
+  return `if(${raw} IS NULL OR lowerUTF8(trimBoth(${raw})) IN ('', 'null'), NULL, trimBoth(${raw}))`;
+}
+
+/**
+ * SQL over one raw text value that fits its column (see `fits`): true when the value the split stores
+ * is the text's own value, not a rounded or cut one. A float keeps the significant digits written
+ * (`3.14159265358979323846` or `123456789012345678901` do not: Float64 holds 15 to 17), a Decimal
+ * its scale, a date or time every fraction of a second written (`DateTime` holds whole seconds, `Date`
+ * days). Integers, booleans, enums and composite values are exact when they fit.
+ */
+export function keepsExactly(column: TargetColumn, raw: string): string {
+  const type = column.type;
+  if (isStringType(type) || isCompositeType(type) || enumNames(type)) return '1';
+  const present = presentText(raw);
+  const { value } = castExpressions(column, raw);
+  if (isDateTimeType(type)) {
+    const zone = quoteString(dateTimeZone(type));
+    return `(${present} IS NULL OR ifNull(parseDateTime64BestEffortOrNull(${present}, 9, ${zone}) = toDateTime64(${value}, 9, ${zone}), 0))`;
+  }
+  if (/^(Float\d+|BFloat16|Decimal)/.test(baseType(type))) {
+    return `(${present} IS NULL OR ${significantDigits(present)} = ${significantDigits(`toString(${value})`)})`;
+  }
+  return '1';
+}
+
+/**
+ * SQL over one raw text value of a date or time column: true when it is absent or no later than `last`
+ * (UTC), the last instant a store reads from text where that is less than the type holds.
+ */
+export function notAfter(column: TargetColumn, raw: string, last: string): string {
+  const present = presentText(raw);
+  const zone = quoteString(dateTimeZone(column.type));
+  return `(${present} IS NULL OR ifNull(parseDateTime64BestEffortOrNull(${present}, 3, ${zone}) <= toDateTime64(${quoteString(last)}, 3, 'UTC'), 0))`;
+}
+
+/**
+ * The digits of a number's text from its first to its last one that is not zero, without sign, point
+ * or exponent: `-0.0012e5` → `12`. Two texts of which one was parsed from the other name the same
+ * number exactly when these are equal (a parse lands on the nearest value, never a digit shift away).
+ */
+function significantDigits(text: string): string {
+  return `trimBoth(replaceOne(extract(${text}, '^[+-]?([0-9]*[.]?[0-9]*)'), '.', ''), '0')`;
 }
 
 /** The engine parses Decimals past their precision and clamps times: values outside the type are checked here. */

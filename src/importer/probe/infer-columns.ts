@@ -5,27 +5,14 @@ import { fieldColumn, positionalRead } from './csv-dialect.js';
 import { s3TableFunction } from '../engine-source.js';
 import type { ImportContext } from '../import-context.js';
 import type { ServerCapabilities } from '../../store/server-capabilities.js';
-import { INFERENCE_ROWS, probeObject, type ObjectLayout, type ProbeOptions, type SourceColumn } from './probe-object.js';
-import type { ObjectRef } from '../../bucket/list-objects.js';
-import { releaseConversions } from './text-encoding.js';
-
-/**
- * The layout and inferred columns of a reference object (push, preview, generate). A copy the probe
- * converted to UTF-8 is removed afterwards: nothing is loaded from it.
- */
-export async function inferObjectColumns(ctx: ImportContext, object: ObjectRef, options: ProbeOptions = {}): Promise<{ layout: ObjectLayout; columns: ColumnDefinition[] }> {
-  try {
-    const layout = await probeObject(ctx, object, options);
-    return { layout, columns: await inferColumns(ctx, layout) };
-  } finally {
-    releaseConversions(ctx);
-  }
-}
+import { INFERENCE_ROWS, type ObjectLayout, type SourceColumn } from './probe-object.js';
 
 /**
  * Table columns for an object's columns, as inferred by the engine, corrected where CSV inference is
  * wrong for data work: numbers written with leading zeros (zip codes, ids) stay text, and a column
- * with empty fields is Nullable (the engine reads an empty CSV field as a default, not a null).
+ * with empty fields is Nullable (the engine reads an empty CSV field as a default, not a null), then
+ * fitted to the store (`forStore`). Whether the object's own values fit them is checked after, in
+ * `schema/inferred-columns.ts`.
  */
 export async function inferColumns(
   ctx: ImportContext,
@@ -84,10 +71,15 @@ export function evolvedColumns(columns: readonly ColumnDefinition[]): ColumnDefi
   return columns.map((c) => ({ name: c.name, type: makeNullable(c.type) }));
 }
 
-/** An inferred type the store can hold: older servers get whole-second DateTime and UInt8 booleans. */
+/**
+ * An inferred type the store can hold: older servers get whole-second DateTime, Date for Date32 and
+ * UInt8 booleans. These hold fewer values (DateTime 1970 to 2106, Date 1970 to 2149): a column whose
+ * values they do not hold is widened afterwards (see `schema/inferred-columns.ts`).
+ */
 export function forStore(type: string, capabilities: ServerCapabilities): string {
   let fitted = type;
   if (!capabilities.dateTime64) fitted = fitted.replace(/DateTime64\(\s*\d+\s*(,\s*('[^']*')\s*)?\)/g, (_m, _tz, zone: string | undefined) => (zone ? `DateTime(${zone})` : 'DateTime'));
+  if (!capabilities.date32) fitted = fitted.replace(/\bDate32\b/g, 'Date');
   if (!capabilities.bool) fitted = fitted.replace(/\bBool\b/g, 'UInt8');
   return fitted;
 }

@@ -2,7 +2,8 @@ import { addColumns, loadableColumns, readTableColumns } from '../../store/table
 import type { ImportContext } from '../import-context.js';
 import type { Event } from '../import-run.js';
 import type { TargetColumn } from '../load/cast-expressions.js';
-import { evolvedColumns, inferColumns } from '../probe/infer-columns.js';
+import { evolvedColumns } from '../probe/infer-columns.js';
+import { inferTableColumns } from './inferred-columns.js';
 import { defaultJsonPath, parseJsonPath } from '../probe/json-path.js';
 import { mapObjectColumns, unmappedColumns } from '../probe/map-columns.js';
 import type { ObjectLayout } from '../probe/probe-object.js';
@@ -28,7 +29,7 @@ export async function evolveSchema(ctx: ImportContext, layout: ObjectLayout, col
   }
   const extra = unmappedColumns(matched.mapping, layout.columns.map((c) => c.name));
   if (extra.length > 0 && !spec.schema) {
-    const newColumns = evolvedColumns(await inferColumns(ctx, layout, layout.columns.filter((c) => extra.includes(c.name))));
+    const newColumns = evolvedColumns(await inferTableColumns(ctx, layout, layout.columns.filter((c) => extra.includes(c.name))));
     await assertStorable(ctx, newColumns, uri);
     await addColumns(ctx.store, spec.name, newColumns);
     columns = loadableColumns((await readTableColumns(ctx.store.client, spec.name))!);

@@ -8,7 +8,7 @@ import type { ImportContext } from '../import-context.js';
 import type { Event } from '../import-run.js';
 import type { TargetColumn } from '../load/cast-expressions.js';
 import { ambiguousHeaderNote, headerRule, type HeaderRule } from '../probe/csv-header.js';
-import { inferColumns } from '../probe/infer-columns.js';
+import { inferTableColumns } from './inferred-columns.js';
 import { probeObject } from '../probe/probe-object.js';
 import { createDatasourceTables, datasourceRecord } from './datasource-tables.js';
 
@@ -33,7 +33,7 @@ export async function targetColumns(ctx: ImportContext, lease: Lease, reference:
       throw new BucketpipeError('SCHEMA_INFERENCE_FAILED', `datasource ${ctx.datasource.name}: cannot infer a schema from ${where} (it has no columns); add a SCHEMA to ${ctx.datasource.location.file}.`, { context: { datasource: ctx.datasource.name } });
     }
     if (layout.ambiguousHeader) event(where, 'warn', 'csv_header_ambiguous', `${ctx.datasource.import.location.file}:${ctx.datasource.import.location.line}: ${ambiguousHeaderNote(where, layout.ambiguousHeader, ctx.datasource.name)}`);
-    const inferred = await inferColumns(ctx, layout);
+    const inferred = await inferTableColumns(ctx, layout);
     await assertStorable(ctx, inferred, where);
     // The reference object's decision is recorded with the tables: every later object is read the same way.
     await createDatasourceTables(ctx.store, ctx.datasource, inferred, lease, reference, layout.csv?.hasHeader);

@@ -1,0 +1,5 @@
+import { useServerStore } from '../helpers/embedded.js';
+import { defineReferenceFitSuite } from './suites/reference-fit-suite.js';
+
+useServerStore();
+defineReferenceFitSuite('ClickHouse server 18.16');

@@ -1,0 +1,3 @@
+import { defineReferenceFitSuite } from './suites/reference-fit-suite.js';
+
+defineReferenceFitSuite('embedded engine');
