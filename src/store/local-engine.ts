@@ -27,7 +27,8 @@ export interface LocalEngine {
   stream(query: string, format: string): Readable;
   /**
    * Inserts a byte stream in `format` into the `columns` of a local table (the stream's columns, in
-   * its order), chunk by chunk, with backpressure. Fails when the engine or the stream fails.
+   * its order), chunk by chunk, with backpressure. Fails when the engine or the stream fails. The
+   * stream must not come from this engine, whose statements run one at a time.
    */
   insertStream(table: string, columns: readonly StreamColumn[], values: Readable, format: RowFormat, signal?: AbortSignal): Promise<void>;
   close(): Promise<void>;
@@ -109,19 +110,25 @@ async function insertThroughPipe(
       `INSERT INTO ${quoteIdentifier(table)} (${identifierList(columns.map((c) => c.name))}) SELECT * FROM file({pipe:String}, {format:String}, {structure:String})`,
       { pipe, format, structure: columns.map((c) => `${quoteIdentifier(c.name)} ${c.type}`).join(', ') },
     ).finally(() => (readerDone = true));
+    // Awaited below, once the writer is done; a failure meanwhile is not an unhandled one.
+    reading.catch(() => undefined);
     const writing = (async () => {
       const fd = await openForWriting(pipe, () => readerDone, signal);
-      if (fd === undefined) throw new Error('the engine ended its read of the rows before it opened them');
+      if (fd === undefined) {
+        // The engine's read ended first: its error, or, had it none, this one.
+        await reading;
+        throw new Error('the engine ended its read of the rows before it opened them');
+      }
       await pipeline(values, new Socket({ fd, readable: false, writable: true }), { signal });
     })();
     const [written] = await Promise.allSettled([writing]);
-    if (written.status === 'rejected') {
-      values.destroy();
-      // A reader still waiting to open the pipe would wait for ever: it is given a writer that ends at once.
-      await releaseReader(pipe, () => readerDone);
-    }
-    await reading;
-    if (written.status === 'rejected') throw written.reason;
+    if (written.status === 'fulfilled') return await reading;
+    values.destroy();
+    // A reader still waiting to open the pipe would wait for ever: it is given a writer that ends at once.
+    await releaseReader(pipe, () => readerDone);
+    const readError: unknown = await reading.then(() => undefined, (error: unknown) => error);
+    // A writer cut off by the engine (its end of the pipe closed) says less than the engine's own error.
+    throw readError && (written.reason as NodeJS.ErrnoException).code === 'EPIPE' ? readError : written.reason;
   } finally {
     rmSync(pipe, { force: true });
   }
