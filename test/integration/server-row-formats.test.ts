@@ -6,7 +6,7 @@ import { ROW_INSERT_SETTINGS } from '../../src/importer/commit.js';
 import { createStore, type Store } from '../../src/store/create-store.js';
 import { openLocalEngine, type LocalEngine } from '../../src/store/local-engine.js';
 import { runStatement, selectRows } from '../../src/store/queries.js';
-import type { RowFormat } from '../../src/store/server-capabilities.js';
+import { rowFormatOf, type RowFormat } from '../../src/store/server-capabilities.js';
 import { readFromServer, shipToServer } from '../../src/store/server-rows.js';
 import { identifierList, quoteIdentifier } from '../../src/store/sql.js';
 import { freshServerDatabase } from '../helpers/embedded.js';
@@ -68,6 +68,16 @@ const GENERATED = `SELECT 100 + number, number % 256 - 128, number * 1000003 - 5
   if(number % 3 = 0, NULL, toDateTime('2020-01-01 00:00:00') + number), if(number % 1000 = 0, 'rare', ''), number % 65536, if(number % 2 = 0, 'x', 'y'),
   concat('odd\t', toString(number))
   FROM numbers(20000)`;
+
+describe('the row format a server is given', () => {
+  it('is the best one it both reads and writes, TabSeparated when its formats are unknown', () => {
+    const all = (input: boolean) => ['Native', 'RowBinary', 'TabSeparated'].map((name) => ({ name, input, output: true }));
+    expect(rowFormatOf(all(true))).toBe('Native');
+    expect(rowFormatOf([{ name: 'Native', input: false, output: true }, { name: 'RowBinary', input: true, output: true }])).toBe('RowBinary');
+    expect(rowFormatOf(all(false))).toBe('TabSeparated');
+    expect(rowFormatOf(undefined)).toBe('TabSeparated');
+  });
+});
 
 describe.each<[RowFormat]>([['Native'], ['RowBinary'], ['TabSeparated']])('rows between the worker engine and ClickHouse 18.16 as %s', (format) => {
   let store: Store;
