@@ -8,6 +8,7 @@ import type { LargeImportArgs } from './scenarios/import-large.js';
 import type { SmallFilesArgs } from './scenarios/small-files.js';
 import type { DiscoveryArgs } from './scenarios/discovery.js';
 import type { ExportArgs } from './scenarios/export.js';
+import type { ServerExportArgs, ServerImportArgs } from './scenarios/server.js';
 import type { Measurement } from './measurement.js';
 
 // As the CLI does, before the engine loads (the scenarios load it): baselines and bucketpipe alike.
@@ -16,12 +17,15 @@ const { importNaively, importNatively, importWithBucketpipe } = await import('./
 const { importSmallFiles } = await import('./scenarios/small-files.js');
 const { measureDiscovery } = await import('./scenarios/discovery.js');
 const { measureExport } = await import('./scenarios/export.js');
+const { importToServerNatively, importToServerWithBucketpipe, measureServerExport } = await import('./scenarios/server.js');
 
 export type Task =
   | { kind: 'import-bucketpipe' | 'import-native' | 'import-naive'; args: LargeImportArgs }
   | { kind: 'small-files'; args: SmallFilesArgs }
   | { kind: 'discovery'; args: DiscoveryArgs }
-  | { kind: 'export'; args: ExportArgs };
+  | { kind: 'export'; args: ExportArgs }
+  | { kind: 'server-import-bucketpipe' | 'server-import-native'; args: ServerImportArgs }
+  | { kind: 'server-export'; args: ServerExportArgs };
 
 function run(task: Task): Promise<Measurement> {
   switch (task.kind) {
@@ -37,6 +41,12 @@ function run(task: Task): Promise<Measurement> {
       return measureDiscovery(task.args);
     case 'export':
       return measureExport(task.args);
+    case 'server-import-bucketpipe':
+      return importToServerWithBucketpipe(task.args);
+    case 'server-import-native':
+      return importToServerNatively(task.args);
+    case 'server-export':
+      return measureServerExport(task.args);
   }
 }
 

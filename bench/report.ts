@@ -16,6 +16,17 @@ export interface LargeImportRow {
   maxRssBytes: number;
 }
 
+/** bucketpipe's import into a server against the engine alone sending the same object to it. */
+export interface ServerImportRow {
+  format: string;
+  rows: number;
+  nativeSeconds: number;
+  bucketpipeSeconds: number;
+  vsNative: number;
+  runs: number;
+  maxRssBytes: number;
+}
+
 export interface BenchResults {
   date: string;
   rows: number;
@@ -25,6 +36,13 @@ export interface BenchResults {
   discovery?: { objects: number; imported: number; discoverySeconds: number; listingSeconds: number };
   exports?: Array<{ format: string; rows: number; seconds: number; engineSeconds: number; maxRssBytes: number }>;
   memory?: Array<{ format: string; scale: number; baseRssBytes: number; bigRssBytes: number }>;
+  /** A ClickHouse server as the store; `rowFormat` is `probe` unless BENCH_ROW_FORMAT chose one. */
+  server?: {
+    version: string;
+    rowFormat: string;
+    imports: ServerImportRow[];
+    exports: Array<{ format: string; rows: number; seconds: number; engineSeconds: number; maxRssBytes: number }>;
+  };
 }
 
 const TARGETS = {
@@ -103,6 +121,23 @@ export function renderResults(r: BenchResults): string {
       out.push(`| ${m.format} | ${mib(m.baseRssBytes)} | ${mib(m.bigRssBytes)} | ${ratio(growth)} | ${verdict(ok)} |`);
     }
     out.push('');
+  }
+  if (r.server) {
+    out.push(`## Server: ClickHouse ${r.server.version} as the store (rows between the engine and the server: ${r.server.rowFormat === 'probe' ? "the probe's choice" : r.server.rowFormat})`, '');
+    out.push('| file | rows | engine → server, one statement | bucketpipe | bucketpipe / engine | peak RSS |', '|---|---|---|---|---|---|');
+    for (const row of r.server.imports) {
+      out.push(`| ${row.format} | ${row.rows.toLocaleString('en')} | ${s(row.nativeSeconds)} | ${s(row.bucketpipeSeconds)} | ${ratio(row.vsNative)} | ${mib(row.maxRssBytes)} |`);
+    }
+    out.push('', '| export | rows | server → engine → bucket, one statement | bucketpipe export | bucketpipe / engine | peak RSS (import + export) |', '|---|---|---|---|---|---|');
+    for (const e of r.server.exports) {
+      out.push(`| ${e.format} | ${e.rows.toLocaleString('en')} | ${s(e.engineSeconds)} | ${s(e.seconds)} | ${ratio(e.engineSeconds / e.seconds)} | ${mib(e.maxRssBytes)} |`);
+    }
+    out.push(
+      '',
+      "The import baseline streams the engine's `SELECT … FROM s3(…)` into the server's `INSERT … FORMAT Native`; the export baseline is the " +
+        "engine's `INSERT INTO FUNCTION s3(…) SELECT * FROM url(<server query> FORMAT Native)`. Import ratios are paired as above.",
+      '',
+    );
   }
   return out.join('\n');
 }

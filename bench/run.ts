@@ -2,7 +2,8 @@
  * `npm run bench`: generates the data (deterministic), starts a local S3 server, measures every figure
  * in fresh processes, prints the table and the ratios against baselines of the same run, and writes
  * bench/results.md. Settings: BENCH_ROWS (1000000), BENCH_REPS (3), BENCH_ONLY (import,small,discovery,
- * export,memory), BENCH_FRESH=1 to generate the data again.
+ * export,memory,server), BENCH_FRESH=1 to generate the data again, BENCH_ROW_FORMAT (the server
+ * section's rows in this format instead of the probe's choice: TabSeparated measures the way before).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,18 +13,22 @@ import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { quietNodeVersionNotice } from '../src/cli/quiet-warnings.js';
 import { S3_KEY, S3_SECRET, startS3Server } from '../scripts/local-s3-server.js';
 import { startLocalRedis } from '../scripts/local-redis.js';
+import { startLocalClickHouse } from '../scripts/local-clickhouse.js';
+import type { RowFormat } from '../src/store/server-capabilities.js';
 import { BUCKET, LARGE_FORMATS, largeKey, type LargeFormat } from './dataset.js';
 import { generateData } from './generate.js';
 import type { Task } from './measure.js';
 import type { Measurement } from './measurement.js';
 import { median } from './scenarios/discovery.js';
-import { renderResults, type BenchResults, type LargeImportRow } from './report.js';
+import { renderResults, type BenchResults, type LargeImportRow, type ServerImportRow } from './report.js';
 
 quietNodeVersionNotice();
 const here = dirname(fileURLToPath(import.meta.url));
 const rows = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const reps = Number(process.env.BENCH_REPS ?? 3);
-const only = new Set((process.env.BENCH_ONLY ?? 'import,small,discovery,export,memory').split(','));
+const ALL_SECTIONS = 'import,small,discovery,export,memory,server';
+const only = new Set((process.env.BENCH_ONLY ?? ALL_SECTIONS).split(','));
+const rowFormat = (process.env.BENCH_ROW_FORMAT || undefined) as RowFormat | undefined;
 const smallFiles = Number(process.env.BENCH_SMALL_FILES ?? 2000);
 const discoveryObjects = Number(process.env.BENCH_DISCOVERY_OBJECTS ?? 20_000);
 const SMALL_ROWS = 100;
@@ -73,9 +78,24 @@ try {
       results.memory.push({ format, scale: BIG_SCALE, baseRssBytes: peaks[0]!, bigRssBytes: peaks[1]! });
     }
   }
+  if (only.has('server')) {
+    const clickhouse = await startLocalClickHouse();
+    try {
+      const version = await (await fetch(`${new URL(clickhouse.url).origin}/?query=SELECT%20version()`)).text();
+      results.server = { version: version.trim(), rowFormat: rowFormat ?? 'probe', imports: [], exports: [] };
+      for (const format of ['csv', 'parquet'] as const) results.server.imports.push(await measureServerImport(format, clickhouse.url));
+      for (const format of ['csv.gz', 'parquet'] as const) {
+        const m = await measure({ kind: 'server-export', args: { endpoint, serverUrl: clickhouse.url, format, rows, reps, rowFormat } }, `server export ${format}`);
+        results.server.exports.push({ format, rows, seconds: m.seconds, engineSeconds: m.more!.engine!, maxRssBytes: m.maxRssBytes });
+      }
+    } finally {
+      await clickhouse.stop();
+    }
+  }
   const text = renderResults(results);
   process.stdout.write(`${text}\n`);
-  if (only.size === 5 && rows === 1_000_000) writeFileSync(join(here, 'results.md'), `${text}\n`);
+  const full = ALL_SECTIONS.split(',').every((section) => only.has(section)) && !rowFormat;
+  if (full && rows === 1_000_000) writeFileSync(join(here, 'results.md'), `${text}\n`);
 } finally {
   await redis.stop();
   await s3server.stop();
@@ -106,6 +126,26 @@ async function measureLargeImport(format: LargeFormat): Promise<LargeImportRow> 
     naiveSeconds: runs.naive.length > 0 ? seconds(runs.naive) : undefined,
     vsNative: pairedRatio(runs.native),
     vsNaive: runs.naive.length > 0 ? pairedRatio(runs.naive) : undefined,
+    runs: runs.bucketpipe.length,
+    maxRssBytes: Math.max(...runs.bucketpipe.map((r) => r.maxRssBytes)),
+  };
+}
+
+/** bucketpipe's import into the server against the engine alone sending the same object to it, paired as above. */
+async function measureServerImport(format: 'csv' | 'parquet', serverUrl: string): Promise<ServerImportRow> {
+  const runs = { native: [] as Measurement[], bucketpipe: [] as Measurement[] };
+  for (let rep = 0; rep < Math.max(reps, 5); rep++) {
+    const pair = rep % 2 === 0 ? (['native', 'bucketpipe'] as const) : (['bucketpipe', 'native'] as const);
+    for (const method of pair) {
+      runs[method].push(await measure({ kind: `server-import-${method}`, args: { endpoint, serverUrl, format, rows, rowFormat } }, `server import ${format} ${method}, rep ${rep + 1}`));
+    }
+  }
+  return {
+    format,
+    rows,
+    nativeSeconds: median(runs.native.map((r) => r.seconds)),
+    bucketpipeSeconds: median(runs.bucketpipe.map((r) => r.seconds)),
+    vsNative: median(runs.native.map((b, i) => b.seconds / runs.bucketpipe[i]!.seconds)),
     runs: runs.bucketpipe.length,
     maxRssBytes: Math.max(...runs.bucketpipe.map((r) => r.maxRssBytes)),
   };

@@ -10,7 +10,8 @@ import { BucketpipeError, toErrorReport, type ErrorReport } from '../errors.js';
 import { eventLog, markInterruptedJobs, recordJob, type EventLog } from '../ops/ops-log.js';
 import { needsPartPlaceholder, renderTemplate } from '../project/export-template.js';
 import { ensureInternalTables } from '../store/internal-tables.js';
-import { runStatement, selectRows, settingsClause } from '../store/queries.js';
+import { runStatement } from '../store/queries.js';
+import { readFromServer } from '../store/server-rows.js';
 import type { LocalEngine } from '../store/local-engine.js';
 import { readTableColumns } from '../store/table-ddl.js';
 import { quoteIdentifier } from '../store/sql.js';
@@ -200,9 +201,10 @@ function numberedTableName(runId: string): string {
 }
 
 /**
- * With a server as the store, the run's rows stream from the server (TabSeparated, which every version
- * writes) into a table of the worker's engine, which then encodes them: Parquet works whatever the
- * server can write, and memory stays bounded.
+ * With a server as the store, the run's rows stream from the server into a table of the worker's
+ * engine, which then encodes them: Parquet works whatever the server can write, and memory stays
+ * bounded. They travel in the server's row format (`ServerCapabilities.rowFormat`): Native where the
+ * server has it, TabSeparated, which every version writes, where it has no binary one.
  */
 async function withRowsInWorkerEngine<T>(
   ctx: ExportContext,
@@ -211,17 +213,12 @@ async function withRowsInWorkerEngine<T>(
   select: ExportSelect,
   encode: (local: ExportSelect) => Promise<T>,
 ): Promise<T> {
-  const columns = await selectRows<{ name: string; type: string }>(ctx.store.client, `DESCRIBE (${select.sql})`, {}, select.settings);
   const localName = `_bp_export_rows_${runId.replace(/[^A-Za-z0-9_]/g, '_')}`;
-  const local = quoteIdentifier(localName);
-  await runStatement(staging.client, `DROP TABLE IF EXISTS ${local}`);
-  await runStatement(staging.client, `CREATE TABLE ${local} (${columns.map((c) => `${quoteIdentifier(c.name)} ${c.type}`).join(', ')}) ENGINE = MergeTree ORDER BY tuple()`);
   try {
-    const rows = await ctx.store.client.exec({ query: `${select.sql}${settingsClause(select.settings)} FORMAT TabSeparated` });
-    await staging.insertStream(localName, rows.stream, 'TabSeparated');
-    return await encode({ sql: `SELECT * FROM ${local}`, settings: {} });
+    await readFromServer(ctx.store, staging, select, localName);
+    return await encode({ sql: `SELECT * FROM ${quoteIdentifier(localName)}`, settings: {} });
   } finally {
-    await runStatement(staging.client, `DROP TABLE IF EXISTS ${local}`);
+    await runStatement(staging.client, `DROP TABLE IF EXISTS ${quoteIdentifier(localName)}`);
   }
 }
 

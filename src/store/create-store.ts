@@ -4,7 +4,7 @@ import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickh
 import { createChdbConnection, type ChdbConnection } from 'chdb/connection';
 import { RemoteStoreConnection } from './remote-connection.js';
 import { forOldServer } from './bind-params.js';
-import { capabilitiesOf, type ServerCapabilities } from './server-capabilities.js';
+import { capabilitiesOf, type ServerCapabilities, type ServerFormat } from './server-capabilities.js';
 import { hostStore, readHostRecord } from './store-host.js';
 import { ENGINE_QUERY_LIMITS } from './engine-limits.js';
 import { BucketpipeError } from '../errors.js';
@@ -171,7 +171,24 @@ async function probeServer(client: ClickHouseClient): Promise<ServerCapabilities
     mutationsSync: value('mutations_sync') !== undefined,
     tableFilters: value('additional_table_filters') !== undefined,
     longColumnNames: hashed?.value === '1',
+    formats: await rowFormats(client),
   });
+}
+
+/** Which of the formats rows may travel in the server reads and writes; undefined where it cannot say. */
+async function rowFormats(client: ClickHouseClient): Promise<ServerFormat[] | undefined> {
+  try {
+    const rows = (await (
+      await client.query({
+        query: "SELECT name, is_input, is_output FROM system.formats WHERE name IN ('Native', 'RowBinary', 'TabSeparated')",
+        format: 'JSONEachRow',
+      })
+    ).json()) as Array<{ name: string; is_input: number | string; is_output: number | string }>;
+    return rows.map((r) => ({ name: r.name, input: Number(r.is_input) === 1, output: Number(r.is_output) === 1 }));
+  } catch {
+    // A server without system.formats: rows travel as TabSeparated, which every version has.
+    return undefined;
+  }
 }
 
 async function ping(client: ClickHouseClient, where: string): Promise<void> {

@@ -1,7 +1,17 @@
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { closeSync, constants, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { createChdbConnection, type ChdbConnection } from 'chdb/connection';
 import { ENGINE_QUERY_LIMITS } from './engine-limits.js';
+import { runStatement, settingsClause, type QuerySettings } from './queries.js';
+import type { RowFormat } from './server-capabilities.js';
+import { identifierList, quoteIdentifier } from './sql.js';
 
 /**
  * The worker's own engine when the store is a ClickHouse server: it reads the objects, decodes, casts
@@ -10,20 +20,47 @@ import { ENGINE_QUERY_LIMITS } from './engine-limits.js';
  */
 export interface LocalEngine {
   client: ClickHouseClient;
-  /** The result of a query as a byte stream in `format`, chunk by chunk (memory stays bounded). */
+  /**
+   * The result of a query as a byte stream in `format`, chunk by chunk (memory stays bounded). Native
+   * is written as every server version reads it (`NATIVE_FOR_EVERY_SERVER`).
+   */
   stream(query: string, format: string): Readable;
-  /** Inserts a byte stream in `format` into a local table, chunk by chunk, with backpressure. */
-  insertStream(table: string, values: Readable, format: 'TabSeparated'): Promise<void>;
+  /**
+   * Inserts a byte stream in `format` into the `columns` of a local table (the stream's columns, in
+   * its order), chunk by chunk, with backpressure. Fails when the engine or the stream fails. The
+   * stream must not come from this engine, whose statements run one at a time.
+   */
+  insertStream(table: string, columns: readonly StreamColumn[], values: Readable, format: RowFormat, signal?: AbortSignal): Promise<void>;
   close(): Promise<void>;
 }
+
+/** A column of a row stream: its name and type. */
+export interface StreamColumn {
+  name: string;
+  type: string;
+}
+
+/**
+ * The engine writes Native as the oldest servers read it (ClickHouse 18.16 measured): type names as
+ * text, JSON as text, and LowCardinality columns as plain ones, which every server converts into its
+ * LowCardinality column on insert. Without a client protocol version (the engine is no client of the
+ * server) the engine already writes no block info and no sparse columns.
+ */
+export const NATIVE_FOR_EVERY_SERVER: QuerySettings = {
+  output_format_native_encode_types_in_binary_format: 0,
+  output_format_native_write_json_as_string: 1,
+  output_format_native_use_flattened_dynamic_and_json_serialization: 0,
+  low_cardinality_allow_in_native_format: 0,
+};
 
 export function openLocalEngine(): LocalEngine {
   const connection: ChdbConnection = createChdbConnection({ path: ':memory:' });
   const client = createClient({ connection, log: { level: ClickHouseLogLevel.OFF }, clickhouse_settings: ENGINE_QUERY_LIMITS } as unknown as Parameters<typeof createClient>[0]);
+  let pipes: string | undefined;
   return {
     client,
     stream(query, format) {
-      const chunks = connection.chdb.queryStream(query, { format });
+      const chunks = connection.chdb.queryStream(format === 'Native' ? query + settingsClause(NATIVE_FOR_EVERY_SERVER) : query, { format });
       return Readable.from(
         (async function* () {
           for await (const chunk of chunks) yield Buffer.from(chunk.raw());
@@ -31,9 +68,98 @@ export function openLocalEngine(): LocalEngine {
         { objectMode: false },
       );
     },
-    async insertStream(table, values, format) {
-      await connection.chdb.streamInsert({ table, values, format });
+    async insertStream(table, columns, values, format, signal) {
+      if (format === 'TabSeparated') {
+        // The table's own columns, in order: the stream's (named columns would have to pass chDB's stricter identifier check).
+        await connection.chdb.streamInsert({ table, values, format, signal });
+        return;
+      }
+      // The engine's own inserts of a stream are cut at line ends: binary rows reach it through a
+      // named pipe, which it reads as a file while the stream is written into it.
+      pipes ??= mkdtempSync(join(tmpdir(), 'bucketpipe-pipes-'));
+      await insertThroughPipe(client, join(pipes, `${randomUUID()}.pipe`), table, columns, values, format, signal);
     },
-    close: () => client.close(),
+    close: async () => {
+      if (pipes) rmSync(pipes, { recursive: true, force: true });
+      await client.close();
+    },
   };
+}
+
+/**
+ * The engine reads the pipe as a file of `format` into the table while the stream is written into it;
+ * whichever side fails first ends the other (a closed pipe fails the writer, a writer's end the
+ * reader's read). Both must succeed: a stream that broke off at the end of a block would read as a
+ * short but whole file. `signal` stops the writer; the engine's read then ends with the pipe.
+ */
+async function insertThroughPipe(
+  client: ClickHouseClient,
+  pipe: string,
+  table: string,
+  columns: readonly StreamColumn[],
+  values: Readable,
+  format: RowFormat,
+  signal?: AbortSignal,
+): Promise<void> {
+  // Node has no mkfifo; the pipe is the user's alone, in a folder that is too.
+  execFileSync('mkfifo', ['-m', '600', pipe]);
+  try {
+    let readerDone = false;
+    const reading = runStatement(
+      client,
+      `INSERT INTO ${quoteIdentifier(table)} (${identifierList(columns.map((c) => c.name))}) SELECT * FROM file({pipe:String}, {format:String}, {structure:String})`,
+      { pipe, format, structure: columns.map((c) => `${quoteIdentifier(c.name)} ${c.type}`).join(', ') },
+    ).finally(() => (readerDone = true));
+    // Awaited below, once the writer is done; a failure meanwhile is not an unhandled one.
+    reading.catch(() => undefined);
+    const writing = (async () => {
+      const fd = await openForWriting(pipe, () => readerDone, signal);
+      if (fd === undefined) {
+        // The engine's read ended first: its error, or, had it none, this one.
+        await reading;
+        throw new Error('the engine ended its read of the rows before it opened them');
+      }
+      await pipeline(values, new Socket({ fd, readable: false, writable: true }), { signal });
+    })();
+    const [written] = await Promise.allSettled([writing]);
+    if (written.status === 'fulfilled') return await reading;
+    values.destroy();
+    // A reader still waiting to open the pipe would wait for ever: it is given a writer that ends at once.
+    await releaseReader(pipe, () => readerDone);
+    const readError: unknown = await reading.then(() => undefined, (error: unknown) => error);
+    // A writer cut off by the engine (its end of the pipe closed) says less than the engine's own error.
+    throw readError && (written.reason as NodeJS.ErrnoException).code === 'EPIPE' ? readError : written.reason;
+  } finally {
+    rmSync(pipe, { force: true });
+  }
+}
+
+/**
+ * Opens the pipe for writing once the engine has opened it for reading (before that, a non-blocking
+ * open fails with ENXIO); undefined when the engine's read ended first. Non-blocking, so that Node
+ * writes it through its event loop and never holds a thread of the pool the engine's queries run on.
+ */
+async function openForWriting(pipe: string, readerDone: () => boolean, signal?: AbortSignal): Promise<number | undefined> {
+  for (let wait = 1; ; wait = Math.min(wait * 2, 50)) {
+    signal?.throwIfAborted();
+    try {
+      return openSync(pipe, constants.O_WRONLY | constants.O_NONBLOCK);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENXIO') throw error;
+    }
+    if (readerDone()) return undefined;
+    await new Promise((resolve) => setTimeout(resolve, wait));
+  }
+}
+
+/** Opens and closes the pipe as a writer until the engine's read has ended (it reads an end of file). */
+async function releaseReader(pipe: string, readerDone: () => boolean): Promise<void> {
+  while (!readerDone()) {
+    try {
+      closeSync(openSync(pipe, constants.O_WRONLY | constants.O_NONBLOCK));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENXIO') return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
 }

@@ -105,7 +105,7 @@ describe('the store unavailable in the middle of an import', () => {
       rate: 0.3,
       seed: 5,
       kinds: ['reset', 'truncate'],
-      appliesTo: (r) => /INSERT INTO .* FORMAT TabSeparated/.test(decodeURIComponent(r.url.replace(/\+/g, ' '))),
+      appliesTo: (r) => /INSERT INTO .* FORMAT (Native|RowBinary|TabSeparated)/.test(decodeURIComponent(r.url.replace(/\+/g, ' '))),
     });
     t.cleanups.push(() => proxy.close());
     server.host = new URL(proxy.endpoint).host;

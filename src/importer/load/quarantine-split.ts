@@ -2,7 +2,8 @@ import { existsSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { runStatement, selectRows } from '../../store/queries.js';
-import { identifierList, quoteIdentifier, quoteString } from '../../store/sql.js';
+import { shipToServer } from '../../store/server-rows.js';
+import { quoteIdentifier } from '../../store/sql.js';
 import { IMPORT_TAG_COLUMN, quarantineTableName } from '../../store/table-names.js';
 import { assertBatchAccountedFor } from '../accounting.js';
 import { ROW_INSERT_SETTINGS } from '../commit.js';
@@ -44,8 +45,8 @@ export async function splitInStore(
 
 /**
  * The split with a ClickHouse server as the store: the worker's engine splits the objects into local
- * staging tables, then the typed rows stream to the server (TabSeparated, which every server version
- * reads), each data row with its import id.
+ * staging tables, then the typed rows stream to the server in its row format (Native where it has it,
+ * see `ServerCapabilities.rowFormat`), each data row with its import id, in one INSERT per table.
  */
 export async function splitThroughStage(
   ctx: ImportContext,
@@ -66,18 +67,16 @@ export async function splitThroughStage(
   const stagedQuarantine = await quarantinedBySource(stage.client, staged.quarantine, importId);
   const server = ctx.store.client;
   const mark = await markWrites(server, table);
-  const ship = async (from: string, to: string, names: readonly string[], tag?: string) => {
-    const list = identifierList(names);
-    // The import id travels with each data row (no ALTER per object on the server, or its cluster).
-    const into = tag === undefined ? list : `${list}, ${quoteIdentifier(IMPORT_TAG_COLUMN)}`;
-    const shipped = await server.exec({
-      query: `INSERT INTO ${quoteIdentifier(to)} (${into}) FORMAT TabSeparated`,
-      values: stage.stream(`SELECT ${list}${tag === undefined ? '' : `, ${quoteString(tag)}`} FROM ${quoteIdentifier(from)}`, 'TabSeparated'),
-      clickhouse_settings: { ...ROW_INSERT_SETTINGS, ...(tag === undefined ? {} : { insert_allow_materialized_columns: 1 }) } as Record<string, number>,
-      abort_signal: ctx.signal,
+  const ship = (from: string, to: string, columns: readonly string[], tag?: string) =>
+    shipToServer(ctx.store, stage, {
+      from,
+      to,
+      columns,
+      // The import id travels with each data row (no ALTER per object on the server, or its cluster).
+      constant: tag === undefined ? undefined : { column: IMPORT_TAG_COLUMN, value: tag },
+      settings: { ...ROW_INSERT_SETTINGS, ...(tag === undefined ? {} : { insert_allow_materialized_columns: 1 }) },
+      signal: ctx.signal,
     });
-    shipped.stream.resume();
-  };
   if ([...counts.values()].some((c) => c.rows > 0)) await ship(staged.data, table, columns.map((c) => c.name), importId);
   if ([...stagedQuarantine.values()].some((n) => n > 0)) {
     await ship(staged.quarantine, quarantineTableName(table), [...columns.map((c) => c.name), ...QUARANTINE_FIELDS]);
