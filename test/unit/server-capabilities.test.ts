@@ -6,7 +6,11 @@ describe('server capabilities', () => {
     const old = capabilitiesOf('18.16.1');
     expect(old).toMatchObject({ queryParameters: false, dateTime64: false, bool: false, map: false, json: false, lowCardinality: false, parquet: false });
     const current = capabilitiesOf('26.7.2.1');
-    expect(Object.entries(current).filter(([k, v]) => k !== 'version' && v !== true)).toEqual([]);
+    expect(Object.entries(current).filter(([k, v]) => k !== 'version' && k !== 'rowFormat' && v !== true)).toEqual([]);
+    // Rows travel in the best binary format the server both reads and writes; text where its list is unknown.
+    expect(current.rowFormat).toBe('TabSeparated');
+    expect(capabilitiesOf('26.7.2.1', { formats: [{ name: 'Native', input: true, output: true }, { name: 'RowBinary', input: true, output: true }] }).rowFormat).toBe('Native');
+    expect(capabilitiesOf('18.16.1', { formats: [{ name: 'Native', input: false, output: true }, { name: 'RowBinary', input: true, output: true }] }).rowFormat).toBe('RowBinary');
     expect(capabilitiesOf('18.16.1', { lowCardinalityEnabled: true }).lowCardinality).toBe(true);
     expect(capabilitiesOf('19.11.3').queryParameters).toBe(true);
     expect(capabilitiesOf('20.1.2').dateTime64).toBe(true);
