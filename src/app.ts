@@ -173,7 +173,7 @@ export async function openApp(options: AppOptions): Promise<App> {
         credentials,
         log: app.log.child({ datasource: name }),
         engine: localEngine?.client ?? opened.client,
-        target: loadTarget(name, localEngine),
+        target: loadTarget(name, localEngine, opened.capabilities),
         batchObjects: batchObjectsFromEnv(env),
         testFault: testFaultFromEnv(env),
       };

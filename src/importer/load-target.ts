@@ -35,10 +35,19 @@ export interface SplitTargets {
   quarantine: string;
   /** The data table takes each row's import id through its tag source column (the store's own tables). */
   tagSource?: boolean;
+  /**
+   * The last instant (UTC) the store reads and shows right, where that comes before the end of its date
+   * and time types: a later value goes to quarantine instead of landing as another date.
+   */
+  lastInstant?: string;
 }
 
+/** 18.16's date library ends with 2105: it reads `2106-01-01` as 0 and shows later days as other ones. */
+export const LAST_INSTANT_OF_2105 = '2105-12-31 23:59:59.999';
+
 /** The target of a datasource's loads: staged when a local engine stands in front of the store. */
-export function loadTarget(datasource: string, stage: LocalEngine | undefined): LoadTarget {
+export function loadTarget(datasource: string, stage: LocalEngine | undefined, store: { datesAfter2105: boolean } = { datesAfter2105: true }): LoadTarget {
   if (!stage) return { kind: 'in-store', split: { data: datasource, quarantine: quarantineTableName(datasource), tagSource: true } };
-  return { kind: 'staged', split: { data: `_bp_stage_${datasource}`, quarantine: `_bp_stage_${datasource}_quarantine` }, stage };
+  const lastInstant = store.datesAfter2105 ? undefined : LAST_INSTANT_OF_2105;
+  return { kind: 'staged', split: { data: `_bp_stage_${datasource}`, quarantine: `_bp_stage_${datasource}_quarantine`, lastInstant }, stage };
 }

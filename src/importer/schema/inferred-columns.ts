@@ -3,6 +3,7 @@ import { selectRows } from '../../store/queries.js';
 import type { ColumnDefinition } from '../../store/table-ddl.js';
 import type { ImportContext } from '../import-context.js';
 import { castExpressions, keepsExactly, notAfter } from '../load/cast-expressions.js';
+import { LAST_INSTANT_OF_2105 } from '../load-target.js';
 import { LONE_CARRIAGE_RETURN, namedRead } from '../load/raw-read.js';
 import { INTAKE, rawColumn } from '../load/split-views.js';
 import { isCompositeType, isDateTimeType, isNullableType, isStringType } from '../probe/column-types.js';
@@ -62,8 +63,6 @@ export async function widenToObject(ctx: ImportContext, layout: ObjectLayout, co
 function textType(type: string): string {
   return isNullableType(type) || isCompositeType(type) ? 'Nullable(String)' : 'String';
 }
-
-const LAST_INSTANT_OF_2105 = '2105-12-31 23:59:59.999';
 
 async function countMisfits(
   ctx: ImportContext,

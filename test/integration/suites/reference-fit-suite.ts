@@ -124,6 +124,32 @@ export function defineReferenceFitSuite(store: string): void {
       for (const row of back) expect(row).toEqual(byTitle.get(row[0]!));
     });
 
+    // Guards against a value the worker's engine holds but the server shows wrongly: 18.16 reads and
+    // writes no day after 2105 (its `2106-01-01` is 0), so such a value goes to quarantine there and
+    // lands where the store holds it.
+    it('quarantines a declared date after 2105 on a server whose dates end there, and loads it where they do not', async () => {
+      await putObjects(s3, bucket, { 'late/a.csv': 'id,d,t\n1,2105-12-31,2105-12-31 23:59:59\n2,2120-01-01,2000-01-01 00:00:00\n3,2000-01-01,2106-01-15 00:00:00\n' });
+      project.writeDatasource('late', importDatasource(`s3://${bucket}/late/*.csv`, { schema: '    `id` UInt32,\n    `d` Date,\n    `t` DateTime' }));
+      const app = await openTestApp(project.dir);
+      await pushProject(app, { dryRun: false });
+      const report = await importHere(app, 'late', { trigger: 'on-demand' });
+      expect(report.error?.message).toBeUndefined();
+      const after2105 = (await app.store()).capabilities.datesAfter2105;
+      const back = await query<{ id: number | string; d: string; t: string }>(app, 'SELECT id, toString(d) AS d, toString(t) AS t FROM late ORDER BY id');
+      const stored = back.map((r) => [Number(r.id), r.d, r.t]);
+      const quarantined = await query<{ id: string; errors: string[] }>(app, 'SELECT id, c__error AS errors FROM late_quarantine ORDER BY id');
+      if (after2105) {
+        expect(stored).toEqual([[1, '2105-12-31', '2105-12-31 23:59:59'], [2, '2120-01-01', '2000-01-01 00:00:00'], [3, '2000-01-01', '2106-01-15 00:00:00']]);
+        expect(quarantined).toEqual([]);
+      } else {
+        expect(stored).toEqual([[1, '2105-12-31', '2105-12-31 23:59:59']]);
+        expect(quarantined).toEqual([
+          { id: '2', errors: ['d: value "2120-01-01" is after 2105-12-31, the last day the store reads'] },
+          { id: '3', errors: ['t: value "2106-01-15 00:00:00" is after 2105-12-31, the last day the store reads'] },
+        ]);
+      }
+    });
+
     /** Column types by name, as the store shows them. */
     const columnKinds = new Map<string, string>();
     async function columnTypes(app: App, table: string): Promise<Record<string, string>> {
