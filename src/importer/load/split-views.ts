@@ -228,6 +228,7 @@ function withinStoreDates(column: TargetColumn, cast: CastExpressions, raw: stri
   return {
     value: cast.value,
     fits: `(${cast.fits} AND ${inRange})`,
-    problem: `if(${inRange}, ${cast.problem}, concat('value "', substring(ifNull(${raw}, ''), 1, 200), '" is after ${lastInstant.slice(0, 10)}, the last day the store reads'))`,
+    // A value that does not parse says so first; one that parses and comes too late says that.
+    problem: `if(${cast.fits}, concat('value "', substring(ifNull(${raw}, ''), 1, 200), '" is after ${lastInstant.slice(0, 10)}, the last day the store reads'), ${cast.problem})`,
   };
 }
