@@ -1,5 +1,6 @@
 import type { LocalEngine } from '../store/local-engine.js';
 import { quarantineTableName } from '../store/table-names.js';
+import type { StoreLimits } from './load/cast-expressions.js';
 
 /**
  * Where a load writes, decided once from the store's kind when the import context is built; the load
@@ -30,20 +31,15 @@ export interface StagedTarget {
 }
 
 /** The tables the split writes into, through its views. */
-export interface SplitTargets {
+export interface SplitTargets extends StoreLimits {
   data: string;
   quarantine: string;
   /** The data table takes each row's import id through its tag source column (the store's own tables). */
   tagSource?: boolean;
-  /**
-   * The last instant (UTC) the store reads and shows right, where that comes before the end of its date
-   * and time types: a later value goes to quarantine instead of landing as another date.
-   */
-  lastInstant?: string;
 }
 
 /** 18.16's date library ends with 2105: it reads `2106-01-01` as 0 and shows later days as other ones. */
-export const LAST_INSTANT_OF_2105 = '2105-12-31 23:59:59.999';
+const LAST_INSTANT_OF_2105 = '2105-12-31 23:59:59.999';
 
 /** The target of a datasource's loads: staged when a local engine stands in front of the store. */
 export function loadTarget(datasource: string, stage: LocalEngine | undefined, store: { datesAfter2105: boolean } = { datesAfter2105: true }): LoadTarget {

@@ -28,12 +28,21 @@ export interface CastExpressions {
   problem: string;
 }
 
+/** What the store holds beyond its types: where it is less than the types themselves hold. */
+export interface StoreLimits {
+  /**
+   * The last instant (UTC) the store reads and shows right, where that comes before the end of its
+   * date and time types (18.16's date library ends with 2105); a later value does not fit.
+   */
+  lastInstant?: string;
+}
+
 /**
  * The engine-side cast of one column. Empty and `null` texts count as absent for non-text columns;
  * an absent value becomes NULL in a Nullable column and the type's default elsewhere.
  * Type names are written into view definitions, where the engine takes no parameters.
  */
-export function castExpressions(column: TargetColumn, raw: string): CastExpressions {
+export function castExpressions(column: TargetColumn, raw: string, limits: StoreLimits = {}): CastExpressions {
   const type = column.type;
   const base = baseType(type);
   const problem = `concat('value "', substring(ifNull(${raw}, ''), 1, 200), '" is not a valid ', ${quoteString(base)})`;
@@ -49,7 +58,7 @@ export function castExpressions(column: TargetColumn, raw: string): CastExpressi
     const text = `assumeNotNull(${present})`;
     return {
       value: `JSONExtract(ifNull(${present}, ''), ${quoteString(type)})`,
-      fits: `(${present} IS NULL OR (isValidJSON(${text})${arrayElementsFit(type, text)}))`,
+      fits: `(${present} IS NULL OR (isValidJSON(${text})${arrayElementsFit(type, text, limits)}))`,
       problem,
     };
   }
@@ -75,10 +84,14 @@ export function castExpressions(column: TargetColumn, raw: string): CastExpressi
   const parsed = `if(${direct} IS NOT NULL, ${direct}, ${parse(numeric)})`;
   const fallback = `defaultValueOfTypeName(${quoteString(base)})`;
   const value = isNullableType(type) ? `CAST(${parsed}, ${quoteString(type)})` : `CAST(ifNull(${parsed}, ${fallback}), ${quoteString(type)})`;
+  const last = isDateTimeType(type) ? limits.lastInstant : undefined;
   return {
     value,
-    fits: `((${direct} IS NOT NULL${withinRange(type, direct)}) OR ${present} IS NULL OR (${parsed} IS NOT NULL${withinRange(type, parsed)}))`,
-    problem,
+    fits: `((${direct} IS NOT NULL${withinRange(type, direct, last)}) OR ${present} IS NULL OR (${parsed} IS NOT NULL${withinRange(type, parsed, last)}))`,
+    // A value that fits its type but comes after the store's last instant says so.
+    problem: last
+      ? `if(ifNull(${parsed} IS NOT NULL${withinRange(type, parsed)} AND ${parsed} > toDateTime64(${quoteString(last)}, 3, 'UTC'), 0), concat('value "', substring(ifNull(${raw}, ''), 1, 200), '" is after ${last.slice(0, 10)}, the last day the store reads'), ${problem})`
+      : problem,
   };
 }
 
@@ -109,15 +122,6 @@ export function keepsExactly(column: TargetColumn, raw: string): string {
   return '1';
 }
 
-/**
- * SQL over one raw text value of a date or time column: true when it is absent or no later than `last`
- * (UTC), the last instant a store reads from text where that is less than the type holds.
- */
-export function notAfter(column: TargetColumn, raw: string, last: string): string {
-  const present = presentText(raw);
-  const zone = quoteString(dateTimeZone(column.type));
-  return `(${present} IS NULL OR ifNull(parseDateTime64BestEffortOrNull(${present}, 3, ${zone}) <= toDateTime64(${quoteString(last)}, 3, 'UTC'), 0))`;
-}
 
 /**
  * The digits of a number's text from its first to its last one that is not zero, without sign, point
@@ -128,13 +132,17 @@ function significantDigits(text: string): string {
   return `trimBoth(replaceOne(extract(${text}, '^[+-]?([0-9]*[.]?[0-9]*)'), '.', ''), '0')`;
 }
 
-/** The engine parses Decimals past their precision and clamps times: values outside the type are checked here. */
-function withinRange(type: string, parsed: string): string {
+/**
+ * The engine parses Decimals past their precision and clamps times: values outside the type (or after
+ * the store's `lastInstant`) are checked here.
+ */
+function withinRange(type: string, parsed: string, lastInstant?: string): string {
   const digits = decimalIntegerDigits(type);
   if (digits !== undefined) return ` AND abs(${parsed}) < toDecimal256('1${'0'.repeat(Math.max(digits, 0))}', 0)`;
   const range = dateTimeRange(type);
   if (!range) return '';
-  return ` AND ${parsed} BETWEEN toDateTime64('${range.min}', 3, 'UTC') AND toDateTime64('${range.max}', 3, 'UTC')`;
+  const max = lastInstant !== undefined && lastInstant < range.max ? lastInstant : range.max;
+  return ` AND ${parsed} BETWEEN toDateTime64('${range.min}', 3, 'UTC') AND toDateTime64('${max}', 3, 'UTC')`;
 }
 
 /**
@@ -143,10 +151,10 @@ function withinRange(type: string, parsed: string): string {
  * misfit element (`[1, "x"]` → `[1, 0]`, `[1.5]` → `[1]`) or drop the array (`[300]` into UInt8 → `[]`).
  * Nested composites keep the JSON check alone.
  */
-function arrayElementsFit(type: string, text: string): string {
+function arrayElementsFit(type: string, text: string, limits: StoreLimits): string {
   const element = /^Array\((.*)\)$/s.exec(baseType(type))?.[1];
   if (element === undefined || isCompositeType(element)) return '';
   const elementText = "if(_bp_el = 'null', NULL, if(startsWith(_bp_el, '\"'), JSONExtractString(_bp_el), _bp_el))";
-  const fits = castExpressions({ name: '', type: element }, `toNullable(${elementText})`).fits;
+  const fits = castExpressions({ name: '', type: element }, `toNullable(${elementText})`, limits).fits;
   return fits === '1' ? '' : ` AND arrayAll(_bp_el -> ${fits}, JSONExtractArrayRaw(${text}))`;
 }

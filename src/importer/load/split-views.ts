@@ -1,8 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { runStatement, selectRows } from '../../store/queries.js';
 import { identifierList, quoteIdentifier, quoteString } from '../../store/sql.js';
-import { castExpressions, notAfter, type CastExpressions, type TargetColumn } from './cast-expressions.js';
-import { isDateTimeType } from '../probe/column-types.js';
+import { castExpressions, type TargetColumn } from './cast-expressions.js';
 import { holdsLineBreak } from '../probe/csv-dialect.js';
 import { IMPORT_TAG_SOURCE } from '../../store/table-names.js';
 import type { TestFault } from '../test-fault.js';
@@ -107,7 +106,7 @@ export async function createSplitPipeline(
       ...rowColumns,
     ].join(', ')}) ENGINE = Null`,
   );
-  const casts = columns.map((c, i) => ({ column: c, ...withinStoreDates(c, castExpressions(c, rawColumn(i)), rawColumn(i), targets.lastInstant) }));
+  const casts = columns.map((c, i) => ({ column: c, ...castExpressions(c, rawColumn(i), targets) }));
   // A row fits when the parser split it into fields and every value fits its column.
   const allFit = [`${INTAKE.raw} IS NULL`, ...columns.map((_, i) => fitsColumn(i))].join(' AND ');
   await runStatement(
@@ -219,16 +218,4 @@ export function intakeColumnList(columns: readonly TargetColumn[]): string {
     INTAKE.importId,
     INTAKE.source,
   ]);
-}
-
-/** A date or time after the last instant the store shows right does not fit, and says why. */
-function withinStoreDates(column: TargetColumn, cast: CastExpressions, raw: string, lastInstant: string | undefined): CastExpressions {
-  if (!lastInstant || !isDateTimeType(column.type)) return cast;
-  const inRange = notAfter(column, raw, lastInstant);
-  return {
-    value: cast.value,
-    fits: `(${cast.fits} AND ${inRange})`,
-    // A value that does not parse says so first; one that parses and comes too late says that.
-    problem: `if(${cast.fits}, concat('value "', substring(ifNull(${raw}, ''), 1, 200), '" is after ${lastInstant.slice(0, 10)}, the last day the store reads'), ${cast.problem})`,
-  };
 }
