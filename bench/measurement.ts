@@ -25,3 +25,10 @@ export function peakRss(): number {
 export function check(condition: boolean, message: string): void {
   if (!condition) throw new Error(`check failed: ${message}`);
 }
+
+/** The middle of the values (the mean of the two middle ones for an even count). */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}

@@ -14,8 +14,7 @@ import { openLocalEngine } from '../src/store/local-engine.js';
 import { runStatement, selectRows } from '../src/store/queries.js';
 import type { RowFormat } from '../src/store/server-capabilities.js';
 import { readFromServer, shipToServer } from '../src/store/server-rows.js';
-import { median } from './scenarios/discovery.js';
-import { timed } from './measurement.js';
+import { median, timed } from './measurement.js';
 
 quietNodeVersionNotice();
 const rows = Number(process.env.BENCH_ROWS ?? 1_000_000);

@@ -18,8 +18,7 @@ import type { RowFormat } from '../src/store/server-capabilities.js';
 import { BUCKET, LARGE_FORMATS, largeKey, type LargeFormat } from './dataset.js';
 import { generateData } from './generate.js';
 import type { Task } from './measure.js';
-import type { Measurement } from './measurement.js';
-import { median } from './scenarios/discovery.js';
+import { median, type Measurement } from './measurement.js';
 import { renderResults, type BenchResults, type LargeImportRow, type ServerImportRow } from './report.js';
 
 quietNodeVersionNotice();

@@ -9,7 +9,7 @@ import { versionOf } from '../../src/store/versions.js';
 import { ensureInternalTables } from '../../src/store/internal-tables.js';
 import { BUCKET, DISCOVERY_PREFIX } from '../dataset.js';
 import { benchDatasource, benchProject } from '../bench-project.js';
-import { check, peakRss, timed, type Measurement } from '../measurement.js';
+import { check, median, peakRss, timed, type Measurement } from '../measurement.js';
 
 export interface DiscoveryArgs {
   endpoint: string;
@@ -75,10 +75,4 @@ async function bareListing(client: Parameters<typeof listObjects>[0]['client'], 
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
   check(seen === expected, `bare listing saw ${seen} objects, not ${expected}`);
-}
-
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }

@@ -1,10 +1,10 @@
-import { importHere, exportHere } from '../../src/worker/run-here.js';
+import { importHere } from '../../src/worker/run-here.js';
+import { exportDirectives, timedExport } from '../bench-runs.js';
 import { runStatement, selectRows } from '../../src/store/queries.js';
 import { S3_KEY, S3_SECRET } from '../../scripts/local-s3-server.js';
 import { BUCKET, largeKey } from '../dataset.js';
 import { benchDatasource, benchProject } from '../bench-project.js';
-import { check, peakRss, timed, type Measurement } from '../measurement.js';
-import { median } from './discovery.js';
+import { check, median, peakRss, timed, type Measurement } from '../measurement.js';
 
 export type ExportFormat = 'csv.gz' | 'parquet';
 
@@ -23,16 +23,7 @@ export interface ExportArgs {
  * `seconds` is bucketpipe's median, `more.engine` the engine's.
  */
 export async function measureExport(args: ExportArgs): Promise<Measurement> {
-  const settings = [
-    'EXPORT_CONNECTION_NAME bench',
-    `EXPORT_BUCKET_URI s3://${BUCKET}/exports/bucketpipe/`,
-    `EXPORT_FILE_TEMPLATE {{TABLE}}/{{SYNC_ID}}-{{PART}}.{{FORMAT}}`,
-    `EXPORT_FORMAT ${args.format === 'parquet' ? 'parquet' : 'csv'}`,
-    ...(args.format === 'csv.gz' ? ['EXPORT_COMPRESSION gzip'] : []),
-    ...(args.maxRowsPerFile ? [`EXPORT_MAX_ROWS_PER_FILE ${args.maxRowsPerFile}`] : []),
-    'EXPORT_STRATEGY full',
-    'EXPORT_TEST_WRITE false',
-  ];
+  const settings = exportDirectives('bucketpipe', args.format, args.maxRowsPerFile);
   const project = benchProject(args.endpoint, { exp: benchDatasource(largeKey('parquet', 1), settings) });
   const app = await project.open();
   try {
@@ -55,14 +46,9 @@ export async function measureExport(args: ExportArgs): Promise<Measurement> {
           ),
         ),
       );
-      ours.push(
-        await timed(async () => {
-          const report = await exportHere(app, 'exp', { trigger: 'on-demand' });
-          check(report.status === 'ok', `export ended ${report.status}: ${report.error?.message ?? ''}`);
-          check(report.rows === args.rows, `export wrote ${report.rows} rows, not ${args.rows}`);
-          lastFiles = report.files.map((f) => f.uri);
-        }),
-      );
+      const run = await timedExport(app, 'exp', args.rows);
+      ours.push(run.seconds);
+      lastFiles = run.files;
     }
     const [written] = await selectRows<{ n: string }>(
       store.client,

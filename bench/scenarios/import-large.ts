@@ -1,4 +1,3 @@
-import { importHere } from '../../src/worker/run-here.js';
 import { createGunzip } from 'node:zlib';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
@@ -6,6 +5,7 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { parse } from 'csv-parse';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { pushProject } from '../../src/push/push-project.js';
+import { timedImport } from '../bench-runs.js';
 import { runStatement, selectRows } from '../../src/store/queries.js';
 import { S3_KEY, S3_SECRET } from '../../scripts/local-s3-server.js';
 import { BUCKET, COLUMNS, columnsDdl, engineFormat, largeKey, type LargeFormat } from '../dataset.js';
@@ -30,13 +30,7 @@ export async function importWithBucketpipe(args: LargeImportArgs): Promise<Measu
   try {
     const store = await app.store();
     await pushProject(app, { dryRun: false });
-    let rows = 0;
-    const seconds = await timed(async () => {
-      const report = await importHere(app, 'imp', { trigger: 'on-demand' });
-      check(report.status === 'ok', `sync ended ${report.status}: ${report.error?.message ?? ''}`);
-      check(report.quarantined === 0, `${report.quarantined} rows quarantined`);
-      rows = report.rows;
-    });
+    const { seconds, rows } = await timedImport(app, 'imp');
     await expectRows(store.client, 'imp', args.rows * args.scale);
     return { seconds, count: rows, maxRssBytes: peakRss() };
   } finally {

@@ -4,12 +4,12 @@ import { openLocalEngine } from '../../src/store/local-engine.js';
 import { runStatement, selectRows } from '../../src/store/queries.js';
 import type { RowFormat } from '../../src/store/server-capabilities.js';
 import { quoteString } from '../../src/store/sql.js';
-import { exportHere, importHere } from '../../src/worker/run-here.js';
+import { importHere } from '../../src/worker/run-here.js';
+import { exportDirectives, timedExport, timedImport } from '../bench-runs.js';
 import { S3_KEY, S3_SECRET } from '../../scripts/local-s3-server.js';
 import { BUCKET, COLUMNS, columnsDdl, engineFormat, largeKey } from '../dataset.js';
 import { benchDatasource, benchProject, SORTING_KEY } from '../bench-project.js';
-import { check, peakRss, timed, type Measurement } from '../measurement.js';
-import { median } from './discovery.js';
+import { check, median, peakRss, timed, type Measurement } from '../measurement.js';
 
 /**
  * A ClickHouse server as the store (the machine's clickhouse-server, started by run.ts). Its tables
@@ -51,13 +51,7 @@ export async function importToServerWithBucketpipe(args: ServerImportArgs): Prom
     const store = await app.store();
     if (args.rowFormat) store.capabilities.rowFormat = args.rowFormat;
     await pushProject(app, { dryRun: false });
-    let rows = 0;
-    const seconds = await timed(async () => {
-      const report = await importHere(app, 'imp', { trigger: 'on-demand' });
-      check(report.status === 'ok', `sync ended ${report.status}: ${report.error?.message ?? ''}`);
-      check(report.quarantined === 0, `${report.quarantined} rows quarantined`);
-      rows = report.rows;
-    });
+    const { seconds, rows } = await timedImport(app, 'imp');
     await expectServerRows(store.client, 'imp', args.rows);
     return { seconds, count: rows, maxRssBytes: peakRss() };
   } finally {
@@ -104,15 +98,7 @@ export async function importToServerNatively(args: ServerImportArgs): Promise<Me
  */
 export async function measureServerExport(args: ServerExportArgs): Promise<Measurement> {
   const database = await freshDatabase(args.serverUrl);
-  const settings = [
-    'EXPORT_CONNECTION_NAME bench',
-    `EXPORT_BUCKET_URI s3://${BUCKET}/exports/server/`,
-    `EXPORT_FILE_TEMPLATE {{TABLE}}/{{SYNC_ID}}-{{PART}}.{{FORMAT}}`,
-    `EXPORT_FORMAT ${args.format === 'parquet' ? 'parquet' : 'csv'}`,
-    ...(args.format === 'csv.gz' ? ['EXPORT_COMPRESSION gzip'] : []),
-    'EXPORT_STRATEGY full',
-    'EXPORT_TEST_WRITE false',
-  ];
+  const settings = exportDirectives('server', args.format);
   const project = benchProject(args.endpoint, { exp: benchDatasource(largeKey('parquet', 1), settings, serverSchema()) });
   project.env.BUCKETPIPE_CLICKHOUSE_URL = database.url;
   const app = await project.open();
@@ -142,14 +128,9 @@ export async function measureServerExport(args: ServerExportArgs): Promise<Measu
           ),
         ),
       );
-      ours.push(
-        await timed(async () => {
-          const report = await exportHere(app, 'exp', { trigger: 'on-demand' });
-          check(report.status === 'ok', `export ended ${report.status}: ${report.error?.message ?? ''}`);
-          check(report.rows === args.rows, `export wrote ${report.rows} rows, not ${args.rows}`);
-          lastFiles = report.files.map((f) => f.uri);
-        }),
-      );
+      const run = await timedExport(app, 'exp', args.rows);
+      ours.push(run.seconds);
+      lastFiles = run.files;
     }
     const count = async (url: string) =>
       Number(

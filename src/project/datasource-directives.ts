@@ -61,3 +61,9 @@ export function unknownDirectiveMessage(name: string): string {
   if (name.startsWith('EXPORT_')) return `unknown directive ${name}: the EXPORT_* settings are ${EXPORT_DIRECTIVES.join(', ')}`;
   return `unknown directive ${name}: a datasource file may only set ${KNOWN_DIRECTIVES.join(', ')}`;
 }
+
+/** The first line any of `directives` is written on; undefined when the file writes none of them. */
+export function firstLineOf(byName: ReadonlyMap<string, { line: number }>, directives: readonly string[]): number | undefined {
+  const lines = directives.map((d) => byName.get(d)?.line).filter((l): l is number => l !== undefined);
+  return lines.length > 0 ? Math.min(...lines) : undefined;
+}

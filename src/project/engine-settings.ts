@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ENGINE_ARG_DIRECTIVES, ENGINE_KEY_DIRECTIVES, type EngineArgDirective } from './datasource-directives.js';
+import { ENGINE_ARG_DIRECTIVES, ENGINE_KEY_DIRECTIVES, firstLineOf, type EngineArgDirective } from './datasource-directives.js';
 import { q } from './directive-values.js';
 import type { Directive } from './lexer.js';
 import type { ColumnSpec, EngineSpec, ProjectProblem } from './types.js';
@@ -50,10 +50,7 @@ export function buildEngine(
   file: string,
   problems: ProjectProblem[],
 ): EngineSpec {
-  const engineLines = ['ENGINE', ...ENGINE_KEY_DIRECTIVES, ...ENGINE_ARG_DIRECTIVES]
-    .map((n) => byName.get(n)?.line)
-    .filter((l): l is number => l !== undefined);
-  const location = { file, line: byName.get('ENGINE')?.line ?? (engineLines.length > 0 ? Math.min(...engineLines) : 1) };
+  const location = { file, line: byName.get('ENGINE')?.line ?? firstLineOf(byName, ['ENGINE', ...ENGINE_KEY_DIRECTIVES, ...ENGINE_ARG_DIRECTIVES]) ?? 1 };
 
   const name = engine ?? 'MergeTree';
   const family = name.replace(/^Replicated/, '');

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { FORMATS, exportFormat, type ExportFormat } from '../formats.js';
 import { exportUriProblem, parseExportUri } from './bucket-uri.js';
 import { exportSchedule } from './cron.js';
-import { EXPORT_DIRECTIVES } from './datasource-directives.js';
+import { EXPORT_DIRECTIVES, firstLineOf } from './datasource-directives.js';
 import { checked, choice, connectionName, flag, q, same, wholeNumber } from './directive-values.js';
 import { DEFAULT_FILE_TEMPLATE, needsPartPlaceholder, repeatsAcrossRuns, validateTemplate } from './export-template.js';
 import type { Directive } from './lexer.js';
@@ -85,9 +85,8 @@ export function buildExport(
   warnings: ProjectProblem[],
 ): ExportSpec | undefined {
   const lineOf = (directive: string): number | undefined => byName.get(directive)?.line;
-  const exportLines = EXPORT_DIRECTIVES.map(lineOf).filter((l): l is number => l !== undefined);
-  if (exportLines.length === 0) return undefined;
-  const exportLine = Math.min(...exportLines);
+  const exportLine = firstLineOf(byName, EXPORT_DIRECTIVES);
+  if (exportLine === undefined) return undefined;
   const count = problems.length;
   const problem = (line: number, message: string): void => {
     problems.push({ location: { file, line }, message });

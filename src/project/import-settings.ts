@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { formatNamed } from '../formats.js';
 import { importUriProblem, parseBucketUri } from './bucket-uri.js';
-import { IMPORT_DIRECTIVES } from './datasource-directives.js';
+import { IMPORT_DIRECTIVES, firstLineOf } from './datasource-directives.js';
 import { checked, connectionName, flag, q, wholeNumber } from './directive-values.js';
 import type { Directive } from './lexer.js';
 import type { ImportSpec, ProjectProblem } from './types.js';
@@ -55,9 +55,8 @@ export function buildImport(
   warnings: ProjectProblem[],
 ): ImportSpec | undefined {
   const lineOf = (directive: string): number | undefined => byName.get(directive)?.line;
-  const importLines = IMPORT_DIRECTIVES.map(lineOf).filter((l): l is number => l !== undefined);
-  if (importLines.length === 0) return undefined;
-  const importLine = Math.min(...importLines);
+  const importLine = firstLineOf(byName, IMPORT_DIRECTIVES);
+  if (importLine === undefined) return undefined;
   const at = (line: number) => ({ file, line });
 
   for (const required of ['IMPORT_CONNECTION_NAME', 'IMPORT_BUCKET_URI']) {
