@@ -79,6 +79,11 @@ export function exportFormat(name: ExportFormat): FormatRecord {
   return FORMATS.find((f) => f.exportName === name)!;
 }
 
+/** The engine's format for a file of this format; `withNames`: its first row names the columns, where the format has such a row. */
+export function engineFormatOf(format: FormatRecord, withNames = false): string {
+  return withNames && format.engineFormatWithNames ? format.engineFormatWithNames : format.engineFormat;
+}
+
 /** How an object is compressed, as read. */
 export type Compression = 'none' | 'gzip' | 'zstd';
 /** `EXPORT_COMPRESSION`: what an export may write around csv and jsonl. */
@@ -151,7 +156,7 @@ export function encodedFormat(spec: EncodingSettings): EncodedFormat {
   const compression = format.compressesItself ? 'none' : spec.compression;
   const around = COMPRESSIONS.find((c) => c.name === compression);
   return {
-    engineFormat: spec.csvHeader && format.engineFormatWithNames ? format.engineFormatWithNames : format.engineFormat,
+    engineFormat: engineFormatOf(format, spec.csvHeader),
     extension: `${format.writeExtension}${around?.endings[0] ?? ''}`,
     compression,
     contentType: around?.contentType ?? format.contentType,

@@ -1,5 +1,5 @@
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
-import type { Compression } from '../formats.js';
+import { importFormat, type Compression } from '../formats.js';
 
 /** Where and how the engine reads one object. */
 export interface ObjectSource {
@@ -77,7 +77,7 @@ export function describeTarget(source: ObjectSource, format: string): SqlFragmen
   const unpinned = { ...source, etag: undefined };
   if (source.localFile !== undefined) return fileCall(source.localFile, format);
   if (source.exactPath === undefined) return s3Call(unpinned, format);
-  const sample = format === 'Parquet' ? wholeObject(unpinned) : firstLines(unpinned, DESCRIBE_SAMPLE_LINES);
+  const sample = format === importFormat('parquet').engineFormat ? wholeObject(unpinned) : firstLines(unpinned, DESCRIBE_SAMPLE_LINES);
   return { sql: `format({sample_format:String}, (${sample.sql}))`, params: { ...sample.params, sample_format: format } };
 }
 

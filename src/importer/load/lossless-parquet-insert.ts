@@ -6,6 +6,7 @@ import { mapColumns } from '../probe/map-columns.js';
 import { quoteIdentifier, quoteString } from '../../store/sql.js';
 import { parquetStructure, type ReadQuery } from './raw-read.js';
 import { taggedInsertHead } from '../commit.js';
+import { importFormat } from '../../formats.js';
 
 /**
  * A Parquet object whose column types convert losslessly to the table's cannot hold a value that does
@@ -22,7 +23,7 @@ export function losslessParquetInsert(layout: ObjectLayout, columns: readonly Ta
     const value = isNullableType(p.type) && !isNullableType(p.target.type) ? `ifNull(${quoteIdentifier(p.from)}, defaultValueOfTypeName(${quoteString(baseType(p.target.type))}))` : quoteIdentifier(p.from);
     return p.type === p.target.type ? value : `CAST(${value}, ${quoteString(p.target.type)})`;
   });
-  const fn = s3TableFunction(layout.source, 'Parquet', parquetStructure(layout));
+  const fn = s3TableFunction(layout.source, importFormat(layout.format).engineFormat, parquetStructure(layout));
   return {
     sql: `${taggedInsertHead(pairs.map((p) => p.target.name), values)} FROM ${fn.sql}`,
     params: fn.params,

@@ -20,6 +20,12 @@ export function malformedRowsToFile(path: string): QuerySettings {
 const MALFORMED_ROW_LOST =
   'malformed row: it does not end where a row should, and its text is too long to keep: often a quote that is never closed, which takes in the rest of the file';
 
+/**
+ * The engine writes the rows it rejects to a CSV file of its own, whatever the object's format: the
+ * format of that record, not of the data, so no format record names it.
+ */
+const ERRORS_FILE_FORMAT = 'CSV';
+
 const ERRORS_FILE_STRUCTURE = 'time DateTime, database Nullable(String), table Nullable(String), offset Nullable(UInt64), reason String, raw_data String';
 
 /**
@@ -32,16 +38,20 @@ export async function quarantineMalformedRows(
   errorsFile: string,
   rows: { importId: string; source: string; /** Lines before the first data row, which the record counts as rows. */ headerRows: number },
 ): Promise<number> {
-  const [set] = await selectRows<{ n: string | number }>(client, `SELECT count() AS n FROM file({path:String}, 'CSV', {structure:String})`, { path: errorsFile, structure: ERRORS_FILE_STRUCTURE });
+  const [set] = await selectRows<{ n: string | number }>(client, `SELECT count() AS n FROM file({path:String}, {format:String}, {structure:String})`, {
+    path: errorsFile,
+    format: ERRORS_FILE_FORMAT,
+    structure: ERRORS_FILE_STRUCTURE,
+  });
   await runStatement(
     client,
     `INSERT INTO ${quoteIdentifier(quarantineTable)} (c__error_column, c__error, c__import_id, c__source, c__row, c__raw)
      SELECT [], [if(lost, {lost:String}, concat('malformed row: ', ifNull(nullIf(extract(reason, 'ERROR: ([^\\n]*)'), ''), reason)))],
             {id:String}, {source:String}, greatest(ifNull(offset, 0), {header:UInt64}) - {header:UInt64}, if(lost, '', raw_data)
      FROM (SELECT *, startsWith(reason, 'Buffer has gone') AS lost
-           FROM file({path:String}, 'CSV', {structure:String}))`,
+           FROM file({path:String}, {format:String}, {structure:String}))`,
     // The reader keeps no text of a row that outgrew its buffer, as one does whose quote is never closed.
-    { id: rows.importId, source: rows.source, path: errorsFile, lost: MALFORMED_ROW_LOST, header: rows.headerRows, structure: ERRORS_FILE_STRUCTURE },
+    { id: rows.importId, source: rows.source, path: errorsFile, lost: MALFORMED_ROW_LOST, header: rows.headerRows, format: ERRORS_FILE_FORMAT, structure: ERRORS_FILE_STRUCTURE },
   );
   await renumberAroundMalformedRows(client, quarantineTable, rows.importId);
   return Number(set?.n ?? 0);

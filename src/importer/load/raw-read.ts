@@ -10,6 +10,7 @@ import { mapColumns, mapObjectColumns } from '../probe/map-columns.js';
 import type { QuerySettings } from '../../store/queries.js';
 import { quoteIdentifier, quoteString } from '../../store/sql.js';
 import { INTAKE, rawColumn } from './split-views.js';
+import { importFormat } from '../../formats.js';
 
 /**
  * The columns a Parquet read declares: none (the engine reads them from the footer) unless the URL is
@@ -50,7 +51,7 @@ export function readQuery(ctx: ImportContext, layout: ObjectLayout, columns: rea
       if (/^DateTime/.test(baseType(type))) return `formatDateTime(${quoteIdentifier(from)}, '%Y-%m-%dT%H:%i:%S.%fZ', 'UTC')`;
       return `toString(${quoteIdentifier(from)})`;
     });
-    const fn = s3TableFunction(layout.source, 'Parquet', parquetStructure(layout));
+    const fn = s3TableFunction(layout.source, importFormat(layout.format).engineFormat, parquetStructure(layout));
     return {
       sql: `SELECT ${[...rawValues(values), rowTail('_row_number + 1', ABSENT, "''"), tail].join(', ')} FROM ${fn.sql}`,
       params: fn.params,

@@ -1,3 +1,5 @@
+import { engineFormatOf, importFormat } from '../../formats.js';
+
 const CANDIDATES = [',', ';', '\t', '|'] as const;
 
 /**
@@ -89,7 +91,7 @@ export function delimitedFormat(delimiter: string, hasHeader: boolean, lineEnd: 
       },
     };
   }
-  return { format: hasHeader ? 'CSVWithNames' : 'CSV', settings: { format_csv_delimiter: delimiter, input_format_csv_allow_cr_end_of_line: 1 } };
+  return { format: engineFormatOf(importFormat('csv'), hasHeader), settings: { format_csv_delimiter: delimiter, input_format_csv_allow_cr_end_of_line: 1 } };
 }
 
 /**

@@ -8,7 +8,7 @@ import { delimitedFormat, fieldColumn, headerOfKnownColumns, isGenericColumnName
 import { headerEvidence, namesColumns, type HeaderRule } from './csv-header.js';
 import { firstLineOf as firstLineOfHead, headText, holdsLoneCarriageReturn, type HeadText } from './head-text.js';
 import { describeTarget, OBJECT_CHANGED_MARK, redact, s3TableFunction, sourceSecrets, type ObjectSource } from '../engine-source.js';
-import { compressionOf, formatOfKey } from '../../formats.js';
+import { compressionOf, formatOfKey, importFormat } from '../../formats.js';
 import { convertToUtf8, engineByteOrderMark } from './text-encoding.js';
 import { objectSource, type ImportContext } from '../import-context.js';
 
@@ -78,7 +78,7 @@ export async function probeObject(ctx: ImportContext, object: ObjectRef, options
     // The engine reads a Parquet object's columns from its footer; its head tells nothing more.
     const source = objectSource(ctx, object, 'none');
     if (object.size === 0) return { object, format, source, columns: [], empty: true };
-    return withEngineErrors(ctx, object, source, async () => ({ object, format, source, columns: await describe(ctx, source, 'Parquet', {}), empty: false }));
+    return withEngineErrors(ctx, object, source, async () => ({ object, format, source, columns: await describe(ctx, source, importFormat(format).engineFormat, {}), empty: false }));
   }
   const head = object.size === 0 ? { bytes: new Uint8Array() } : await readObjectHead(ctx.access, object.bucket, object.key, HEAD_BYTES);
   const stored = objectSource(ctx, object, compressionOf(object.key, head.bytes, head.contentEncoding));
@@ -177,7 +177,8 @@ async function firstRows(ctx: ImportContext, source: ObjectSource, delimiter: st
 /** Types by position of the rows after the header; the tab-separated reader cannot skip it, so text. */
 async function describeAfterHeader(ctx: ImportContext, source: ObjectSource, delimiter: string, lineEnd: LineEnd): Promise<SourceColumn[]> {
   if (delimiter === '\t') return [];
-  return describe(ctx, source, 'CSV', { ...delimitedFormat(delimiter, false, lineEnd).settings, input_format_csv_skip_first_lines: 1, input_format_csv_detect_header: 0 });
+  const read = delimitedFormat(delimiter, false, lineEnd);
+  return describe(ctx, source, read.format, { ...read.settings, input_format_csv_skip_first_lines: 1, input_format_csv_detect_header: 0 });
 }
 
 async function firstLineOf(ctx: ImportContext, source: ObjectSource): Promise<string> {
@@ -214,8 +215,9 @@ export async function describe(
  * from the object's first valid lines instead.
  */
 async function describeNdjson(ctx: ImportContext, source: ObjectSource): Promise<SourceColumn[]> {
+  const engineFormat = importFormat('ndjson').engineFormat;
   try {
-    return await describe(ctx, source, 'JSONEachRow', {});
+    return await describe(ctx, source, engineFormat, {});
   } catch {
     const fn = s3TableFunction(source, 'LineAsString', 'line String');
     const lines = await selectRows<{ line: string }>(
@@ -226,8 +228,8 @@ async function describeNdjson(ctx: ImportContext, source: ObjectSource): Promise
     if (lines.length === 0) return [];
     const rows = await selectRows<{ name: string; type: string }>(
       ctx.engine,
-      `DESCRIBE TABLE format(JSONEachRow, {sample:String})`,
-      { sample: lines.map((l) => l.line).join('\n') },
+      `DESCRIBE TABLE format({sample_format:String}, {sample:String})`,
+      { sample_format: engineFormat, sample: lines.map((l) => l.line).join('\n') },
       { schema_inference_make_columns_nullable: 'auto', input_format_json_read_objects_as_strings: 1, input_format_json_try_infer_named_tuples_from_objects: 0 },
     );
     return rows.map((r) => ({ name: r.name, type: r.type }));
