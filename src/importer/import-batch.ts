@@ -82,7 +82,7 @@ export async function importBatch(
     await claim(protocol, attempt);
     stage('claimed');
     stage('loading');
-    const results = await loadObjects(ctx, layouts, columns, importId, () => ensureSplit(columns));
+    const results = await loadObjects(ctx, { layouts, columns, importId, prepareSplit: () => ensureSplit(columns) });
     stage('loaded');
     await commit(protocol, attempt, results);
     stage('done');

@@ -47,7 +47,7 @@ export async function importOne(
     columns = evolution.columns;
     report.addedColumns = evolution.added;
     ctx.log.debug({ stage: 'loading', object: uri, importId }, 'stage');
-    const result = await loadObject(ctx, layout, columns, importId, () => ensureSplit(columns));
+    const result = await loadObject(ctx, { layouts: [layout], columns, importId, prepareSplit: () => ensureSplit(columns) });
     ctx.log.debug({ stage: 'loaded', object: uri, importId, rows: result.rows }, 'stage');
     await commit(protocol, attempt, [result]);
     Object.assign(report, { rows: result.rows, quarantined: result.quarantined, records: result.records, headerLines: result.headerLines });

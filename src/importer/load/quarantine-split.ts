@@ -9,7 +9,7 @@ import { assertBatchAccountedFor } from '../accounting.js';
 import { ROW_INSERT_SETTINGS } from '../commit.js';
 import type { ImportContext } from '../import-context.js';
 import { withEngineErrors, type ObjectLayout } from '../probe/probe-object.js';
-import type { TargetColumn } from './cast-expressions.js';
+import type { LoadRequest } from './load-request.js';
 import { headerLinesOf, layoutUri, type LoadResult } from './load-result.js';
 import { LOAD_SETTINGS } from './load-settings.js';
 import type { InStoreTarget, StagedTarget } from '../load-target.js';
@@ -24,18 +24,12 @@ import { countWrittenRows, markWrites } from './written-rows.js';
  * to the quarantine table. Here the store splits them itself, straight into the datasource's tables,
  * tagged while it runs.
  */
-export async function splitInStore(
-  ctx: ImportContext,
-  target: InStoreTarget,
-  layouts: readonly ObjectLayout[],
-  columns: readonly TargetColumn[],
-  importId: string,
-  prepareSplit: () => Promise<void>,
-): Promise<Map<string, LoadResult>> {
+export async function splitInStore(ctx: ImportContext, target: InStoreTarget, request: LoadRequest): Promise<Map<string, LoadResult>> {
+  const { layouts, importId } = request;
   const table = ctx.datasource.name;
-  await prepareSplit();
+  await request.prepareSplit();
   const mark = await markWrites(ctx.store.client, table);
-  const malformed = await split(ctx, layouts, columns, importId, target.split.quarantine);
+  const malformed = await split(ctx, request, target.split.quarantine);
   await assertQuotesClosed(ctx, layouts, await sourcesEndingMultiline(ctx.engine, table));
   const counts = await countsBySource(ctx.engine, table);
   const quarantined = await quarantinedBySource(ctx.store.client, target.split.quarantine, importId);
@@ -48,20 +42,14 @@ export async function splitInStore(
  * staging tables, then the typed rows stream to the server in its row format (Native where it has it,
  * see `ServerCapabilities.rowFormat`), each data row with its import id, in one INSERT per table.
  */
-export async function splitThroughStage(
-  ctx: ImportContext,
-  target: StagedTarget,
-  layouts: readonly ObjectLayout[],
-  columns: readonly TargetColumn[],
-  importId: string,
-  prepareSplit: () => Promise<void>,
-): Promise<Map<string, LoadResult>> {
+export async function splitThroughStage(ctx: ImportContext, target: StagedTarget, request: LoadRequest): Promise<Map<string, LoadResult>> {
+  const { layouts, columns, importId } = request;
   const table = ctx.datasource.name;
   const { stage, split: staged } = target;
-  await prepareSplit();
+  await request.prepareSplit();
   await runStatement(stage.client, `TRUNCATE TABLE IF EXISTS ${quoteIdentifier(staged.data)}`);
   await runStatement(stage.client, `TRUNCATE TABLE IF EXISTS ${quoteIdentifier(staged.quarantine)}`);
-  const malformed = await split(ctx, layouts, columns, importId, staged.quarantine);
+  const malformed = await split(ctx, request, staged.quarantine);
   await assertQuotesClosed(ctx, layouts, await sourcesEndingMultiline(stage.client, table));
   const counts = await countsBySource(stage.client, table);
   const stagedQuarantine = await quarantinedBySource(stage.client, staged.quarantine, importId);
@@ -94,13 +82,8 @@ const QUARANTINE_FIELDS = ['c__error_column', 'c__error', 'c__import_id', 'c__so
  * tables. Several objects are read by one statement, each with its own source name. Returns the rows
  * the parser set aside as malformed, by source; those go to `quarantineTable` here.
  */
-async function split(
-  ctx: ImportContext,
-  layouts: readonly ObjectLayout[],
-  columns: readonly TargetColumn[],
-  importId: string,
-  quarantineTable: string,
-): Promise<Map<string, number>> {
+async function split(ctx: ImportContext, request: LoadRequest, quarantineTable: string): Promise<Map<string, number>> {
+  const { layouts, columns, importId } = request;
   const engine = ctx.engine;
   const table = ctx.datasource.name;
   const first = layouts[0]!;
