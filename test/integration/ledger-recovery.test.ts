@@ -1,18 +1,16 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ObjectRef } from '../../src/bucket/list-objects.js';
 import { BucketpipeError } from '../../src/errors.js';
 import type { Lease } from '../../src/lease.js';
 import { claim, commit, newAttempt, recoverUnfinished, taggedInsertBinding, taggedInsertHead, type Attempt, type AttemptContext } from '../../src/importer/commit.js';
 import { readLedger, unfinishedAttempts } from '../../src/importer/discover/read-ledger.js';
 import { IMPORT_TAG_COLUMN } from '../../src/store/table-names.js';
-import { pushProject } from '../../src/push/push-project.js';
 import type { Store } from '../../src/store/create-store.js';
 import { insertRows, runStatement } from '../../src/store/queries.js';
 import { versionOf } from '../../src/store/versions.js';
 import type { App } from '../../src/app.js';
-import { s3Client } from '../helpers/bucket.js';
-import { openTestApp, query, s3Endpoint, withBucketAndProject } from '../helpers/embedded.js';
-import { importDatasource, type TestProjectDir } from '../helpers/project.js';
+import { query } from '../helpers/embedded.js';
+import { withPushedProject } from '../helpers/pushed-project.js';
 
 /**
  * The ledger's recovery on the embedded engine: how the ledger folds the writes about each attempt
@@ -41,22 +39,13 @@ function testLease(fence: number): Lease & { lose(): void } {
 
 const objectRef = (bucket: string, key: string, etag: string): ObjectRef => ({ bucket, key, etag, size: 10, lastModified: new Date('2024-01-01T00:00:00Z') });
 
+const SCHEMA = '    `src` String,\n    `n` UInt32';
+
 describe('ledger recovery', () => {
-  const s3 = s3Client(s3Endpoint());
   let bucket: string;
-  let project: TestProjectDir;
   let app: App;
   let store: Store;
-  withBucketAndProject(s3, (b, p) => ((bucket = b), (project = p)));
-
-  beforeAll(async () => {
-    for (const name of ['rec_plain', 'rec_beside', 'rec_late', 'rec_lost']) {
-      project.writeDatasource(name, importDatasource(`s3://${bucket}/${name}/*.csv`, { schema: '    `src` String,\n    `n` UInt32' }));
-    }
-    app = await openTestApp(project.dir);
-    await pushProject(app, { dryRun: false });
-    store = await app.store();
-  });
+  withPushedProject({ rec_plain: SCHEMA, rec_beside: SCHEMA, rec_late: SCHEMA, rec_lost: SCHEMA }, (pushed) => ({ bucket, app, store } = pushed));
 
   const context = (table: string, lease: Lease): AttemptContext => ({ store, table, lease });
 

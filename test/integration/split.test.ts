@@ -1,16 +1,14 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import type { TargetColumn } from '../../src/importer/load/cast-expressions.js';
 import { clearRowCounts, countsBySource, createSplitPipeline, dropSplitPipeline, intakeColumnList, intakeTableName } from '../../src/importer/load/split-views.js';
 import { IMPORT_TAG_COLUMN } from '../../src/store/table-names.js';
 import { loadTarget } from '../../src/importer/load-target.js';
-import { pushProject } from '../../src/push/push-project.js';
 import type { Store } from '../../src/store/create-store.js';
 import { runStatement } from '../../src/store/queries.js';
 import { quoteString } from '../../src/store/sql.js';
-import { s3Client } from '../helpers/bucket.js';
-import { openTestApp, query, s3Endpoint, withBucketAndProject } from '../helpers/embedded.js';
-import { importDatasource, type TestProjectDir } from '../helpers/project.js';
+import { query } from '../helpers/embedded.js';
+import { withPushedProject } from '../helpers/pushed-project.js';
 
 /**
  * The split on the embedded engine: rows enter the intake as text, as the readers deliver them, and
@@ -39,19 +37,10 @@ interface Intake {
 const literal = (value: string | null | undefined) => (value === null || value === undefined ? 'NULL' : quoteString(value));
 
 describe('the split into data and quarantine', () => {
-  const s3 = s3Client(s3Endpoint());
   let bucket: string;
-  let project: TestProjectDir;
   let app: App;
   let store: Store;
-  withBucketAndProject(s3, (b, p) => ((bucket = b), (project = p)));
-
-  beforeAll(async () => {
-    project.writeDatasource('sp', importDatasource(`s3://${bucket}/sp/*.csv`, { schema: SCHEMA }));
-    app = await openTestApp(project.dir);
-    await pushProject(app, { dryRun: false });
-    store = await app.store();
-  });
+  withPushedProject({ sp: SCHEMA }, (pushed) => ({ bucket, app, store } = pushed));
 
   async function load(records: Intake[]): Promise<void> {
     const values = records.map((r) =>
