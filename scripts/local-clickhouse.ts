@@ -25,6 +25,21 @@ export interface LocalClickHouseOptions {
   binary?: string;
   /** A replica: ZooKeeper on this loopback port, with these macros (`{shard}`, `{replica}`). */
   replication?: { zookeeperPort: number; shard: string; replica: string };
+  /** Ports chosen beforehand (a cluster's nodes name each other's); free ones where unset. */
+  ports?: LocalClickHousePorts;
+  /** More elements of the server's config (`remote_servers`, `distributed_ddl`), as XML. */
+  extraConfig?: string;
+}
+
+export interface LocalClickHousePorts {
+  http: number;
+  tcp: number;
+  interserver: number;
+}
+
+/** Three free loopback ports for a server. */
+export async function freeClickHousePorts(): Promise<LocalClickHousePorts> {
+  return { http: await freePort(), tcp: await freePort(), interserver: await freePort() };
 }
 
 export async function startLocalClickHouse(options: LocalClickHouseOptions = {}): Promise<LocalClickHouse> {
@@ -37,7 +52,7 @@ export async function startLocalClickHouse(options: LocalClickHouseOptions = {})
     : '';
   const dir = mkdtempSync(join(tmpdir(), 'bucketpipe-clickhouse-'));
   for (const sub of ['data', 'tmp', 'user_files', 'format_schemas', 'log']) mkdirSync(join(dir, sub));
-  const [http, tcp, interserver] = [await freePort(), await freePort(), await freePort()];
+  const { http, tcp, interserver } = options.ports ?? (await freeClickHousePorts());
   writeFileSync(
     join(dir, 'config.xml'),
     `<yandex>
@@ -55,7 +70,7 @@ export async function startLocalClickHouse(options: LocalClickHouseOptions = {})
   <default_database>default</default_database>
   <mark_cache_size>268435456</mark_cache_size>
   <max_concurrent_queries>100</max_concurrent_queries>
-${replication}</yandex>
+${replication}${options.extraConfig ?? ''}</yandex>
 `,
   );
   writeFileSync(

@@ -14,6 +14,7 @@ import { ensureInternalTables } from './store/internal-tables.js';
 import { currentRevisionId, readRevision } from './store/revision-records.js';
 import { testFaultFromEnv } from './importer/test-fault.js';
 import { loadTarget } from './importer/load-target.js';
+import { isSharded } from './store/cluster-layout.js';
 
 /**
  * The composition root: a validated project, plus the store and bucket clients built from settings
@@ -173,7 +174,7 @@ export async function openApp(options: AppOptions): Promise<App> {
         credentials,
         log: app.log.child({ datasource: name }),
         engine: localEngine?.client ?? opened.client,
-        target: loadTarget(name, localEngine, opened.capabilities),
+        target: loadTarget(name, localEngine, { datesAfter2105: opened.capabilities.datesAfter2105, sharded: isSharded(opened.cluster) }),
         batchObjects: batchObjectsFromEnv(env),
         testFault: testFaultFromEnv(env),
       };

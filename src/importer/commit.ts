@@ -6,7 +6,7 @@ import type { Lease } from '../lease.js';
 import type { Store } from '../store/create-store.js';
 import { runStatement, type QuerySettings } from '../store/queries.js';
 import { quoteIdentifier } from '../store/sql.js';
-import { onCluster } from '../store/table-ddl.js';
+import { alterHead, rowsAlterHead } from '../store/table-ddl.js';
 import { unfinishedAttempts, type LedgerState } from './discover/read-ledger.js';
 import { recordObjects, type ObjectStatus } from './ledger-writes.js';
 import { IMPORT_TAG_COLUMN, quarantineTableName } from '../store/table-names.js';
@@ -126,12 +126,12 @@ async function record(
 /** Removes every row an import wrote, from the data and the quarantine table. Safe to repeat. */
 export async function undoImport(store: Pick<Store, 'client' | 'capabilities' | 'cluster'>, table: string, importId: string): Promise<void> {
   await deleteTaggedRows(store, table, importId);
-  await runStatement(store.client, `ALTER TABLE ${quoteIdentifier(quarantineTableName(table))}${onCluster(store.cluster)} DELETE WHERE c__import_id = {id:String}`, { id: importId }, mutationSettings(store));
+  await runStatement(store.client, `${alterHead(store.cluster, quarantineTableName(table), false)}DELETE WHERE c__import_id = {id:String}`, { id: importId }, mutationSettings(store));
 }
 
-/** Removes the rows an import wrote into the data table. */
+/** Removes the rows an import wrote into the data table, on every shard where there are several. */
 export async function deleteTaggedRows(store: Pick<Store, 'client' | 'capabilities' | 'cluster'>, table: string, importId: string): Promise<void> {
-  await runStatement(store.client, `ALTER TABLE ${quoteIdentifier(table)}${onCluster(store.cluster)} DELETE WHERE ${quoteIdentifier(IMPORT_TAG_COLUMN)} = {id:String}`, { id: importId }, mutationSettings(store));
+  await runStatement(store.client, `${rowsAlterHead(store.cluster, table)}DELETE WHERE ${quoteIdentifier(IMPORT_TAG_COLUMN)} = {id:String}`, { id: importId }, mutationSettings(store));
 }
 
 /**

@@ -28,6 +28,11 @@ export interface StagedTarget {
   split: SplitTargets;
   /** The worker's engine, which holds the staging tables and streams their rows out. */
   stage: LocalEngine;
+  /**
+   * The server's data table is a Distributed table in front of several shards: rows reach every shard
+   * before the insert returns, and are counted through it (a node holds the parts of its own shard only).
+   */
+  overShards: boolean;
 }
 
 /** The tables the split writes into, through its views. */
@@ -41,9 +46,16 @@ export interface SplitTargets extends StoreLimits {
 /** 18.16's date library ends with 2105: it reads `2106-01-01` as 0 and shows later days as other ones. */
 const LAST_INSTANT_OF_2105 = '2105-12-31 23:59:59.999';
 
+/** What of the store decides the target. */
+export interface StoreShape {
+  datesAfter2105: boolean;
+  /** The store is a cluster of several shards. */
+  sharded?: boolean;
+}
+
 /** The target of a datasource's loads: staged when a local engine stands in front of the store. */
-export function loadTarget(datasource: string, stage: LocalEngine | undefined, store: { datesAfter2105: boolean } = { datesAfter2105: true }): LoadTarget {
+export function loadTarget(datasource: string, stage: LocalEngine | undefined, store: StoreShape = { datesAfter2105: true }): LoadTarget {
   if (!stage) return { kind: 'in-store', split: { data: datasource, quarantine: quarantineTableName(datasource), tagSource: true } };
   const lastInstant = store.datesAfter2105 ? undefined : LAST_INSTANT_OF_2105;
-  return { kind: 'staged', split: { data: `_bp_stage_${datasource}`, quarantine: `_bp_stage_${datasource}_quarantine`, lastInstant }, stage };
+  return { kind: 'staged', split: { data: `_bp_stage_${datasource}`, quarantine: `_bp_stage_${datasource}_quarantine`, lastInstant }, stage, overShards: store.sharded === true };
 }

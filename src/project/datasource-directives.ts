@@ -6,6 +6,7 @@ export const ENGINE_KEY_DIRECTIVES = [
   'ENGINE_PRIMARY_KEY',
   'ENGINE_TTL',
   'ENGINE_SETTINGS',
+  'ENGINE_SHARDING_KEY',
 ] as const;
 export const ENGINE_ARG_DIRECTIVES = ['ENGINE_VER', 'ENGINE_SIGN', 'ENGINE_IS_DELETED'] as const;
 export type EngineArgDirective = (typeof ENGINE_ARG_DIRECTIVES)[number];

@@ -107,10 +107,12 @@ export function buildEngine(
   const primaryKey = valueOf('ENGINE_PRIMARY_KEY');
   const ttl = valueOf('ENGINE_TTL');
   const settings = valueOf('ENGINE_SETTINGS');
+  const shardingKey = valueOf('ENGINE_SHARDING_KEY');
   if (partitionKey !== undefined) spec.partitionKey = partitionKey;
   if (sortingKey !== undefined) spec.sortingKey = sortingKey;
   if (primaryKey !== undefined) spec.primaryKey = primaryKey;
   if (ttl !== undefined) spec.ttl = ttl;
   if (settings !== undefined) spec.settings = settings;
+  if (shardingKey !== undefined) spec.shardingKey = shardingKey;
   return spec;
 }

@@ -109,6 +109,8 @@ export interface EngineSpec {
   ttl?: string;
   /** `ENGINE_SETTINGS`, e.g. `index_granularity=8192`. */
   settings?: string;
+  /** `ENGINE_SHARDING_KEY`: how a cluster of several shards spreads the rows (default `rand()`). */
+  shardingKey?: string;
   location: SourceLocation;
 }
 

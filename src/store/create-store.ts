@@ -9,6 +9,8 @@ import { hostStore, readHostRecord } from './store-host.js';
 import { ENGINE_QUERY_LIMITS } from './engine-limits.js';
 import { BucketpipeError } from '../errors.js';
 import { keepNewFilesPrivate, makePrivate } from './private-files.js';
+import { probeCluster, type ClusterLayout } from './cluster-layout.js';
+import { failoverClient } from './failover-client.js';
 
 /** Where the tables live: embedded chDB in this process, or a ClickHouse server. */
 export interface Store {
@@ -20,15 +22,15 @@ export interface Store {
   description: string;
   /** What the store's engine can do (all of it, for the embedded engine). */
   capabilities: ServerCapabilities;
-  /** `BUCKETPIPE_CLICKHOUSE_CLUSTER`: DDL runs ON CLUSTER this cluster. */
-  cluster?: string;
+  /** `BUCKETPIPE_CLICKHOUSE_CLUSTER`: the cluster the tables live on, as its server describes it. */
+  cluster?: ClusterLayout;
   /** True once this handle cannot work again: the process that served the embedded store to it has stopped. Open the store anew. */
   gone?(): boolean;
   close(): Promise<void>;
 }
 
 export interface StoreSettings {
-  /** `BUCKETPIPE_CLICKHOUSE_URL`; unset = embedded chDB. */
+  /** `BUCKETPIPE_CLICKHOUSE_URL`, one URL or several nodes' separated by commas; unset = embedded chDB. */
   clickhouseUrl?: string;
   /** `BUCKETPIPE_DATA_DIR`; default `<project>/.bucketpipe/data`. */
   dataDir: string;
@@ -52,21 +54,35 @@ export async function createStore(settings: StoreSettings): Promise<Store> {
   // Rejected rows are written here with their raw text: the user's alone, as the store is.
   mkdirSync(scratchDir, { recursive: true, mode: 0o700 });
   chmodSync(scratchDir, 0o700);
-  if (settings.clickhouseUrl) {
-    const url = new URL(settings.clickhouseUrl);
-    const safe = `${url.protocol}//${url.host}${url.pathname}`;
-    const raw = createClient({ url: settings.clickhouseUrl, log: QUIET });
-    await ping(raw, safe);
-    const capabilities = await probeServer(raw);
-    // Older servers take no query parameters: values are then put into the SQL text by one escaping function.
-    const client = capabilities.queryParameters ? raw : forOldServer(raw);
-    return {
-      client, kind: 'server', scratchDir, description: `ClickHouse ${capabilities.version} at ${safe}`, capabilities,
-      cluster: settings.cluster, close: () => raw.close(),
-    };
-  }
+  if (settings.clickhouseUrl) return openServer(settings.clickhouseUrl, settings.cluster, scratchDir);
   mkdirSync(settings.dataDir, { recursive: true, mode: 0o700 });
   return openEmbedded(settings, scratchDir);
+}
+
+/**
+ * A ClickHouse server, or several nodes of one cluster: calls go to the first node that answers and
+ * move to the next when it goes away (failover-client.ts).
+ */
+async function openServer(urls: string, clusterName: string | undefined, scratchDir: string): Promise<Store> {
+  const nodes = urls.split(',').map((u) => u.trim()).filter(Boolean);
+  const safe = nodes.map(withoutPassword).join(', ');
+  // On a cluster, a replicated table drops a block identical to one it took before: every insert
+  // (rows loaded again after an undo, ledger writes) must land, so no insert is deduplicated.
+  const settings = clusterName ? { insert_deduplicate: 0 as const } : undefined;
+  const raw = failoverClient(nodes.map((url) => createClient({ url, log: QUIET, clickhouse_settings: settings })));
+  await ping(raw, safe);
+  const capabilities = await probeServer(raw);
+  // Older servers take no query parameters: values are then put into the SQL text by one escaping function.
+  const client = capabilities.queryParameters ? raw : forOldServer(raw);
+  const cluster = clusterName ? await probeCluster(client, clusterName, safe) : undefined;
+  const on = cluster ? ` (cluster ${cluster.name}, ${cluster.shards} shard${cluster.shards > 1 ? 's' : ''})` : '';
+  return { client, kind: 'server', scratchDir, description: `ClickHouse ${capabilities.version} at ${safe}${on}`, capabilities, cluster, close: () => raw.close() };
+}
+
+/** A store URL safe to print: scheme, host and path, never the user or password. */
+function withoutPassword(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
 }
 
 /**

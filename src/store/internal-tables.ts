@@ -1,7 +1,8 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { runStatement, selectRows } from './queries.js';
 import type { ServerCapabilities } from './server-capabilities.js';
-import { onCluster } from './table-ddl.js';
+import { alterHead, clusterTableName, onCluster } from './table-ddl.js';
+import { replicatedEngineCall, type ClusterLayout } from './cluster-layout.js';
 import { fenceOfVersion } from './versions.js';
 
 /** The tables bucketpipe keeps for itself: the object ledger, the ops log, leases, revisions and datasource records. */
@@ -25,49 +26,56 @@ export const INTERNAL_TABLES = {
 const LEGACY_OBJECTS = '_bucketpipe_objects';
 const LEGACY_OBJECTS_KEPT = '_bucketpipe_objects_v1';
 
+/** The engine call of an internal table: on a cluster, replicated to every node, so that every node sees the same ledger. */
+type EngineOf = (table: string, engine: string, args?: readonly string[]) => string;
+
+function engineOf(cluster: ClusterLayout | undefined): EngineOf {
+  return (table, engine, args = []) => (cluster ? replicatedEngineCall(cluster, table, 'every-node', engine, args) : `${engine}(${args.join(', ')})`);
+}
+
 /** The DDL of the internal tables; `ts` is the timestamp type the store has. */
-const ddl = (ts: string, on: string): readonly string[] => [
+const ddl = (ts: string, on: string, engine: EngineOf, name: (table: string) => string): readonly string[] => [
   // One row per (datasource, object version, import attempt) once merged; the newest version wins.
   // Attempts stay apart, so that an attempt a lost holder left `loading` is still found and undone
   // after another attempt of the same object committed.
-  `CREATE TABLE IF NOT EXISTS ${INTERNAL_TABLES.ledger}${on} (
+  `CREATE TABLE IF NOT EXISTS ${name(INTERNAL_TABLES.ledger)}${on} (
     datasource String, key String, etag String, bucket String, size UInt64,
     last_modified ${ts}, import_id String, job_id String,
     status String, rows UInt64, quarantined UInt64, error String,
     updated_at ${ts}, version UInt64
-  ) ENGINE = ReplacingMergeTree(version) ORDER BY (datasource, key, etag, import_id)`,
-  `CREATE TABLE IF NOT EXISTS ${INTERNAL_TABLES.jobs}${on} (
+  ) ENGINE = ${engine(INTERNAL_TABLES.ledger, 'ReplacingMergeTree', ['version'])} ORDER BY (datasource, key, etag, import_id)`,
+  `CREATE TABLE IF NOT EXISTS ${name(INTERNAL_TABLES.jobs)}${on} (
     job_id String, datasource String, kind String, trigger String,
     status String, started_at ${ts}, finished_at Nullable(${ts}),
     objects UInt32, failed_objects UInt32, rows UInt64, quarantined UInt64, bytes UInt64, error String, version UInt64
-  ) ENGINE = ReplacingMergeTree(version) ORDER BY (datasource, job_id)`,
-  `CREATE TABLE IF NOT EXISTS ${INTERNAL_TABLES.events}${on} (
+  ) ENGINE = ${engine(INTERNAL_TABLES.jobs, 'ReplacingMergeTree', ['version'])} ORDER BY (datasource, job_id)`,
+  `CREATE TABLE IF NOT EXISTS ${name(INTERNAL_TABLES.events)}${on} (
     time ${ts}, job_id String, datasource String, object String,
     level String, event String, message String
-  ) ENGINE = MergeTree ORDER BY (datasource, time)`,
+  ) ENGINE = ${engine(INTERNAL_TABLES.events, 'MergeTree')} ORDER BY (datasource, time)`,
   // One row per export run (the newest version wins); watermark_to of the last `done` run of a
   // datasource is where its next `new` export starts.
-  `CREATE TABLE IF NOT EXISTS ${INTERNAL_TABLES.exports}${on} (
+  `CREATE TABLE IF NOT EXISTS ${name(INTERNAL_TABLES.exports)}${on} (
     datasource String, run_id String, job_id String, strategy String, status String,
     watermark_from UInt64, watermark_to UInt64, started_at ${ts}, finished_at Nullable(${ts}),
     files UInt32, rows UInt64, bytes UInt64, error String, version UInt64
-  ) ENGINE = ReplacingMergeTree(version) ORDER BY (datasource, run_id)`,
+  ) ENGINE = ${engine(INTERNAL_TABLES.exports, 'ReplacingMergeTree', ['version'])} ORDER BY (datasource, run_id)`,
   // Every file a run means to write, recorded before it is uploaded, so a crashed run's files can be removed.
-  `CREATE TABLE IF NOT EXISTS ${INTERNAL_TABLES.exportFiles}${on} (
+  `CREATE TABLE IF NOT EXISTS ${name(INTERNAL_TABLES.exportFiles)}${on} (
     datasource String, run_id String, part UInt32, bucket String, key String, rows UInt64, bytes UInt64,
     status String, version UInt64
-  ) ENGINE = ReplacingMergeTree(version) ORDER BY (datasource, run_id, part)`,
+  ) ENGINE = ${engine(INTERNAL_TABLES.exportFiles, 'ReplacingMergeTree', ['version'])} ORDER BY (datasource, run_id, part)`,
   // csv_header: 'true' or 'false' as decided on the reference object of a datasource without a SCHEMA
   // (every CSV object of it is read so), '' where nothing was decided.
-  `CREATE TABLE IF NOT EXISTS ${INTERNAL_TABLES.datasources}${on} (
+  `CREATE TABLE IF NOT EXISTS ${name(INTERNAL_TABLES.datasources)}${on} (
     name String, inferred UInt8, reference_object String, updated_at ${ts}, version UInt64, csv_header String DEFAULT ''
-  ) ENGINE = ReplacingMergeTree(version) ORDER BY name`,
-  `CREATE TABLE IF NOT EXISTS ${INTERNAL_TABLES.leases}${on} (
+  ) ENGINE = ${engine(INTERNAL_TABLES.datasources, 'ReplacingMergeTree', ['version'])} ORDER BY name`,
+  `CREATE TABLE IF NOT EXISTS ${name(INTERNAL_TABLES.leases)}${on} (
     name String, fence UInt64, holder String, taken_at ${ts}
-  ) ENGINE = ReplacingMergeTree(fence) ORDER BY name`,
-  `CREATE TABLE IF NOT EXISTS ${INTERNAL_TABLES.revisions}${on} (
+  ) ENGINE = ${engine(INTERNAL_TABLES.leases, 'ReplacingMergeTree', ['fence'])} ORDER BY name`,
+  `CREATE TABLE IF NOT EXISTS ${name(INTERNAL_TABLES.revisions)}${on} (
     project_id String, revision String, definitions String, pushed_by String, pushed_at ${ts}, version UInt64
-  ) ENGINE = ReplacingMergeTree(version) ORDER BY (project_id, revision)`,
+  ) ENGINE = ${engine(INTERNAL_TABLES.revisions, 'ReplacingMergeTree', ['version'])} ORDER BY (project_id, revision)`,
 ];
 
 /**
@@ -75,7 +83,7 @@ const ddl = (ts: string, on: string): readonly string[] => [
  * attempt committed; else `loading` when one was left loading (the next run undoes it); else what
  * the newest attempt says. `unfinished` lists the attempts left loading, done or not.
  */
-export function objectStatusSql(where = ''): string {
+export function objectStatusSql(where = '', ledger: string = INTERNAL_TABLES.ledger): string {
   return `SELECT datasource, key, etag,
     multiIf(countIf(state = 'done') > 0, 'done', countIf(state = 'loading') > 0, 'loading', argMax(state, last)) AS status,
     if(countIf(state = 'done') > 0, argMaxIf(a_import_id, last, state = 'done'), argMax(a_import_id, last)) AS import_id,
@@ -89,7 +97,7 @@ export function objectStatusSql(where = ''): string {
       argMax(quarantined, version) AS a_quarantined, argMax(error, version) AS a_error, argMax(job_id, version) AS a_job_id,
       argMax(updated_at, version) AS a_updated_at, any(bucket) AS a_bucket, max(size) AS a_size,
       max(last_modified) AS a_last_modified, max(version) AS last
-    FROM ${INTERNAL_TABLES.ledger} ${where}
+    FROM ${ledger} ${where}
     GROUP BY datasource, key, etag, import_id
   )
   GROUP BY datasource, key, etag`;
@@ -103,29 +111,45 @@ const ensured = new WeakSet<ClickHouseClient>();
  * whole-second DateTime on older servers. A store of an earlier version has its ledger moved into the
  * new one, and its rows' versions (taken from clocks then) become the floor of every fence.
  */
-export async function ensureInternalTables(store: { client: ClickHouseClient; capabilities: ServerCapabilities; cluster?: string }): Promise<void> {
+export async function ensureInternalTables(store: { client: ClickHouseClient; capabilities: ServerCapabilities; cluster?: ClusterLayout }): Promise<void> {
   if (ensured.has(store.client)) return;
   const ts = store.capabilities.dateTime64 ? "DateTime64(3, 'UTC')" : "DateTime('UTC')";
   const on = onCluster(store.cluster);
-  for (const statement of ddl(ts, on)) await runStatement(store.client, statement);
-  await migrateLegacyLedger(store.client, on);
-  await addMissingColumn(store.client, INTERNAL_TABLES.datasources, 'csv_header', "String DEFAULT ''", on);
-  await runStatement(store.client, `CREATE VIEW IF NOT EXISTS ${INTERNAL_TABLES.objects}${on} AS ${objectStatusSql()}`);
+  // A statement ON CLUSTER waits for every node: where this node has every table, a node that is
+  // down must not hold a worker up.
+  const name = (table: string) => clusterTableName(store.cluster, table);
+  if (!(await allPresent(store.client))) {
+    for (const statement of ddl(ts, on, engineOf(store.cluster), name)) await runStatement(store.client, statement);
+    await migrateLegacyLedger(store.client, store.cluster);
+    await runStatement(store.client, `CREATE VIEW IF NOT EXISTS ${name(INTERNAL_TABLES.objects)}${on} AS ${objectStatusSql('', name(INTERNAL_TABLES.ledger))}`);
+  }
+  await addMissingColumn(store.client, INTERNAL_TABLES.datasources, 'csv_header', "String DEFAULT ''", store.cluster);
   ensured.add(store.client);
 }
 
+/** Whether this node has every internal table, and the ledger view in its current shape (not the legacy table). */
+async function allPresent(client: ClickHouseClient): Promise<boolean> {
+  const names = Object.values(INTERNAL_TABLES);
+  const rows = await selectRows<{ name: string; engine: string }>(
+    client,
+    'SELECT name, engine FROM system.tables WHERE database = currentDatabase() AND has({names:Array(String)}, name)',
+    { names },
+  );
+  return rows.length === names.length && rows.find((r) => r.name === INTERNAL_TABLES.objects)?.engine === 'View';
+}
+
 /** A column that internal tables of an earlier version lack (old servers know no ADD COLUMN IF NOT EXISTS). */
-async function addMissingColumn(client: ClickHouseClient, table: string, column: string, definition: string, on: string): Promise<void> {
+async function addMissingColumn(client: ClickHouseClient, table: string, column: string, definition: string, cluster: ClusterLayout | undefined): Promise<void> {
   const [found] = await selectRows<{ n: string | number }>(
     client,
     `SELECT count() AS n FROM system.columns WHERE database = currentDatabase() AND table = {table:String} AND name = {column:String}`,
     { table, column },
   );
   if (Number(found?.n ?? 0) > 0) return;
-  await runStatement(client, `ALTER TABLE ${table}${on} ADD COLUMN ${column} ${definition}`);
+  await runStatement(client, `${alterHead(cluster, table, false)}ADD COLUMN ${column} ${definition}`);
 }
 
-async function migrateLegacyLedger(client: ClickHouseClient, on: string): Promise<void> {
+async function migrateLegacyLedger(client: ClickHouseClient, cluster: ClusterLayout | undefined): Promise<void> {
   const legacy = await selectRows<{ engine: string }>(client, `SELECT engine FROM system.tables WHERE database = currentDatabase() AND name = {name:String}`, { name: LEGACY_OBJECTS });
   if (legacy[0] === undefined || legacy[0].engine === 'View') return;
   // Versions were microseconds of a process clock then; every fence from now on starts above them.
@@ -143,7 +167,7 @@ async function migrateLegacyLedger(client: ClickHouseClient, on: string): Promis
     `INSERT INTO ${INTERNAL_TABLES.ledger} SELECT datasource, key, etag, bucket, size, last_modified, import_id, job_id,
        status, rows, quarantined, error, updated_at, version FROM ${LEGACY_OBJECTS}`,
   );
-  await runStatement(client, `RENAME TABLE ${LEGACY_OBJECTS} TO ${LEGACY_OBJECTS_KEPT}${on}`);
+  await runStatement(client, `RENAME TABLE ${clusterTableName(cluster, LEGACY_OBJECTS)} TO ${clusterTableName(cluster, LEGACY_OBJECTS_KEPT)}${onCluster(cluster)}`);
 }
 
 /** `2026-11-25 10:00:00.123`: the text form DateTime64(3) columns take. */

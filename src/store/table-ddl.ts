@@ -3,6 +3,7 @@ import type { EngineSpec } from '../project/types.js';
 import { IMPORT_TAG_COLUMN, IMPORT_TAG_SOURCE, quarantineTableName } from './table-names.js';
 import { selectRows, runStatement } from './queries.js';
 import { quoteIdentifier } from './sql.js';
+import { isSharded, replicatedEngineCall, shardLocalName, type ClusterLayout } from './cluster-layout.js';
 
 /** A column to create. */
 export interface ColumnDefinition {
@@ -41,11 +42,12 @@ export async function readTableColumns(client: ClickHouseClient, table: string):
  * Gives a data table made before the tag had a source of its own (a table-wide default was set and
  * reset around each load) the EPHEMERAL source column. Its stored tags stay as they are.
  */
-export async function ensureTagSource(store: { client: ClickHouseClient; cluster?: string }, table: string, columns: readonly ExistingColumn[]): Promise<void> {
+export async function ensureTagSource(store: { client: ClickHouseClient; cluster?: ClusterLayout }, table: string, columns: readonly ExistingColumn[]): Promise<void> {
   if (columns.some((c) => c.name === IMPORT_TAG_SOURCE)) return;
-  const on = onCluster(store.cluster);
-  await runStatement(store.client, `ALTER TABLE ${quoteIdentifier(table)}${on} ADD COLUMN ${quoteIdentifier(IMPORT_TAG_SOURCE)} String EPHEMERAL ''`);
-  await runStatement(store.client, `ALTER TABLE ${quoteIdentifier(table)}${on} MODIFY COLUMN ${quoteIdentifier(IMPORT_TAG_COLUMN)} String MATERIALIZED ${quoteIdentifier(IMPORT_TAG_SOURCE)}`);
+  for (const target of columnAlters(store.cluster, table)) {
+    await runStatement(store.client, `ALTER TABLE ${target}ADD COLUMN ${quoteIdentifier(IMPORT_TAG_SOURCE)} String EPHEMERAL ''`);
+    await runStatement(store.client, `ALTER TABLE ${target}MODIFY COLUMN ${quoteIdentifier(IMPORT_TAG_COLUMN)} String MATERIALIZED ${quoteIdentifier(IMPORT_TAG_SOURCE)}`);
+  }
 }
 
 /** The columns rows are loaded into: all but the import tag and computed ones. */
@@ -57,33 +59,57 @@ function columnSql(c: ColumnDefinition): string {
   return `${quoteIdentifier(c.name)} ${c.type}${c.defaultExpression ? ` DEFAULT ${c.defaultExpression}` : ''}`;
 }
 
+/** How a datasource's data table is made. */
+export interface DataTableOptions {
+  /** The cluster it lives on: replicated within each shard, and spread over the shards where there are several. */
+  cluster?: ClusterLayout;
+  defaultSettings?: Readonly<Record<string, string>>;
+  /** The store has EPHEMERAL columns: the tag takes its value from a source column each insert fills. */
+  tagSource?: boolean;
+}
+
 /**
- * The data table. Engine clauses are the datasource's own SQL expressions, as in its file. The hidden
- * import tag column says which import wrote each row; it is not part of `SELECT *`. (A String: its
- * value is one per part, which compresses to almost nothing, and every server version has it.) Where
- * the store has EPHEMERAL columns, the tag takes its value from one that each insert fills.
+ * The statements that make a datasource's data table. Engine clauses are the datasource's own SQL
+ * expressions, as in its file. The hidden import tag column says which import wrote each row; it is
+ * not part of `SELECT *`. (A String: its value is one per part, which compresses to almost nothing,
+ * and every server version has it.) Where the store has EPHEMERAL columns, the tag takes its value
+ * from one that each insert fills.
+ *
+ * On a cluster of one shard the table is replicated to every node. With several shards, each shard holds its
+ * part of the rows in a shard-local table and a Distributed table named as the datasource stands in
+ * front, spreading rows by ENGINE_SHARDING_KEY (default `rand()`). There the tag is an ordinary column
+ * of the shard-local tables: a Distributed insert passes a MATERIALIZED column to a remote shard but
+ * not to the local one (18.16), and it stays hidden in the Distributed table users read.
  */
-export function dataTableSql(
-  name: string,
-  columns: readonly ColumnDefinition[],
-  engine: EngineSpec,
-  options: { cluster?: string; defaultSettings?: Readonly<Record<string, string>>; tagSource?: boolean } = {},
-): string {
-  const engineCall = `${engine.engine}(${engine.engineArgs.join(', ')})`;
-  const tag = options.tagSource
+export function dataTableStatements(name: string, columns: readonly ColumnDefinition[], engine: EngineSpec, options: DataTableOptions = {}): string[] {
+  const cluster = options.cluster;
+  const hiddenTag = options.tagSource && !isSharded(cluster)
     ? [`${quoteIdentifier(IMPORT_TAG_SOURCE)} String EPHEMERAL ''`, `${quoteIdentifier(IMPORT_TAG_COLUMN)} String MATERIALIZED ${quoteIdentifier(IMPORT_TAG_SOURCE)}`]
     : [`${quoteIdentifier(IMPORT_TAG_COLUMN)} String MATERIALIZED ''`];
-  const parts = [
-    `CREATE TABLE IF NOT EXISTS ${quoteIdentifier(name)}${onCluster(options.cluster)} (`,
-    [...columns.map(columnSql), ...tag].join(',\n  '),
-    `) ENGINE = ${engineCall}`,
+  const keys = [
     engine.partitionKey ? `PARTITION BY ${engine.partitionKey}` : '',
     `ORDER BY ${engine.sortingKey ? `(${engine.sortingKey})` : 'tuple()'}`,
     engine.primaryKey ? `PRIMARY KEY (${engine.primaryKey})` : '',
     engine.ttl ? `TTL ${engine.ttl}` : '',
     settingsClause(engine.settings, options.defaultSettings ?? {}),
   ];
-  return parts.filter(Boolean).join('\n');
+  const table = (tableName: string, tag: readonly string[], engineCall: string, clauses: readonly string[]) =>
+    [`CREATE TABLE IF NOT EXISTS ${clusterTableName(cluster, tableName)}${onCluster(cluster)} (`, [...columns.map(columnSql), ...tag].join(',\n  '), `) ENGINE = ${engineCall}`, ...clauses]
+      .filter(Boolean)
+      .join('\n');
+  if (!cluster) return [table(name, hiddenTag, `${engine.engine}(${engine.engineArgs.join(', ')})`, keys)];
+  if (!isSharded(cluster)) return [table(name, hiddenTag, replicatedEngineCall(cluster, name, 'every-node', engine.engine, engine.engineArgs), keys)];
+  const local = shardLocalName(name);
+  const distributed = `Distributed(${quoteIdentifier(cluster.name)}, ${quoteIdentifier(cluster.database)}, ${quoteIdentifier(local)}, ${engine.shardingKey ?? 'rand()'})`;
+  return [
+    table(local, [`${quoteIdentifier(IMPORT_TAG_COLUMN)} String DEFAULT ''`], replicatedEngineCall(cluster, local, 'shard', engine.engine, engine.engineArgs), keys),
+    table(name, hiddenTag, distributed, []),
+  ];
+}
+
+/** One data table as a user would make it by hand (no cluster): the statement of `dataTableStatements`. */
+export function dataTableSql(name: string, columns: readonly ColumnDefinition[], engine: EngineSpec, options: Omit<DataTableOptions, 'cluster'> = {}): string {
+  return dataTableStatements(name, columns, engine, options)[0]!;
 }
 
 /** ENGINE_SETTINGS as written, then each default setting they do not name. */
@@ -108,7 +134,7 @@ export function quarantineTableSql(
   datasource: string,
   columns: readonly ColumnDefinition[],
   name = quarantineTableName(datasource),
-  cluster?: string,
+  cluster?: ClusterLayout,
 ): string {
   const cols = [
     ...columns.map((c) => `${quoteIdentifier(c.name)} Nullable(String)`),
@@ -121,8 +147,8 @@ export function quarantineTableSql(
     'insertion_date DateTime DEFAULT now()',
   ];
   return (
-    `CREATE TABLE IF NOT EXISTS ${quoteIdentifier(name)}${onCluster(cluster)} (\n  ${cols.join(',\n  ')}\n) ` +
-    'ENGINE = MergeTree PARTITION BY toYYYYMM(insertion_date) ORDER BY c__import_id'
+    `CREATE TABLE IF NOT EXISTS ${clusterTableName(cluster, name)}${onCluster(cluster)} (\n  ${cols.join(',\n  ')}\n) ` +
+    `ENGINE = ${cluster ? replicatedEngineCall(cluster, name, 'every-node', 'MergeTree', []) : 'MergeTree'} PARTITION BY toYYYYMM(insertion_date) ORDER BY c__import_id`
   );
 }
 
@@ -131,26 +157,51 @@ export function quarantineTableSql(
  * text, to its quarantine table (before the c__ columns).
  */
 export async function addColumns(
-  store: { client: ClickHouseClient; cluster?: string },
+  store: { client: ClickHouseClient; cluster?: ClusterLayout },
   datasource: string,
   columns: readonly ColumnDefinition[],
 ): Promise<void> {
   if (columns.length === 0) return;
-  const on = onCluster(store.cluster);
-  await addColumnsAfter(store.client, datasource, on, columns.map((c) => ({ name: c.name, sql: columnSql(c) })), (c) => c.name !== IMPORT_TAG_COLUMN && c.name !== IMPORT_TAG_SOURCE);
+  const isDataColumn = (c: ExistingColumn) => c.name !== IMPORT_TAG_COLUMN && c.name !== IMPORT_TAG_SOURCE;
+  // A shard-local table is read where the statement runs: every node has the same columns.
+  const sharded = isSharded(store.cluster);
+  const tables = sharded ? [shardLocalName(datasource), datasource] : [datasource];
+  for (const table of tables) {
+    await addColumnsAfter(store.client, table, alterHead(store.cluster, table, sharded), columns.map((c) => ({ name: c.name, sql: columnSql(c) })), isDataColumn);
+  }
+  const quarantine = quarantineTableName(datasource);
   await addColumnsAfter(
     store.client,
-    quarantineTableName(datasource),
-    on,
+    quarantine,
+    alterHead(store.cluster, quarantine, false),
     columns.map((c) => ({ name: c.name, sql: `${quoteIdentifier(c.name)} Nullable(String)` })),
     (c) => !c.name.startsWith('c__') && c.name !== 'insertion_date',
   );
 }
 
+/**
+ * `ALTER TABLE t ` or `ALTER TABLE t ON CLUSTER c `. A replicated table passes an ALTER to its other
+ * replicas itself, and runs it while a replica is down, so it is run on one node; only tables that
+ * are not replicas of one another (the shards' local tables, the Distributed tables) need every node.
+ */
+export function alterHead(cluster: ClusterLayout | undefined, table: string, onEveryNode: boolean): string {
+  return onEveryNode && cluster ? `ALTER TABLE ${clusterTableName(cluster, table)}${onCluster(cluster)} ` : `ALTER TABLE ${quoteIdentifier(table)} `;
+}
+
+/** The ALTER heads that change the columns of a datasource's data table, wherever its parts live. */
+function columnAlters(cluster: ClusterLayout | undefined, table: string): string[] {
+  return isSharded(cluster) ? [alterHead(cluster, shardLocalName(table), true), alterHead(cluster, table, true)] : [alterHead(cluster, table, false)];
+}
+
+/** The ALTER head that removes rows of a datasource's data table: on a sharded cluster, every shard's local table. */
+export function rowsAlterHead(cluster: ClusterLayout | undefined, table: string): string {
+  return isSharded(cluster) ? alterHead(cluster, shardLocalName(table), true) : alterHead(cluster, table, false);
+}
+
 async function addColumnsAfter(
   client: ClickHouseClient,
   table: string,
-  on: string,
+  head: string,
   additions: ReadonlyArray<{ name: string; sql: string }>,
   isDataColumn: (c: ExistingColumn) => boolean,
 ): Promise<void> {
@@ -164,7 +215,7 @@ async function addColumnsAfter(
     last = addition.name;
   }
   if (clauses.length === 0) return;
-  await runStatement(client, `ALTER TABLE ${quoteIdentifier(table)}${on} ${clauses.join(', ')}`);
+  await runStatement(client, `${head}${clauses.join(', ')}`);
 }
 
 /** A local staging table of the worker's engine: the table's loaded columns, nothing else. */
@@ -172,7 +223,15 @@ export function stagingTableSql(name: string, columns: readonly ColumnDefinition
   return `CREATE TABLE IF NOT EXISTS ${quoteIdentifier(name)} (${columns.map(columnSql).join(', ')}) ENGINE = MergeTree ORDER BY tuple()`;
 }
 
+/**
+ * A table's name in a statement: on a cluster, with its database, since a statement ON CLUSTER
+ * runs on each node in that node's default database otherwise.
+ */
+export function clusterTableName(cluster: ClusterLayout | undefined, table: string): string {
+  return cluster ? `${quoteIdentifier(cluster.database)}.${quoteIdentifier(table)}` : quoteIdentifier(table);
+}
+
 /** ` ON CLUSTER name` for DDL with BUCKETPIPE_CLICKHOUSE_CLUSTER, else nothing. */
-export function onCluster(cluster?: string): string {
-  return cluster ? ` ON CLUSTER ${quoteIdentifier(cluster)}` : '';
+export function onCluster(cluster?: ClusterLayout): string {
+  return cluster ? ` ON CLUSTER ${quoteIdentifier(cluster.name)}` : '';
 }

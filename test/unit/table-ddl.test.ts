@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dataTableSql, onCluster, quarantineTableSql, stagingTableSql } from '../../src/store/table-ddl.js';
+import { dataTableSql, dataTableStatements, rowsAlterHead, onCluster, quarantineTableSql, stagingTableSql } from '../../src/store/table-ddl.js';
 
 const engine = { engine: 'ReplicatedMergeTree', engineArgs: [], partitionKey: 'toYYYYMM(at)', sortingKey: 'at', location: { file: 'f', line: 1 } };
 
@@ -34,11 +34,38 @@ describe('table DDL', () => {
     expect(dataTableSql('events', columns, engine)).not.toMatch(/SETTINGS/);
   });
 
-  it('runs DDL ON CLUSTER when a cluster is set', () => {
+  it('on a cluster of one shard, replicates the data and quarantine tables to every node', () => {
+    const cluster = { name: 'main', shards: 1, database: 'db' };
     expect(onCluster(undefined)).toBe('');
-    expect(onCluster('main')).toBe(' ON CLUSTER `main`');
-    expect(dataTableSql('events', [{ name: 'at', type: 'DateTime' }], engine, { cluster: 'main' })).toMatch(/^CREATE TABLE IF NOT EXISTS `events` ON CLUSTER `main` \(/);
-    expect(quarantineTableSql('events', [{ name: 'at', type: 'DateTime' }], undefined, 'main')).toMatch(/^CREATE TABLE IF NOT EXISTS `events_quarantine` ON CLUSTER `main` \(\n  `at` Nullable\(String\),/);
+    expect(onCluster(cluster)).toBe(' ON CLUSTER `main`');
+    const replacing = { ...engine, engine: 'ReplacingMergeTree', engineArgs: ['`v`'] };
+    const [data, ...more] = dataTableStatements('events', [{ name: 'at', type: 'DateTime' }], replacing, { cluster });
+    expect(more).toEqual([]);
+    expect(data).toMatch(/^CREATE TABLE IF NOT EXISTS `db`.`events` ON CLUSTER `main` \(/);
+    expect(data).toContain("ENGINE = ReplicatedReplacingMergeTree('/clickhouse/bucketpipe/db/events', '{replica}', `v`)");
+    // Written Replicated without arguments: given the same path.
+    const [written] = dataTableStatements('events', [{ name: 'at', type: 'DateTime' }], { ...engine, engine: 'ReplicatedMergeTree' }, { cluster });
+    expect(written).toContain("ENGINE = ReplicatedMergeTree('/clickhouse/bucketpipe/db/events', '{replica}')");
+    expect(quarantineTableSql('events', [{ name: 'at', type: 'DateTime' }], undefined, cluster)).toMatch(
+      /^CREATE TABLE IF NOT EXISTS `db`.`events_quarantine` ON CLUSTER `main` \(\n  `at` Nullable\(String\),[^]*ENGINE = ReplicatedMergeTree\('\/clickhouse\/bucketpipe\/db\/events_quarantine', '\{replica\}'\)/,
+    );
+    // A replicated table passes ALTERs on itself: one node runs them.
+    expect(rowsAlterHead(cluster, 'events')).toBe('ALTER TABLE `events` ');
+  });
+
+  it('on a cluster of several shards, puts a Distributed table in front of shard-local tables', () => {
+    const cluster = { name: 'wide', shards: 2, database: 'db' };
+    const [local, front] = dataTableStatements('events', [{ name: 'at', type: 'DateTime' }], { ...engine, shardingKey: 'cityHash64(at)' }, { cluster, tagSource: true });
+    expect(local).toMatch(/^CREATE TABLE IF NOT EXISTS `db`.`events_local` ON CLUSTER `wide` \(/);
+    expect(local).toContain("ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/db/events_local', '{replica}')");
+    // The tag is an ordinary column of the shards, hidden in the table users read.
+    expect(local).toContain("`_bp_import_id` String DEFAULT ''");
+    expect(front).toMatch(/^CREATE TABLE IF NOT EXISTS `db`.`events` ON CLUSTER `wide` \(/);
+    expect(front).toContain("`_bp_import_id` String MATERIALIZED ''");
+    expect(front).toContain('ENGINE = Distributed(`wide`, `db`, `events_local`, cityHash64(at))');
+    expect(front).not.toMatch(/ORDER BY/);
+    expect(dataTableStatements('events', [{ name: 'at', type: 'DateTime' }], engine, { cluster })[1]).toContain('rand())');
+    expect(rowsAlterHead(cluster, 'events')).toBe("ALTER TABLE `db`.`events_local` ON CLUSTER `wide` ");
   });
 
   it('stages rows in a plain local table', () => {

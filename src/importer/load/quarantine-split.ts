@@ -1,7 +1,7 @@
 import { existsSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { runStatement, selectRows } from '../../store/queries.js';
+import { runStatement, selectRows, type QuerySettings } from '../../store/queries.js';
 import { shipToServer } from '../../store/server-rows.js';
 import { quoteIdentifier } from '../../store/sql.js';
 import { IMPORT_TAG_COLUMN, quarantineTableName } from '../../store/table-names.js';
@@ -17,7 +17,7 @@ import { malformedRowsToFile, quarantineMalformedRows } from './malformed-rows.j
 import { namedRead, withParamSuffix } from './raw-read.js';
 import { clearRowCounts, countsBySource, intakeColumnList, intakeTableName, sourcesEndingMultiline, type SplitCounts } from './split-views.js';
 import { assertQuotesClosed } from './unclosed-quote.js';
-import { countWrittenRows, markWrites } from './written-rows.js';
+import { countTaggedRowsOnEveryShard, countWrittenRows, markWrites } from './written-rows.js';
 
 /**
  * The split loads every row: the rows that fit go to the data table, the others, with their reasons,
@@ -54,7 +54,8 @@ export async function splitThroughStage(ctx: ImportContext, target: StagedTarget
   const counts = await countsBySource(stage.client, table);
   const stagedQuarantine = await quarantinedBySource(stage.client, staged.quarantine, importId);
   const server = ctx.store.client;
-  const mark = await markWrites(server, table);
+  const writes = target.overShards ? SHARDED_WRITES : undefined;
+  const mark = writes ? undefined : await markWrites(server, table);
   const ship = (from: string, to: string, columns: readonly string[], tag?: string) =>
     shipToServer(ctx.store, stage, {
       from,
@@ -62,7 +63,7 @@ export async function splitThroughStage(ctx: ImportContext, target: StagedTarget
       columns,
       // The import id travels with each data row (no ALTER per object on the server, or its cluster).
       constant: tag === undefined ? undefined : { column: IMPORT_TAG_COLUMN, value: tag },
-      settings: { ...ROW_INSERT_SETTINGS, ...(tag === undefined ? {} : { insert_allow_materialized_columns: 1 }) },
+      settings: { ...ROW_INSERT_SETTINGS, ...(tag === undefined ? {} : { insert_allow_materialized_columns: 1, ...writes }) },
       signal: ctx.signal,
     });
   if ([...counts.values()].some((c) => c.rows > 0)) await ship(staged.data, table, columns.map((c) => c.name), importId);
@@ -71,8 +72,15 @@ export async function splitThroughStage(ctx: ImportContext, target: StagedTarget
   }
   // What the server's tables hold of this import, not what was staged: the rows must have arrived.
   const quarantined = await quarantinedBySource(server, quarantineTableName(table), importId);
-  return splitFigures(layouts, counts, malformed, quarantined, await countWrittenRows(server, table, importId, mark));
+  const written = mark ? await countWrittenRows(server, table, importId, mark) : await countTaggedRowsOnEveryShard(server, table, importId, SHARDED_WRITES);
+  return splitFigures(layouts, counts, malformed, quarantined, written);
 }
+
+/**
+ * A Distributed insert that returns once every shard holds its rows, and a count read from the same
+ * replicas it wrote to (the first of each shard in the cluster's order), not from one still fetching.
+ */
+const SHARDED_WRITES: QuerySettings = { insert_distributed_sync: 1, load_balancing: 'in_order' };
 
 /** The quarantine columns besides the data columns' text (insertion_date takes its default). */
 const QUARANTINE_FIELDS = ['c__error_column', 'c__error', 'c__import_id', 'c__source', 'c__row', 'c__raw'];

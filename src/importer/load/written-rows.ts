@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { selectRows } from '../../store/queries.js';
+import { selectRows, type QuerySettings } from '../../store/queries.js';
 import { quoteIdentifier } from '../../store/sql.js';
 import { IMPORT_TAG_COLUMN } from '../../store/table-names.js';
 
@@ -40,6 +40,15 @@ export async function countWrittenRows(client: ClickHouseClient, table: string, 
   );
   if (Number(parts?.joined ?? 0) === 0) return Number(parts?.rows ?? 0);
   return countTaggedRows(client, table, importId, floors);
+}
+
+/**
+ * The rows of the import tagged `importId` in a Distributed table, read from every shard: each node
+ * holds its own shard's parts only, so no mark of parts can answer it.
+ */
+export async function countTaggedRowsOnEveryShard(client: ClickHouseClient, table: string, importId: string, settings: QuerySettings): Promise<number> {
+  const rows = await selectRows<{ n: string | number }>(client, `SELECT count() AS n FROM ${quoteIdentifier(table)} WHERE ${quoteIdentifier(IMPORT_TAG_COLUMN)} = {id:String}`, { id: importId }, settings);
+  return Number(rows[0]?.n ?? 0);
 }
 
 /** Counts the tagged rows in the parts written since the mark, without scanning older parts. */

@@ -6,13 +6,14 @@ import { now } from '../../clock.js';
 import { INTERNAL_TABLES, toDateTime64 } from '../../store/internal-tables.js';
 import type { VersionSource } from '../../store/versions.js';
 import { insertRows, runStatement, selectRows } from '../../store/queries.js';
-import { dataTableSql, EMBEDDED_DATA_TABLE_SETTINGS, quarantineTableSql, readTableColumns, type ColumnDefinition } from '../../store/table-ddl.js';
+import { dataTableStatements, EMBEDDED_DATA_TABLE_SETTINGS, quarantineTableSql, readTableColumns, type ColumnDefinition } from '../../store/table-ddl.js';
 import { quarantineTableName } from '../../store/table-names.js';
 import type { ServerCapabilities } from '../../store/server-capabilities.js';
+import type { ClusterLayout } from '../../store/cluster-layout.js';
 
 /** Creates the data and quarantine tables of a datasource with these columns (no-op where they exist). */
 export async function createDatasourceTables(
-  store: { client: ClickHouseClient; cluster?: string; kind: 'embedded' | 'server'; capabilities: ServerCapabilities },
+  store: { client: ClickHouseClient; cluster?: ClusterLayout; kind: 'embedded' | 'server'; capabilities: ServerCapabilities },
   spec: DatasourceSpec,
   columns: readonly ColumnDefinition[],
   versions: VersionSource,
@@ -22,7 +23,8 @@ export async function createDatasourceTables(
 ): Promise<void> {
   const client = store.client;
   const defaults = store.kind === 'embedded' ? EMBEDDED_DATA_TABLE_SETTINGS : {};
-  await runStatement(client, dataTableSql(spec.name, columns, spec.engine, { cluster: store.cluster, defaultSettings: defaults, tagSource: store.capabilities.ephemeralColumns }));
+  const options = { cluster: store.cluster, defaultSettings: defaults, tagSource: store.capabilities.ephemeralColumns };
+  for (const statement of dataTableStatements(spec.name, columns, spec.engine, options)) await runStatement(client, statement);
   await runStatement(client, quarantineTableSql(spec.name, columns, undefined, store.cluster));
   await insertRows(client, INTERNAL_TABLES.datasources, [
     {
@@ -38,7 +40,7 @@ export async function createDatasourceTables(
 
 /** Creates a missing quarantine table for an existing data table (e.g. dropped by hand). */
 export async function ensureQuarantineTable(
-  store: { client: ClickHouseClient; cluster?: string },
+  store: { client: ClickHouseClient; cluster?: ClusterLayout },
   datasource: string,
   columns: readonly ColumnDefinition[],
 ): Promise<boolean> {
