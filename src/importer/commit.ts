@@ -4,7 +4,7 @@ import type { ObjectRef } from '../bucket/list-objects.js';
 import type { ErrorReport } from '../errors.js';
 import type { Lease } from '../lease.js';
 import type { Store } from '../store/create-store.js';
-import { runStatement, type QuerySettings } from '../store/queries.js';
+import { runStatement, selectRows, type QuerySettings } from '../store/queries.js';
 import { quoteIdentifier } from '../store/sql.js';
 import { alterHead, rowsAlterHead } from '../store/table-ddl.js';
 import { unfinishedAttempts, type LedgerState } from './discover/read-ledger.js';
@@ -135,6 +135,26 @@ export async function deleteTaggedRows(store: Pick<Store, 'client' | 'capabiliti
 }
 
 /**
+ * Removes the rows a direct read wrote before it stopped, ahead of the split that loads the object
+ * under the same import id. When this returns none of them is left: on a server that cannot wait for
+ * its mutation (`mutations_sync`), the mutation is watched until it is done, so that no reader sees
+ * them beside the split's rows once the object is committed.
+ */
+export async function removeStoppedRead(store: Pick<Store, 'client' | 'capabilities' | 'cluster'>, table: string, importId: string): Promise<void> {
+  await deleteTaggedRows(store, table, importId);
+  if (store.capabilities.mutationsSync) return;
+  for (let wait = 5; ; wait = Math.min(wait * 2, 200)) {
+    const rows = await selectRows<{ n: string | number }>(
+      store.client,
+      'SELECT count() AS n FROM system.mutations WHERE database = currentDatabase() AND table = {table:String} AND is_done = 0',
+      { table },
+    );
+    if (Number(rows[0]?.n ?? 0) === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, wait));
+  }
+}
+
+/**
  * Waiting is a courtesy: a mutation touches only the parts that exist when it is made, so rows
  * loaded again after it are safe either way (old servers cannot wait).
  */
@@ -154,6 +174,18 @@ export const ROW_INSERT_SETTINGS: QuerySettings = { insert_deduplicate: 0 };
  */
 export function taggedInsertHead(names: readonly string[], values: readonly string[]): string {
   return `(${[...names, IMPORT_TAG_COLUMN].map(quoteIdentifier).join(', ')}) SELECT ${[...values, '{bp_import_id:String}'].join(', ')}`;
+}
+
+/**
+ * The SELECT of a direct read's values and tag whose result columns are named as the table's, for a
+ * server's insert of the engine's rows (Native matches columns by name). `from` is the read's
+ * `FROM … WHERE …`; the values are named inside it with names of their own, so that no name of the
+ * table's shadows a column the read's conditions refer to.
+ */
+export function taggedSelect(names: readonly string[], values: readonly string[], from: string): { sql: string; columns: string[] } {
+  const columns = [...names, IMPORT_TAG_COLUMN];
+  const inner = [...values, '{bp_import_id:String}'].map((v, i) => `${v} AS _bp_o${i}`).join(', ');
+  return { sql: `SELECT ${columns.map((c, i) => `_bp_o${i} AS ${quoteIdentifier(c)}`).join(', ')} FROM (SELECT ${inner} ${from})`, columns };
 }
 
 /** How such an INSERT runs: the tag's value bound, and the MATERIALIZED tag column open to it. */

@@ -8,6 +8,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { createChdbConnection, type ChdbConnection } from 'chdb/connection';
+import { bindParams } from './bind-params.js';
 import { ENGINE_QUERY_LIMITS } from './engine-limits.js';
 import { runStatement, settingsClause, type QuerySettings } from './queries.js';
 import type { RowFormat } from './server-capabilities.js';
@@ -22,9 +23,10 @@ export interface LocalEngine {
   client: ClickHouseClient;
   /**
    * The result of a query as a byte stream in `format`, chunk by chunk (memory stays bounded). Native
-   * is written as every server version reads it (`NATIVE_FOR_EVERY_SERVER`).
+   * is written as every server version reads it (`NATIVE_FOR_EVERY_SERVER`). `params` fill the
+   * query's `{name:Type}` placeholders, `settings` apply to it.
    */
-  stream(query: string, format: string): Readable;
+  stream(query: string, format: string, options?: StreamOptions): Readable;
   /**
    * Inserts a byte stream in `format` into the `columns` of a local table (the stream's columns, in
    * its order), chunk by chunk, with backpressure. Fails when the engine or the stream fails. The
@@ -32,6 +34,12 @@ export interface LocalEngine {
    */
   insertStream(table: string, columns: readonly StreamColumn[], values: Readable, format: RowFormat, signal?: AbortSignal): Promise<void>;
   close(): Promise<void>;
+}
+
+/** What a streamed query binds and sets, besides its text. */
+export interface StreamOptions {
+  params?: Record<string, string>;
+  settings?: QuerySettings;
 }
 
 /** A column of a row stream: its name and type. */
@@ -59,8 +67,10 @@ export function openLocalEngine(): LocalEngine {
   let pipes: string | undefined;
   return {
     client,
-    stream(query, format) {
-      const chunks = connection.chdb.queryStream(format === 'Native' ? query + settingsClause(NATIVE_FOR_EVERY_SERVER) : query, { format });
+    stream(query, format, options = {}) {
+      // The engine's streamed reads bind no parameters: bindParams is the one place values become SQL text.
+      const text = (options.params ? bindParams(query, options.params) : query) + settingsClause({ ...options.settings, ...(format === 'Native' ? NATIVE_FOR_EVERY_SERVER : {}) });
+      const chunks = connection.chdb.queryStream(text, { format });
       return Readable.from(
         (async function* () {
           for await (const chunk of chunks) yield Buffer.from(chunk.raw());

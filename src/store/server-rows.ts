@@ -1,6 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { LocalEngine, StreamColumn } from './local-engine.js';
-import { runStatement, settingsClause, type QuerySettings } from './queries.js';
+import { runStatement, selectRows, settingsClause, type QuerySettings } from './queries.js';
 import type { ServerCapabilities } from './server-capabilities.js';
 import { identifierList, quoteIdentifier, quoteString } from './sql.js';
 
@@ -31,20 +32,66 @@ export interface Shipment {
  * come, so memory stays bounded on both ends.
  */
 export async function shipToServer(server: ServerSide, stage: LocalEngine, shipment: Shipment): Promise<void> {
-  const format = server.capabilities.rowFormat;
   const list = identifierList(shipment.columns);
   const constant = shipment.constant;
-  const into = constant ? `${list}, ${quoteIdentifier(constant.column)}` : list;
   // The column is named as the server's: Native carries names. The engine takes the value as text here
   // (its streamed reads bind no parameters); quoteString is the one escaping function for that.
   const extra = constant ? `, ${quoteString(constant.value)} AS ${quoteIdentifier(constant.column)}` : '';
-  const shipped = await server.client.exec({
-    query: `INSERT INTO ${quoteIdentifier(shipment.to)} (${into}) FORMAT ${format}`,
-    values: stage.stream(`SELECT ${list}${extra} FROM ${quoteIdentifier(shipment.from)}`, format),
-    clickhouse_settings: shipment.settings as Record<string, number> | undefined,
-    abort_signal: shipment.signal,
+  await sendToServer(server, stage, { sql: `SELECT ${list}${extra} FROM ${quoteIdentifier(shipment.from)}` }, {
+    to: shipment.to,
+    columns: constant ? [...shipment.columns, constant.column] : shipment.columns,
+    settings: shipment.settings,
+    signal: shipment.signal,
   });
-  shipped.stream.resume();
+}
+
+/** A query of the worker's engine whose rows go to a server. */
+export interface EngineRows {
+  /** Its result columns are named as the server table's columns they go to (Native matches by name). */
+  sql: string;
+  params?: Record<string, string>;
+  settings?: QuerySettings;
+}
+
+/** Where rows sent to a server go: the server table, its columns, and the insert's settings. */
+export interface ServerInsert {
+  to: string;
+  columns: readonly string[];
+  settings?: QuerySettings;
+  signal?: AbortSignal;
+}
+
+/**
+ * Streams the rows of an engine query into a server table, in one INSERT in the server's row format.
+ * The server writes blocks as they arrive, so a send that fails part way has written some: it returns
+ * (fails) only once the server's insert has ended, so that nothing it writes lands after the caller
+ * has counted or removed what it wrote.
+ */
+export async function sendToServer(server: ServerSide, stage: LocalEngine, rows: EngineRows, insert: ServerInsert): Promise<void> {
+  const format = server.capabilities.rowFormat;
+  const queryId = randomUUID();
+  try {
+    const sent = await server.client.exec({
+      query: `INSERT INTO ${quoteIdentifier(insert.to)} (${identifierList(insert.columns)}) FORMAT ${format}`,
+      values: stage.stream(rows.sql, format, { params: rows.params, settings: rows.settings }),
+      clickhouse_settings: insert.settings as Record<string, number> | undefined,
+      abort_signal: insert.signal,
+      query_id: queryId,
+    });
+    sent.stream.resume();
+  } catch (error) {
+    await serverQueryEnded(server.client, queryId);
+    throw error;
+  }
+}
+
+/** Waits until the server no longer runs the query (its insert writes nothing more). */
+async function serverQueryEnded(client: ClickHouseClient, queryId: string): Promise<void> {
+  for (let wait = 5; ; wait = Math.min(wait * 2, 200)) {
+    const [row] = await selectRows<{ n: string | number }>(client, 'SELECT count() AS n FROM system.processes WHERE query_id = {id:String}', { id: queryId });
+    if (Number(row?.n ?? 0) === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, wait));
+  }
 }
 
 /** A query of the server whose rows are wanted in the worker's engine. */

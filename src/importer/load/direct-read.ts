@@ -1,15 +1,17 @@
 import { runStatement } from '../../store/queries.js';
+import { sendToServer } from '../../store/server-rows.js';
 import { quoteIdentifier } from '../../store/sql.js';
 import type { ImportContext } from '../import-context.js';
 import { withEngineErrors, type ObjectLayout } from '../probe/probe-object.js';
 import { redact, sourceSecrets } from '../engine-source.js';
-import { deleteTaggedRows, taggedInsertBinding } from '../commit.js';
+import { deleteTaggedRows, removeStoppedRead, taggedInsertBinding } from '../commit.js';
 import type { TargetColumn } from './cast-expressions.js';
 import { checkedInsert } from './checked-insert.js';
 import { headerLinesOf, layoutUri, type LoadResult } from './load-result.js';
 import { LOAD_SETTINGS } from './load-settings.js';
 import { losslessParquetInsert } from './lossless-parquet-insert.js';
-import { namedRead, type ReadQuery } from './raw-read.js';
+import { namedRead, type DirectRead, type ReadQuery } from './raw-read.js';
+import type { StagedTarget } from '../load-target.js';
 import { typedCsvInsert } from './typed-csv-insert.js';
 import { countWrittenRows, markWrites } from './written-rows.js';
 
@@ -20,9 +22,61 @@ import { countWrittenRows, markWrites } from './written-rows.js';
  * with what it wrote removed, so that the split loads the whole object.
  */
 export async function readDirectly(ctx: ImportContext, layout: ObjectLayout, columns: readonly TargetColumn[], importId: string): Promise<Map<string, LoadResult> | undefined> {
-  const lossless = losslessParquetInsert(layout, columns);
+  const lossless = losslessParquetInsert(layout, columns, ctx.target.split);
   if (lossless) return insertDirectly(ctx, layout, lossless, importId);
   return tryDirectRead(ctx, layout, columns, importId);
+}
+
+/**
+ * The direct read with a ClickHouse server as the store: the worker's engine reads the object by the
+ * same query, with the same checks and the store's limits (the split's), and its rows stream straight
+ * into the server's data table in the server's row format, tagged with the import id, instead of
+ * through the staging tables. A Parquet object that converts losslessly fails as the object's failure;
+ * any other read that stops has what reached the server removed, and the split loads the object.
+ * The rows are counted in the server's table, from the parts the insert wrote.
+ */
+export async function readDirectlyToServer(
+  ctx: ImportContext,
+  target: StagedTarget,
+  layout: ObjectLayout,
+  columns: readonly TargetColumn[],
+  importId: string,
+): Promise<Map<string, LoadResult> | undefined> {
+  const limits = target.split;
+  const lossless = losslessParquetInsert(layout, columns, limits);
+  const typed = lossless ? undefined : typedCsvInsert(ctx, layout, columns, limits);
+  const read = lossless ?? typed ?? checkedInsert(namedRead(ctx, layout, columns, importId), columns, layout.format, layout.csv?.lineEnd, limits);
+  const via = lossless ? 'lossless' : typed ? 'typed' : 'checked';
+  const server = ctx.store.client;
+  const table = ctx.datasource.name;
+  const mark = await markWrites(server, table);
+  const send = () => sendTagged(ctx, target, read, importId);
+  if (lossless) {
+    await withEngineErrors(ctx, layout.object, layout.source, send);
+  } else {
+    try {
+      await send();
+    } catch (error) {
+      ctx.log.debug({ stage: 'direct_read', via, object: layoutUri(layout), outcome: 'stopped', reason: redact(firstLine(error), sourceSecrets(layout.source)) }, 'stage');
+      if (ctx.signal?.aborted) throw error;
+      if ((await countWrittenRows(server, table, importId, mark)) > 0) await removeStoppedRead(ctx.store, table, importId);
+      return undefined;
+    }
+  }
+  const rows = await countWrittenRows(server, table, importId, mark);
+  ctx.log.debug({ stage: 'direct_read', via, object: layoutUri(layout), outcome: 'loaded', rows }, 'stage');
+  return directFigures(layout, rows);
+}
+
+/** A direct read's rows, tagged, from the worker's engine into the server's data table. */
+async function sendTagged(ctx: ImportContext, target: StagedTarget, read: DirectRead, importId: string): Promise<void> {
+  const tag = taggedInsertBinding(importId);
+  await sendToServer(
+    ctx.store,
+    target.stage,
+    { sql: read.select.sql, params: { ...read.params, ...tag.params }, settings: { ...read.settings, ...LOAD_SETTINGS } },
+    { to: ctx.datasource.name, columns: read.select.columns, settings: tag.settings, signal: ctx.signal },
+  );
 }
 
 /**
@@ -52,8 +106,8 @@ async function insertDirectly(ctx: ImportContext, layout: ObjectLayout, read: Re
 async function tryDirectRead(ctx: ImportContext, layout: ObjectLayout, columns: readonly TargetColumn[], importId: string): Promise<Map<string, LoadResult> | undefined> {
   const client = ctx.store.client;
   const table = ctx.datasource.name;
-  const typed = typedCsvInsert(ctx, layout, columns);
-  const read = typed ?? checkedInsert(namedRead(ctx, layout, columns, importId), columns, layout.format, layout.csv?.lineEnd);
+  const typed = typedCsvInsert(ctx, layout, columns, ctx.target.split);
+  const read = typed ?? checkedInsert(namedRead(ctx, layout, columns, importId), columns, layout.format, layout.csv?.lineEnd, ctx.target.split);
   const via = typed ? 'typed' : 'checked';
   const mark = await markWrites(client, table);
   try {

@@ -1,7 +1,7 @@
 import type { ImportContext } from '../import-context.js';
 import type { ObjectLayout } from '../probe/probe-object.js';
 import { undoImport } from '../commit.js';
-import { readDirectly } from './direct-read.js';
+import { readDirectly, readDirectlyToServer } from './direct-read.js';
 import type { LoadRequest } from './load-request.js';
 import { layoutUri, type LoadResult } from './load-result.js';
 import { splitInStore, splitThroughStage } from './quarantine-split.js';
@@ -42,14 +42,22 @@ async function loadAsProbed(ctx: ImportContext, request: LoadRequest): Promise<L
 }
 
 /**
- * The choice of strategy. In the store itself, a lone object is first read directly into the table,
- * and only when that stops does the split load it; a batch goes through the split at once. Staged
- * in the worker's engine, every load goes through the split, whose rows are then shipped.
+ * The choice of strategy. A lone object is first read directly into the table (with a server as the
+ * store, its rows stream from the worker's engine straight into the server's table), and only when
+ * that stops does the split load it; a batch goes through the split at once. Staged in the worker's
+ * engine, the split's rows are then shipped. In front of several shards every load is staged: a
+ * stopped read's rows would have to be found and removed on every shard.
  */
 async function loadReadable(ctx: ImportContext, request: LoadRequest): Promise<Map<string, LoadResult>> {
   const target = ctx.target;
-  if (target.kind === 'staged') return splitThroughStage(ctx, target, request);
   const { layouts, columns, importId } = request;
+  if (target.kind === 'staged') {
+    if (layouts.length === 1 && !target.overShards) {
+      const loaded = await readDirectlyToServer(ctx, target, layouts[0]!, columns, importId);
+      if (loaded) return loaded;
+    }
+    return splitThroughStage(ctx, target, request);
+  }
   if (layouts.length === 1) {
     const loaded = await readDirectly(ctx, layouts[0]!, columns, importId);
     if (loaded) return loaded;

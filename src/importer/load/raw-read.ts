@@ -28,6 +28,15 @@ export interface ReadQuery {
   settings: QuerySettings;
 }
 
+/**
+ * A direct read of one object into the data table: the tail of its `INSERT INTO table …` (`sql`), and
+ * the same rows as a SELECT whose columns are named as the table's (`select`), which a server's
+ * insert takes from the worker's engine.
+ */
+export interface DirectRead extends ReadQuery {
+  select: { sql: string; columns: string[] };
+}
+
 /** The read of one object, with the import id and source URI it tags its rows with. */
 export function namedRead(ctx: ImportContext, layout: ObjectLayout, columns: readonly TargetColumn[], importId: string): ReadQuery {
   const read = readQuery(ctx, layout, columns);

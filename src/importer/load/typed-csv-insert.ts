@@ -1,14 +1,14 @@
 import type { ImportContext } from '../import-context.js';
 import type { ObjectLayout } from '../probe/probe-object.js';
-import { castExpressions, type TargetColumn } from './cast-expressions.js';
+import { castExpressions, type StoreLimits, type TargetColumn } from './cast-expressions.js';
 import { baseType, dateTimePrecision, dateTimeRange, dateTimeZone, isDateTimeType, isNullableType, isStringType } from '../probe/column-types.js';
 import { fieldColumn, holdsLineBreak, positionalRead, type LineEnd } from '../probe/csv-dialect.js';
 import { s3TableFunction } from '../engine-source.js';
 import { mapObjectColumns } from '../probe/map-columns.js';
-import type { ReadQuery } from './raw-read.js';
+import type { DirectRead } from './raw-read.js';
 import { NEEDS_THE_SPLIT } from './checked-insert.js';
 import { quoteString } from '../../store/sql.js';
-import { taggedInsertHead } from '../commit.js';
+import { taggedInsertHead, taggedSelect } from '../commit.js';
 
 
 /** How the engine's typed reader takes one column: the type it parses into, and what then must hold. */
@@ -35,7 +35,7 @@ const INT = /^(U?)Int(8|16|32|64)$/;
  * - Text is the field as read; a line break in it stops the read, since only the split can tell a
  *   multi-line value from a quote left open that took in the rest of the object.
  */
-function typedField(column: TargetColumn, lineEnd: LineEnd): TypedField | undefined {
+function typedField(column: TargetColumn, lineEnd: LineEnd, limits: StoreLimits): TypedField | undefined {
   const type = column.type;
   const base = baseType(type);
   const absentDefault = (f: string, fallback: string) => (isNullableType(type) ? `CAST(${f}, ${quoteString(type)})` : `CAST(ifNull(${f}, ${fallback}), ${quoteString(type)})`);
@@ -59,11 +59,13 @@ function typedField(column: TargetColumn, lineEnd: LineEnd): TypedField | undefi
   if (base === 'Float64') return { readType: 'Nullable(Float64)', value: (f) => absentDefault(f, '0'), check: () => '1' };
   const range = dateTimeRange(type);
   if (isDateTimeType(type) && range) {
+    // As the split's check: no later than the store's last instant, where it ends before the type.
+    const max = limits.lastInstant !== undefined && limits.lastInstant < range.max ? limits.lastInstant : range.max;
     const parsed = `DateTime64(${Math.max(dateTimePrecision(type), 3)}, ${quoteString(dateTimeZone(type))})`;
     return {
       readType: `Nullable(${parsed})`,
       value: (f) => absentDefault(f, `defaultValueOfTypeName(${quoteString(base)})`),
-      check: (f) => `(${f} IS NULL OR ${f} BETWEEN toDateTime64('${range.min}', 3, 'UTC') AND toDateTime64('${range.max}', 3, 'UTC'))`,
+      check: (f) => `(${f} IS NULL OR ${f} BETWEEN toDateTime64('${range.min}', 3, 'UTC') AND toDateTime64('${max}', 3, 'UTC'))`,
     };
   }
   return undefined;
@@ -76,9 +78,9 @@ function typedField(column: TargetColumn, lineEnd: LineEnd): TypedField | undefi
  * error; the caller then removes what it wrote and loads the object through the split, which
  * quarantines such rows with their reasons. Undefined when a column's type is not read this way.
  */
-export function typedCsvInsert(ctx: ImportContext, layout: ObjectLayout, columns: readonly TargetColumn[]): ReadQuery | undefined {
+export function typedCsvInsert(ctx: ImportContext, layout: ObjectLayout, columns: readonly TargetColumn[], limits: StoreLimits = {}): DirectRead | undefined {
   if (layout.format !== 'csv' || !layout.csv || layout.empty || layout.columns.length === 0) return undefined;
-  const fields = columns.map((c) => typedField(c, layout.csv!.lineEnd));
+  const fields = columns.map((c) => typedField(c, layout.csv!.lineEnd, limits));
   if (fields.some((f) => f === undefined)) return undefined;
   const { mapping } = mapObjectColumns(columns.map((c) => c.name), layout, Boolean(ctx.datasource.schema));
   const position = new Map(layout.columns.map((c, i) => [c.name, i]));
@@ -101,10 +103,11 @@ export function typedCsvInsert(ctx: ImportContext, layout: ObjectLayout, columns
   const read = positionalRead(layout.csv.delimiter, layout.csv.hasHeader, layout.columns.length, layout.csv.lineEnd);
   const structure = readTypes.map((t, i) => `${fieldColumn(i)} ${t}`).join(', ');
   const fn = s3TableFunction(layout.source, read.format, structure);
+  const names = columns.map((c) => c.name);
+  const from = `FROM ${fn.sql} WHERE throwIf(NOT (${checks.join(' AND ')}), ${quoteString(NEEDS_THE_SPLIT)}) = 0`;
   return {
-    sql:
-      `${taggedInsertHead(columns.map((c) => c.name), values)} FROM ${fn.sql} ` +
-      `WHERE throwIf(NOT (${checks.join(' AND ')}), ${quoteString(NEEDS_THE_SPLIT)}) = 0`,
+    sql: `${taggedInsertHead(names, values)} ${from}`,
+    select: taggedSelect(names, values, from),
     params: fn.params,
     // Text in date and time fields is read as the split reads it, best effort.
     settings: { ...read.settings, date_time_input_format: 'best_effort' },
