@@ -8,6 +8,7 @@ import { importHere } from '../../src/worker/run-here.js';
 import { putObjects, s3Client } from '../helpers/bucket.js';
 import { withBucketAndProject, openTestApp, query, s3Endpoint } from '../helpers/embedded.js';
 import { importDatasource, type TestProjectDir } from '../helpers/project.js';
+import { S3_KEY, S3_SECRET } from '../helpers/s3-server.js';
 
 // Every type the typed read takes, plain and wrapped.
 const TYPED_SCHEMA = [
@@ -142,5 +143,35 @@ describe('typed read of CSV objects', () => {
       ['mixed/a-late-misfit.csv', 290_000, ['small']],
       ['mixed/d-ranges.csv', 1, ['small', 'neg', 't', 'd']],
     ]);
+  });
+  it('reads Parquet times into coarser time columns by a plain cast, storing what the split stores, and stops at a time out of range', async () => {
+    const schema = "    `id` UInt64,\n    `at` DateTime('UTC'),\n    `at0` DateTime64(0, 'Asia/Tokyo'),\n    `atn` Nullable(DateTime)";
+    project.writeDatasource('pq_direct', importDatasource(`s3://${bucket}/pqt/fit.parquet`, { schema }));
+    project.writeDatasource('pq_split', importDatasource(`s3://${bucket}/pqt/early.parquet`, { schema }));
+    const app = await openTestApp(project.dir);
+    const engine = (await app.importContext('pq_direct')).engine;
+    const putParquet = (key: string, times: string) =>
+      engine.command({
+        query:
+          `INSERT INTO FUNCTION s3({url:String}, {k:String}, {s:String}, 'Parquet') ` +
+          `SELECT toUInt64(number + 1) AS id, CAST([${times}][number + 1], 'Nullable(DateTime64(3, \\'UTC\\'))') AS at, at AS at0, at AS atn ` +
+          `FROM numbers(length([${times}])) SETTINGS s3_truncate_on_insert = 1`,
+        query_params: { url: `${s3Endpoint()}/${bucket}/${key}`, k: S3_KEY, s: S3_SECRET },
+      });
+    const fitting = "'2024-01-01 10:00:00.999', NULL, '1970-01-01 00:00:00', '2106-02-07 06:28:15.999', '2000-02-29 12:34:56.5', '2024-06-30 23:59:59.001'";
+    await putParquet('pqt/fit.parquet', fitting);
+    // The same rows and one before 1970, which no DateTime holds: the read stops and the split loads the object.
+    await putParquet('pqt/early.parquet', `${fitting}, '1969-12-31 23:59:59.5'`);
+    await pushProject(app, { dryRun: false });
+
+    const direct = await importRecording(app, 'pq_direct');
+    expect(directOutcomes(direct.records)).toEqual([['pqt/fit.parquet', 'typed', 'loaded']]);
+    const split = await importRecording(app, 'pq_split');
+    expect(directOutcomes(split.records)).toEqual([['pqt/early.parquet', 'typed', 'stopped']]);
+    expect(split.report.objects.map((o) => [o.status, o.rows, o.quarantined])).toEqual([['imported', 6, 1]]);
+    const values = (table: string) => query(app, `SELECT id, toString(at) AS at, toString(at0) AS at0, toString(atn) AS atn FROM ${table} ORDER BY id`);
+    const stored = await values('pq_direct');
+    expect(stored).toHaveLength(6);
+    expect(stored).toEqual(await values('pq_split'));
   });
 });

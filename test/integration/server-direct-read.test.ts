@@ -8,6 +8,7 @@ import { importHere } from '../../src/worker/run-here.js';
 import { putObjects, s3Client } from '../helpers/bucket.js';
 import { openTestApp, query, s3Endpoint, useServerStore, withBucketAndProject } from '../helpers/embedded.js';
 import { importDatasource, type TestProjectDir } from '../helpers/project.js';
+import { S3_KEY, S3_SECRET } from '../helpers/s3-server.js';
 
 useServerStore();
 
@@ -91,10 +92,45 @@ describe('direct read into a ClickHouse server', () => {
     ]);
   });
 
+  it('reads Parquet times into a DateTime column straight into the server, and leaves a time after 2105 to the split', async () => {
+    project.writeDatasource('pq_times', importDatasource(`s3://${bucket}/pqt/*.parquet`, { schema: '    `id` UInt64,\n    `at` DateTime(\'UTC\')' }));
+    const app = await openTestApp(project.dir);
+    const engine = (await app.importContext('pq_times')).engine;
+    const putParquet = (key: string, times: string) =>
+      engine.command({
+        query:
+          `INSERT INTO FUNCTION s3({url:String}, {k:String}, {s:String}, 'Parquet') ` +
+          `SELECT toUInt64(number + 1) AS id, CAST([${times}][number + 1], 'Nullable(DateTime64(3, \\'UTC\\'))') AS at FROM numbers(3) SETTINGS s3_truncate_on_insert = 1`,
+        query_params: { url: `${s3Endpoint()}/${bucket}/${key}`, k: S3_KEY, s: S3_SECRET },
+      });
+    await putParquet('pqt/a.parquet', "'2024-01-01 10:00:00.999', NULL, '2105-12-31 23:59:59.999'");
+    await pushProject(app, { dryRun: false });
+    const first = await importRecording(app, 'pq_times');
+    expect(directOutcomes(first.records)).toEqual([['typed', 'loaded']]);
+    expect(first.report.objects.map((o) => [o.status, o.rows, o.quarantined])).toEqual([['imported', 3, 0]]);
+    // The split's values: the instant cut to the second, and NULL as the type's default.
+    expect(await query(app, 'SELECT id, toUInt32(at) AS at FROM pq_times ORDER BY id')).toEqual([
+      { id: 1, at: Date.UTC(2024, 0, 1, 10) / 1000 },
+      { id: 2, at: 0 },
+      { id: 3, at: Date.UTC(2105, 11, 31, 23, 59, 59) / 1000 },
+    ]);
+
+    await putParquet('pqt/b.parquet', "'2024-01-02 00:00:00', '2106-01-01 00:00:00', '1969-12-31 23:59:59.500'");
+    const second = await importRecording(app, 'pq_times');
+    expect(directOutcomes(second.records)).toEqual([['typed', 'stopped']]);
+    expect(second.report.objects.map((o) => [o.status, o.rows, o.quarantined])).toEqual([['imported', 1, 2]]);
+    const rejected = await query<{ id: string; c__error: string[] }>(app, 'SELECT id, c__error FROM pq_times_quarantine ORDER BY id');
+    expect(rejected.map((r) => [r.id, r.c__error.join(' ')])).toEqual([
+      ['2', expect.stringContaining('is after 2105-12-31')],
+      ['3', expect.stringContaining('is not a valid DateTime')],
+    ]);
+  });
+
   it('removes what a stopped read had written to the server before the split loads the object', async () => {
-    // The server writes a part per 1,048,576 rows it takes: a bad row past them stops a read that wrote some.
+    // The server writes a part per 1,048,576 rows it takes: a bad row well past them (the engine reads
+    // blocks in parallel) stops a read that wrote some.
     const lines = ['id,v'];
-    for (let i = 1; i <= 1_100_000; i++) lines.push(`${i},${i % 7}`);
+    for (let i = 1; i <= 2_500_000; i++) lines.push(`${i},${i % 7}`);
     lines.push('x,1');
     await putObjects(s3, bucket, { 'big/a.csv': `${lines.join('\n')}\n` });
     project.writeDatasource('big', importDatasource(`s3://${bucket}/big/*.csv`, { schema: '    `id` UInt64,\n    `v` UInt8' }));
@@ -103,8 +139,8 @@ describe('direct read into a ClickHouse server', () => {
 
     const { report, records } = await importRecording(app, 'big');
     expect(directOutcomes(records)).toEqual([['typed', 'stopped']]);
-    expect(report.objects.map((o) => [o.status, o.rows, o.quarantined])).toEqual([['imported', 1_100_000, 1]]);
-    expect(await query(app, 'SELECT count() AS n, uniqExact(id) AS ids, uniqExact(_bp_import_id) AS tags FROM big')).toEqual([{ n: 1_100_000, ids: 1_100_000, tags: 1 }]);
+    expect(report.objects.map((o) => [o.status, o.rows, o.quarantined])).toEqual([['imported', 2_500_000, 1]]);
+    expect(await query(app, 'SELECT count() AS n, uniqExact(id) AS ids, uniqExact(_bp_import_id) AS tags FROM big')).toEqual([{ n: 2_500_000, ids: 2_500_000, tags: 1 }]);
     // The stopped read had written rows: they were removed (a mutation) before the split's rows came.
     expect(await query(app, "SELECT count() AS n FROM system.mutations WHERE database = currentDatabase() AND table = 'big' AND is_done = 1")).toEqual([{ n: 1 }]);
   });

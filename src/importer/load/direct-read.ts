@@ -9,7 +9,7 @@ import type { TargetColumn } from './cast-expressions.js';
 import { checkedInsert } from './checked-insert.js';
 import { headerLinesOf, layoutUri, type LoadResult } from './load-result.js';
 import { LOAD_SETTINGS } from './load-settings.js';
-import { losslessParquetInsert } from './lossless-parquet-insert.js';
+import { losslessParquetInsert, timeCheckedParquetInsert } from './lossless-parquet-insert.js';
 import { namedRead, type DirectRead, type ReadQuery } from './raw-read.js';
 import type { StagedTarget } from '../load-target.js';
 import { typedCsvInsert } from './typed-csv-insert.js';
@@ -44,7 +44,7 @@ export async function readDirectlyToServer(
 ): Promise<Map<string, LoadResult> | undefined> {
   const limits = target.split;
   const lossless = losslessParquetInsert(layout, columns, limits);
-  const typed = lossless ? undefined : typedCsvInsert(ctx, layout, columns, limits);
+  const typed = lossless ? undefined : (typedCsvInsert(ctx, layout, columns, limits) ?? timeCheckedParquetInsert(layout, columns, limits));
   const read = lossless ?? typed ?? checkedInsert(namedRead(ctx, layout, columns, importId), columns, layout.format, layout.csv?.lineEnd, limits);
   const via = lossless ? 'lossless' : typed ? 'typed' : 'checked';
   const server = ctx.store.client;
@@ -106,7 +106,7 @@ async function insertDirectly(ctx: ImportContext, layout: ObjectLayout, read: Re
 async function tryDirectRead(ctx: ImportContext, layout: ObjectLayout, columns: readonly TargetColumn[], importId: string): Promise<Map<string, LoadResult> | undefined> {
   const client = ctx.store.client;
   const table = ctx.datasource.name;
-  const typed = typedCsvInsert(ctx, layout, columns, ctx.target.split);
+  const typed = typedCsvInsert(ctx, layout, columns, ctx.target.split) ?? timeCheckedParquetInsert(layout, columns, ctx.target.split);
   const read = typed ?? checkedInsert(namedRead(ctx, layout, columns, importId), columns, layout.format, layout.csv?.lineEnd, ctx.target.split);
   const via = typed ? 'typed' : 'checked';
   const mark = await markWrites(client, table);
