@@ -10,14 +10,16 @@ import { BucketpipeError, toErrorReport, type ErrorReport } from '../errors.js';
 import { eventLog, markInterruptedJobs, recordJob, type EventLog } from '../ops/ops-log.js';
 import { needsPartPlaceholder, renderTemplate } from '../project/export-template.js';
 import { ensureInternalTables } from '../store/internal-tables.js';
-import { runStatement } from '../store/queries.js';
-import { readFromServer } from '../store/server-rows.js';
+import { runStatement, selectRows } from '../store/queries.js';
+import { readFromServer, serverRows } from '../store/server-rows.js';
+import { PIPE_READ } from '../store/local-engine.js';
+import { countsNativeRows } from '../store/native-rows.js';
 import type { LocalEngine } from '../store/local-engine.js';
 import { readTableColumns } from '../store/table-ddl.js';
 import { quoteIdentifier } from '../store/sql.js';
 import type { ExportContext } from './export-context.js';
 import { encodedFormat } from '../formats.js';
-import { planParts, writePart, type WriteSettings } from './write-parts.js';
+import { planParts, writePart, type StreamedSelect, type WriteSettings } from './write-parts.js';
 import { currentImportVersion, fileOwner, lastWatermark, recordFiles, recordRun, unfinishedRuns, type ExportRun, type PlannedFile } from './export-ledger.js';
 import { exportSelect, type ExportSelect } from './export-query.js';
 
@@ -122,7 +124,7 @@ async function runExport(ctx: ExportContext, options: ExportOptions): Promise<Ex
       acl: spec.acl as ObjectCannedACL | undefined,
       stagingDir,
     };
-    const write = async (rows: ExportSelect) => {
+    const write = async (rows: ExportSelect | StreamedSelect) => {
       const { parts, release } = await planParts(ctx, numberedTableName(runId), rows, spec.maxRowsPerFile, spec.writeEmpty);
       try {
         if (parts.length > 1 && needsPartPlaceholder(spec.fileTemplate)) {
@@ -143,7 +145,10 @@ async function runExport(ctx: ExportContext, options: ExportOptions): Promise<Ex
         await recordFiles(client, lease, table, runId, planned, 'planned');
         for (const [i, part] of parts.entries()) {
           const file = planned[i]!;
-          file.bytes = await writePart(ctx, part, file, writeSettings);
+          const written = await writePart(ctx, part, file, writeSettings);
+          file.bytes = written.bytes;
+          // Rows that streamed from a server are the ones the engine read, whatever the count before said.
+          if (written.rows !== undefined) file.rows = written.rows;
           ctx.log.debug({ stage: 'uploaded', key: file.key, rows: file.rows }, 'stage');
           event(objectUri(bucket, file.key), 'info', 'file_written', `${objectUri(bucket, file.key)}: ${file.rows} rows, ${file.bytes} bytes`);
         }
@@ -151,7 +156,8 @@ async function runExport(ctx: ExportContext, options: ExportOptions): Promise<Ex
         await release();
       }
     };
-    if (ctx.staging) await withRowsInWorkerEngine(ctx, ctx.staging, runId, select, write);
+    if (ctx.staging && !spec.maxRowsPerFile && !spec.sse && !spec.acl) await withRowsStreamed(ctx, select, write, () => withRowsInWorkerEngine(ctx, ctx.staging!, runId, select, write));
+    else if (ctx.staging) await withRowsInWorkerEngine(ctx, ctx.staging, runId, select, write);
     else await write(select);
     await recordFiles(client, lease, table, runId, planned, 'uploaded');
     report.files = planned.map((f) => ({ uri: objectUri(bucket, f.key), part: f.part, rows: f.rows, bytes: f.bytes }));
@@ -220,6 +226,34 @@ async function withRowsInWorkerEngine<T>(
   } finally {
     await runStatement(staging.client, `DROP TABLE IF EXISTS ${quoteIdentifier(localName)}`);
   }
+}
+
+/**
+ * With a server as the store and one file per run, written by the worker's engine: the run's rows
+ * stream from the server straight into the engine's write of the file (the engine reads them as a
+ * file, see `LocalEngine.runOverStream`), in the server's row format, without a local copy first.
+ * The server counts them first, to plan the file; the file's row count is counted as the rows pass
+ * (`nativeRowCounter`), so it is what the file holds even if the table changed in between. A run with
+ * no rows, or with columns whose Native layout is not known there, takes the local way (`otherwise`).
+ */
+async function withRowsStreamed(
+  ctx: ExportContext,
+  select: ExportSelect,
+  encode: (rows: StreamedSelect) => Promise<void>,
+  otherwise: () => Promise<void>,
+): Promise<void> {
+  const local = () => {
+    ctx.log.debug({ stage: 'export_rows', via: 'local' }, 'stage');
+    return otherwise();
+  };
+  const feed = await serverRows(ctx.store, select);
+  // Rows are counted as they pass (the count of the file): Native, of types whose layout is known.
+  if (feed.format !== 'Native' || !countsNativeRows(feed.columns.map((c) => c.type))) return local();
+  const [counted] = await selectRows<{ n: string | number }>(ctx.store.client, `SELECT count() AS n FROM (${select.sql})`, {}, select.settings);
+  const total = Number(counted?.n ?? 0);
+  if (total === 0) return local();
+  ctx.log.debug({ stage: 'export_rows', via: 'streamed' }, 'stage');
+  await encode({ sql: `SELECT * FROM ${PIPE_READ}`, settings: {}, feed, total });
 }
 
 /** Deletes the files of runs a crash left unfinished and marks them aborted; their rows go out again now. */

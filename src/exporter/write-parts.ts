@@ -14,6 +14,8 @@ import type { ExportContext } from './export-context.js';
 import type { EncodedFormat } from '../formats.js';
 import type { PlannedFile } from './export-ledger.js';
 import type { ExportSelect } from './export-query.js';
+import type { ServerRows } from '../store/server-rows.js';
+import { nativeRowCounter } from '../store/native-rows.js';
 
 /** One file of a run: its rows as a query, and where it goes. */
 export interface Part {
@@ -21,6 +23,17 @@ export interface Part {
   rows: number;
   sql: string;
   settings: QuerySettings;
+  /** Rows that stream from a server into the query, which reads them as `PIPE_READ`. */
+  feed?: ServerRows;
+}
+
+/**
+ * A run's rows as they stream from a server (`PIPE_READ` in `sql`), and how many the server counted
+ * before: one file of them is written while they come, without a local copy first.
+ */
+export interface StreamedSelect extends ExportSelect {
+  feed: ServerRows;
+  total: number;
 }
 
 /**
@@ -31,12 +44,13 @@ export interface Part {
 export async function planParts(
   ctx: ExportContext,
   numberedTable: string,
-  select: ExportSelect,
+  select: ExportSelect | StreamedSelect,
   maxRows: number | undefined,
   writeEmpty: boolean,
 ): Promise<{ parts: Part[]; release(): Promise<void> }> {
   const client = ctx.engine;
   const none = async () => undefined;
+  if ('feed' in select) return { parts: [{ part: 0, rows: select.total, sql: select.sql, settings: select.settings, feed: select.feed }], release: none };
   if (!maxRows) {
     const total = Number((await selectRows<{ n: string | number }>(client, `SELECT count() AS n FROM (${select.sql})`, {}, select.settings))[0]?.n ?? 0);
     if (total > 0) return { parts: [{ part: 0, rows: total, sql: select.sql, settings: select.settings }], release: none };
@@ -83,15 +97,18 @@ export interface WriteSettings {
  * Server-side encryption and ACLs are S3 client options: with them the engine encodes to a local file,
  * which the client uploads. So does a key with `*`, `?`, `{` or `}`: the engine refuses to write to a
  * key it reads as a glob, percent-encoded or not (measured), while the client writes any key as it is.
+ * Returns the file's size, and for rows that streamed from a server, how many the engine read.
  */
-export async function writePart(ctx: ExportContext, part: Part, file: PlannedFile, settings: WriteSettings): Promise<number> {
+export async function writePart(ctx: ExportContext, part: Part, file: PlannedFile, settings: WriteSettings): Promise<{ bytes: number; rows?: number }> {
   const { format } = settings;
   if (!settings.sse && !settings.acl && engineWritesLiterally(file.key)) {
     const credentials = await ctx.access.credentials();
     const target = s3Target(engineObjectUrl(ctx.access.connection, file.bucket, file.key), credentials);
+    let rows: number | undefined;
     try {
-      await runStatement(
-        ctx.engine,
+      rows = await runPart(
+        ctx,
+        part,
         `INSERT INTO FUNCTION ${target.sql} ${part.sql}`,
         { ...target.params, dst_format: format.engineFormat, dst_compression: format.compression },
         { ...format.settings, ...part.settings, s3_truncate_on_insert: 1, ...WRITE_RETRIES },
@@ -99,18 +116,36 @@ export async function writePart(ctx: ExportContext, part: Part, file: PlannedFil
     } catch (error) {
       throw explainEngineWriteError(file, error, [credentials.secretAccessKey, credentials.sessionToken ?? '', credentials.accessKeyId]);
     }
-    return objectSize(ctx, file);
+    return { bytes: await objectSize(ctx, file), rows };
   }
   mkdirSync(settings.stagingDir, { recursive: true });
   const path = join(settings.stagingDir, `part_${part.part}.${format.extension}`);
-  await runStatement(
-    ctx.engine,
+  const rows = await runPart(
+    ctx,
+    part,
     `INSERT INTO FUNCTION file({path:String}, {format:String}, 'auto', {compression:String}) ${part.sql}`,
     { path, format: format.engineFormat, compression: format.compression },
     { ...format.settings, ...part.settings, engine_file_truncate_on_insert: 1 },
   );
   await uploadFile(ctx.access, file.bucket, file.key, path, { contentType: settings.contentType, sse: settings.sse, sseKmsKeyId: settings.sseKmsKeyId, acl: settings.acl });
-  return statSync(path).size;
+  return { bytes: statSync(path).size, rows };
+}
+
+/** Runs a part's write; rows that stream from a server are written into it while it runs (and counted). */
+async function runPart(ctx: ExportContext, part: Part, sql: string, params: Record<string, string>, settings: QuerySettings): Promise<number | undefined> {
+  if (!part.feed) {
+    await runStatement(ctx.engine, sql, params, settings);
+    return undefined;
+  }
+  if (!ctx.staging) throw new Error('rows that stream from a server need the worker engine');
+  const feed = part.feed;
+  // The rows are counted as they pass: what the file holds, whatever the server counted before.
+  const counter = nativeRowCounter();
+  const source = await feed.open();
+  source.on('error', (error) => counter.stream.destroy(error));
+  counter.stream.on('close', () => source.destroy());
+  await ctx.staging.runOverStream({ sql, params, settings, columns: feed.columns, format: feed.format }, source.pipe(counter.stream));
+  return counter.rows();
 }
 
 /** An engine failure while writing a file, naming the file, with secrets scrubbed. */

@@ -10,7 +10,7 @@ import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickh
 import { createChdbConnection, type ChdbConnection } from 'chdb/connection';
 import { bindParams } from './bind-params.js';
 import { ENGINE_QUERY_LIMITS } from './engine-limits.js';
-import { runStatement, settingsClause, type QuerySettings } from './queries.js';
+import { settingsClause, type QuerySettings } from './queries.js';
 import type { RowFormat } from './server-capabilities.js';
 import { identifierList, quoteIdentifier } from './sql.js';
 
@@ -33,6 +33,13 @@ export interface LocalEngine {
    * stream must not come from this engine, whose statements run one at a time.
    */
   insertStream(table: string, columns: readonly StreamColumn[], values: Readable, format: RowFormat, signal?: AbortSignal): Promise<void>;
+  /**
+   * Runs a statement that reads a byte stream in `format` as a file: `{bp_rows:String}`,
+   * `{bp_rows_format:String}` and `{bp_rows_structure:String}` in its text name the stream, its format
+   * and its columns, as `file()` takes them. The stream is written while the statement runs, with
+   * backpressure; both must succeed. Returns the rows the statement read. Binary formats only.
+   */
+  runOverStream(statement: StreamedStatement, values: Readable, signal?: AbortSignal): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -40,6 +47,16 @@ export interface LocalEngine {
 export interface StreamOptions {
   params?: Record<string, string>;
   settings?: QuerySettings;
+}
+
+/** A statement of the engine over a stream of rows (see `LocalEngine.runOverStream`). */
+export interface StreamedStatement {
+  sql: string;
+  params?: Record<string, unknown>;
+  settings?: QuerySettings;
+  /** The stream's columns, in its order, and its format. */
+  columns: readonly StreamColumn[];
+  format: RowFormat;
 }
 
 /** A column of a row stream: its name and type. */
@@ -65,6 +82,15 @@ export function openLocalEngine(): LocalEngine {
   const connection: ChdbConnection = createChdbConnection({ path: ':memory:' });
   const client = createClient({ connection, log: { level: ClickHouseLogLevel.OFF }, clickhouse_settings: ENGINE_QUERY_LIMITS } as unknown as Parameters<typeof createClient>[0]);
   let pipes: string | undefined;
+  const runOverStream: LocalEngine['runOverStream'] = async (statement, values, signal) => {
+    pipes ??= mkdtempSync(join(tmpdir(), 'bucketpipe-pipes-'));
+    const pipe = join(pipes, `${randomUUID()}.pipe`);
+    const params = { ...statement.params, bp_rows: pipe, bp_rows_format: statement.format, bp_rows_structure: statement.columns.map((c) => `${quoteIdentifier(c.name)} ${c.type}`).join(', ') };
+    return throughPipe(pipe, values, signal, async () => {
+      const result = await client.command({ query: statement.sql + settingsClause(statement.settings ?? {}), query_params: params });
+      return Number(result.summary?.read_rows ?? 0);
+    });
+  };
   return {
     client,
     stream(query, format, options = {}) {
@@ -86,9 +112,9 @@ export function openLocalEngine(): LocalEngine {
       }
       // The engine's own inserts of a stream are cut at line ends: binary rows reach it through a
       // named pipe, which it reads as a file while the stream is written into it.
-      pipes ??= mkdtempSync(join(tmpdir(), 'bucketpipe-pipes-'));
-      await insertThroughPipe(client, join(pipes, `${randomUUID()}.pipe`), table, columns, values, format, signal);
+      await runOverStream({ sql: `INSERT INTO ${quoteIdentifier(table)} (${identifierList(columns.map((c) => c.name))}) SELECT * FROM ${PIPE_READ}`, columns, format }, values, signal);
     },
+    runOverStream,
     close: async () => {
       if (pipes) rmSync(pipes, { recursive: true, force: true });
       await client.close();
@@ -96,30 +122,21 @@ export function openLocalEngine(): LocalEngine {
   };
 }
 
+/** How a statement of `runOverStream` reads its stream: as a file, by the parameters it binds. */
+export const PIPE_READ = 'file({bp_rows:String}, {bp_rows_format:String}, {bp_rows_structure:String})';
+
 /**
- * The engine reads the pipe as a file of `format` into the table while the stream is written into it;
+ * The engine reads the pipe as a file (`read`, a statement) while the stream is written into it;
  * whichever side fails first ends the other (a closed pipe fails the writer, a writer's end the
  * reader's read). Both must succeed: a stream that broke off at the end of a block would read as a
  * short but whole file. `signal` stops the writer; the engine's read then ends with the pipe.
  */
-async function insertThroughPipe(
-  client: ClickHouseClient,
-  pipe: string,
-  table: string,
-  columns: readonly StreamColumn[],
-  values: Readable,
-  format: RowFormat,
-  signal?: AbortSignal,
-): Promise<void> {
+async function throughPipe<T>(pipe: string, values: Readable, signal: AbortSignal | undefined, read: () => Promise<T>): Promise<T> {
   // Node has no mkfifo; the pipe is the user's alone, in a folder that is too.
   execFileSync('mkfifo', ['-m', '600', pipe]);
   try {
     let readerDone = false;
-    const reading = runStatement(
-      client,
-      `INSERT INTO ${quoteIdentifier(table)} (${identifierList(columns.map((c) => c.name))}) SELECT * FROM file({pipe:String}, {format:String}, {structure:String})`,
-      { pipe, format, structure: columns.map((c) => `${quoteIdentifier(c.name)} ${c.type}`).join(', ') },
-    ).finally(() => (readerDone = true));
+    const reading = read().finally(() => (readerDone = true));
     // Awaited below, once the writer is done; a failure meanwhile is not an unhandled one.
     reading.catch(() => undefined);
     const writing = (async () => {

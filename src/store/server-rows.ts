@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { LocalEngine, StreamColumn } from './local-engine.js';
 import { runStatement, selectRows, settingsClause, type QuerySettings } from './queries.js';
-import type { ServerCapabilities } from './server-capabilities.js';
+import type { RowFormat, ServerCapabilities } from './server-capabilities.js';
 import { identifierList, quoteIdentifier, quoteString } from './sql.js';
 
 /** A ClickHouse server as the store: its client and what it can do. */
@@ -100,19 +101,37 @@ export interface ServerSelect {
   settings: QuerySettings;
 }
 
+/** The rows of a server query as a byte stream in the server's row format, and their columns. */
+export interface ServerRows {
+  /** The query's columns with the server's types, in order. */
+  columns: StreamColumn[];
+  format: RowFormat;
+  /** Starts the query; its rows as they come. */
+  open(): Promise<Readable>;
+}
+
+/** Describes a server query's columns; `open` runs it and streams its rows in the server's row format. */
+export async function serverRows(server: ServerSide, select: ServerSelect): Promise<ServerRows> {
+  const described = (await (
+    await server.client.query({ query: `DESCRIBE (${select.sql})${settingsClause(select.settings)}`, format: 'JSONEachRow' })
+  ).json()) as StreamColumn[];
+  const format = server.capabilities.rowFormat;
+  return {
+    columns: described.map((c) => ({ name: c.name, type: c.type })),
+    format,
+    open: async () => (await server.client.exec({ query: `${select.sql}${settingsClause(select.settings)} FORMAT ${format}` })).stream,
+  };
+}
+
 /**
  * Streams the rows of a server query into a local table made for them (the caller drops it), in the
  * server's row format. The local table has the query's columns with the server's types.
  */
 export async function readFromServer(server: ServerSide, stage: LocalEngine, select: ServerSelect, local: string): Promise<StreamColumn[]> {
-  const described = (await (
-    await server.client.query({ query: `DESCRIBE (${select.sql})${settingsClause(select.settings)}`, format: 'JSONEachRow' })
-  ).json()) as StreamColumn[];
-  const columns = described.map((c) => ({ name: c.name, type: c.type }));
-  const format = server.capabilities.rowFormat;
+  const rows = await serverRows(server, select);
+  const columns = rows.columns;
   await runStatement(stage.client, `DROP TABLE IF EXISTS ${quoteIdentifier(local)}`);
   await runStatement(stage.client, `CREATE TABLE ${quoteIdentifier(local)} (${columns.map((c) => `${quoteIdentifier(c.name)} ${c.type}`).join(', ')}) ENGINE = MergeTree ORDER BY tuple()`);
-  const rows = await server.client.exec({ query: `${select.sql}${settingsClause(select.settings)} FORMAT ${format}` });
-  await stage.insertStream(local, columns, rows.stream, format);
+  await stage.insertStream(local, columns, await rows.open(), rows.format);
   return columns;
 }

@@ -2,6 +2,7 @@ import type { App } from '../app.js';
 import { exportDatasource, type ExportOptions, type ExportReport } from '../exporter/export-datasource.js';
 import { syncDatasource, type ImportReport, type SyncOptions } from '../importer/sync-datasource.js';
 import type { ImportContext } from '../importer/import-context.js';
+import type { ExportContext } from '../exporter/export-context.js';
 import type { Lease } from '../lease.js';
 import { openQueueClient } from '../queue/queue-client.js';
 import { takeRunLease, type LeasePurpose, type LeaseSource } from '../queue/run-lease.js';
@@ -14,6 +15,8 @@ export interface HereOptions {
   onBusy?: () => void;
   /** Adjusts the import's context (a logger of its own, batch size) before the run; for tests and benchmarks. */
   adjust?: (ctx: ImportContext) => ImportContext;
+  /** The same for an export's context. */
+  adjustExport?: (ctx: ExportContext) => ExportContext;
 }
 
 /**
@@ -45,5 +48,8 @@ export function importHere(app: App, datasource: string, options: Omit<SyncOptio
 
 /** An export in this process (`export --wait` when no worker runs, tests, benchmarks). */
 export function exportHere(app: App, datasource: string, options: Omit<ExportOptions, 'lease'>, here: HereOptions = {}): Promise<ExportReport> {
-  return withRunLease(app, { kind: 'export', datasource }, here, async (lease) => exportDatasource(await app.runExportContext(datasource), { ...options, lease }));
+  return withRunLease(app, { kind: 'export', datasource }, here, async (lease) => {
+    const ctx = await app.runExportContext(datasource);
+    return exportDatasource(here.adjustExport ? here.adjustExport(ctx) : ctx, { ...options, lease });
+  });
 }
