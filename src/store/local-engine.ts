@@ -24,7 +24,8 @@ export interface LocalEngine {
   /**
    * The result of a query as a byte stream in `format`, chunk by chunk (memory stays bounded). Native
    * is written as every server version reads it (`NATIVE_FOR_EVERY_SERVER`). `params` fill the
-   * query's `{name:Type}` placeholders, `settings` apply to it.
+   * query's `{name:Type}` placeholders, `settings` apply to it. Destroying the stream cancels the
+   * query; it has ended once the stream emits `close`.
    */
   stream(query: string, format: string, options?: StreamOptions): Readable;
   /**
@@ -97,12 +98,20 @@ export function openLocalEngine(): LocalEngine {
       // The engine's streamed reads bind no parameters: bindParams is the one place values become SQL text.
       const text = (options.params ? bindParams(query, options.params) : query) + settingsClause({ ...options.settings, ...(format === 'Native' ? NATIVE_FOR_EVERY_SERVER : {}) });
       const chunks = connection.chdb.queryStream(text, { format });
-      return Readable.from(
+      const readable = Readable.from(
         (async function* () {
           for await (const chunk of chunks) yield Buffer.from(chunk.raw());
         })(),
         { objectMode: false },
       );
+      // A stream given up (its consumer failed) cancels the engine's query at once: the session runs
+      // one stream at a time, and the next statement would otherwise find this one still active.
+      const destroy = readable._destroy.bind(readable);
+      readable._destroy = (error, callback) => {
+        if (!chunks.closed) chunks.cancel();
+        destroy(error, callback);
+      };
+      return readable;
     },
     async insertStream(table, columns, values, format, signal) {
       if (format === 'TabSeparated') {

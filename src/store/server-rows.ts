@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { LocalEngine, StreamColumn } from './local-engine.js';
@@ -71,16 +72,24 @@ export interface ServerInsert {
 export async function sendToServer(server: ServerSide, stage: LocalEngine, rows: EngineRows, insert: ServerInsert): Promise<void> {
   const format = server.capabilities.rowFormat;
   const queryId = randomUUID();
+  const values = stage.stream(rows.sql, format, { params: rows.params, settings: rows.settings });
   try {
     const sent = await server.client.exec({
       query: `INSERT INTO ${quoteIdentifier(insert.to)} (${identifierList(insert.columns)}) FORMAT ${format}`,
-      values: stage.stream(rows.sql, format, { params: rows.params, settings: rows.settings }),
+      values,
       clickhouse_settings: insert.settings as Record<string, number> | undefined,
       abort_signal: insert.signal,
       query_id: queryId,
     });
     sent.stream.resume();
   } catch (error) {
+    // The engine's query ends too (an aborted send may leave it waiting to be read), before the
+    // engine takes its next statement.
+    if (!values.closed) {
+      const closed = once(values, 'close');
+      values.destroy();
+      await closed.catch(() => undefined);
+    }
     await serverQueryEnded(server.client, queryId);
     throw error;
   }
