@@ -225,6 +225,11 @@ describe('a replicated ClickHouse cluster', () => {
     await worker.waitFor(/"datasource":"killed".*"stage":"loading"/, 90_000);
     await cluster.nodes[0]!.kill();
     await until(() => holdings(urls[1]!, 'killed'), (h) => h.done === 12, 110_000);
+    // A new process finds the first node gone and works on the second (a statement ON CLUSTER would
+    // wait for the dead node: none is run where the node has its tables).
+    const status = await runCli(['status', '--json'], { cwd: dir.dir, env, timeoutMs: 60_000 });
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toContain('killed');
 
     await cluster.nodes[0]!.start();
     // The restarted replica catches up once its old ZooKeeper session has expired; the worker's next
