@@ -113,7 +113,7 @@ async function runExport(ctx: ExportContext, options: ExportOptions): Promise<Ex
 
     const format = encodedFormat(spec);
     const window = spec.strategy === 'new' ? { from: run.watermarkFrom, to: run.watermarkTo } : undefined;
-    const select = await exportSelect(client, ctx.store.capabilities, table, spec, window);
+    const select = await exportSelect(client, ctx.store, table, spec, window);
     const writeSettings: WriteSettings = {
       format,
       contentType: format.contentType,

@@ -182,18 +182,27 @@ describe('a replicated ClickHouse cluster', () => {
   it('spreads rows over the shards of a two-shard cluster behind a Distributed table, and undoes an import on every shard', async () => {
     const objects = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`wide/w${i}.csv`, srcCsv(`w${i}`, 100)]));
     await putObjects(tests.s3, tests.bucket, { ...objects, 'wide/bad.csv': 'src,n\nbad,1\nbad,nope\n' });
-    const dir = project('wide', importDatasource(`s3://${tests.bucket}/wide/*.csv`, { schema: SRC_N_SCHEMA, more: 'IMPORT_MAX_FILES_PER_RUN 20\nENGINE_SHARDING_KEY cityHash64(src, n)' }));
+    const exportLines = ['EXPORT_CONNECTION_NAME local', `EXPORT_BUCKET_URI s3://${tests.bucket}/out/wide/`, 'EXPORT_FORMAT jsonl', 'EXPORT_STRATEGY new'].join('\n');
+    const dir = project('wide', importDatasource(`s3://${tests.bucket}/wide/*.csv`, { schema: SRC_N_SCHEMA, more: `IMPORT_MAX_FILES_PER_RUN 20\nENGINE_SHARDING_KEY cityHash64(src, n)\n${exportLines}` }));
     const urls = await clusterDatabase(SHARDED_CLUSTER);
     const app = await open(dir, clusterEnv(urls[1]!, SHARDED_CLUSTER));
     await pushProject(app, { dryRun: false });
+    // Node 1's copy of the ledger lags behind: the import and the export run through node 2.
+    await onNode(urls[0]!, 'SYSTEM STOP FETCHES _bucketpipe_ledger');
     const first = await importHere(app, 'wide', { trigger: 'on-demand' });
     expect({ rows: first.rows, quarantined: first.quarantined }).toEqual({ rows: 1001, quarantined: 1 });
+    const exported = await exportHere(app, 'wide', { trigger: 'on-demand' });
+    expect({ status: exported.status, rows: exported.rows }).toEqual({ status: 'ok', rows: 1001 });
+    const lines = (await Promise.all(exported.files.map((f) => readText(tests.s3, tests.bucket, f.uri.replace(`s3://${tests.bucket}/`, ''))))).join('').trim().split('\n');
+    expect(new Set(lines).size).toBe(1001);
+    await onNode(urls[0]!, 'SYSTEM START FETCHES _bucketpipe_ledger');
 
     const database = new URL(urls[0]!).pathname.slice(1);
     const locals: number[] = [];
     for (const url of urls) {
       const [engine] = await rowsOn<{ engine_full: string }>(url, "SELECT engine_full FROM system.tables WHERE database = currentDatabase() AND name = 'wide'");
       expect(engine!.engine_full).toBe(`Distributed(sharded, ${database}, wide_local, cityHash64(src, n))`);
+      await until(() => holdings(url, 'wide'), (h) => h.done === 11);
       expect(await holdings(url, 'wide')).toEqual({ rows: 1001, distinct: 1001, done: 11 });
       locals.push(Number((await rowsOn<{ n: string }>(url, 'SELECT count() AS n FROM wide_local'))[0]!.n));
       // The quarantine is on every node whole.
