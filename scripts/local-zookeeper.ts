@@ -36,7 +36,7 @@ export async function startLocalZooKeeper(): Promise<LocalZooKeeper> {
       'admin.enableServer=false',
       '4lw.commands.whitelist=*',
       'forceSync=no',
-      'maxSessionTimeout=10000',
+      'maxSessionTimeout=30000',
       '',
     ].join('\n'),
   );
