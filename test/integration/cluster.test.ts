@@ -143,6 +143,41 @@ describe('a replicated ClickHouse cluster', () => {
     for (const url of urls) await until(() => holdings(url, 'reload'), (h) => h.rows === 1000 && h.distinct === 1000 && h.done === 1);
   });
 
+  it("waits for a node's lagging copy of the ledger, and undoes a second load made while it could not", async () => {
+    await putObjects(tests.s3, tests.bucket, { 'lag/a.csv': srcCsv('a', 500) });
+    const dir = project('lag', importDatasource(`s3://${tests.bucket}/lag/*.csv`, { schema: SRC_N_SCHEMA }));
+    const urls = await clusterDatabase(REPLICATED_CLUSTER);
+    const first = await open(dir, clusterEnv(urls[0]!, REPLICATED_CLUSTER));
+    await pushProject(first, { dryRun: false });
+    const patient = await open(dir, { ...clusterEnv(urls[1]!, REPLICATED_CLUSTER), BUCKETPIPE_REPLICA_CATCH_UP_MS: '90000' });
+    const hasty = await open(dir, { ...clusterEnv(urls[1]!, REPLICATED_CLUSTER), BUCKETPIPE_REPLICA_CATCH_UP_MS: '200' });
+    const doneOn = (url: string) => rowsOn<{ n: string }>(url, "SELECT count() AS n FROM _bucketpipe_ledger WHERE datasource = 'lag' AND status = 'done'");
+
+    // Node 2 lags: the run through it waits for the commit node 1 made, and loads nothing again.
+    await onNode(urls[1]!, 'SYSTEM STOP FETCHES _bucketpipe_ledger');
+    expect((await importHere(first, 'lag', { trigger: 'on-demand' })).rows).toBe(500);
+    const waiting = importHere(patient, 'lag', { trigger: 'on-demand' });
+    await until(() => rowsOn<{ n: string }>(urls[1]!, "SELECT count() AS n FROM _bucketpipe_jobs WHERE datasource = 'lag' AND status = 'running'"), (r) => Number(r[0]!.n) > 0);
+    await onNode(urls[1]!, 'SYSTEM START FETCHES _bucketpipe_ledger');
+    const waited = await waiting;
+    expect({ status: waited.status, rows: waited.rows }).toEqual({ status: 'ok', rows: 0 });
+    for (const url of urls) await until(() => holdings(url, 'lag'), (h) => h.rows === 500 && h.distinct === 500 && h.done === 1);
+
+    // Node 2 lags past the run's patience: the run loads the object a second time, and the next run
+    // through any node, once the copies agree, undoes the second load.
+    await putObjects(tests.s3, tests.bucket, { 'lag/b.csv': srcCsv('b', 300) });
+    await onNode(urls[1]!, 'SYSTEM STOP FETCHES _bucketpipe_ledger');
+    expect((await importHere(first, 'lag', { trigger: 'on-demand' })).rows).toBe(300);
+    const twice = await importHere(hasty, 'lag', { trigger: 'on-demand' });
+    expect(twice.rows).toBe(300);
+    await onNode(urls[1]!, 'SYSTEM START FETCHES _bucketpipe_ledger');
+    for (const url of urls) await until(() => doneOn(url), (r) => Number(r[0]!.n) === 3);
+    const repaired = await importHere(first, 'lag', { trigger: 'on-demand' });
+    expect({ recovered: repaired.recovered, rows: repaired.rows }).toEqual({ recovered: 1, rows: 0 });
+    await mutationsDone(urls);
+    for (const url of urls) await until(() => holdings(url, 'lag'), (h) => h.rows === 800 && h.distinct === 800 && h.done === 2);
+  });
+
   it('adds a new column on every node, quarantines on a cluster and exports from it', async () => {
     await putObjects(tests.s3, tests.bucket, { 'evolve/a.csv': 'src,n\na,1\na,oops\na,3\n' });
     const exportLines = ['EXPORT_CONNECTION_NAME local', `EXPORT_BUCKET_URI s3://${tests.bucket}/out/evolve/`, 'EXPORT_FORMAT csv', 'EXPORT_STRATEGY full'].join('\n');
