@@ -27,6 +27,18 @@ export interface ServerImportRow {
   maxRssBytes: number;
 }
 
+/** bucketpipe's import into a cluster of one shard and two replicas against the same import into a single server. */
+export interface ClusterImportRow {
+  format: string;
+  rows: number;
+  singleSeconds: number;
+  clusterSeconds: number;
+  /** Median of each run's single-server time / cluster time, with the single-server run next to it. */
+  vsSingle: number;
+  runs: number;
+  maxRssBytes: number;
+}
+
 export interface BenchResults {
   date: string;
   rows: number;
@@ -43,6 +55,8 @@ export interface BenchResults {
     imports: ServerImportRow[];
     exports: Array<{ format: string; rows: number; seconds: number; engineSeconds: number; maxRssBytes: number }>;
   };
+  /** A replicated cluster (ZooKeeper, two nodes of the same server) as the store. */
+  cluster?: { version: string; imports: ClusterImportRow[] };
 }
 
 const TARGETS = {
@@ -53,6 +67,7 @@ const TARGETS = {
   exportVsEngine: 0.8,
   rssBytes: 2 ** 30,
   rssGrowth: 1.2,
+  clusterVsSingle: 0.7,
 };
 
 /** The results as Markdown: machine, tables, and each target met or missed. */
@@ -136,6 +151,21 @@ export function renderResults(r: BenchResults): string {
       '',
       "The import baseline streams the engine's `SELECT … FROM s3(…)` into the server's `INSERT … FORMAT Native`; the export baseline is the " +
         "engine's `INSERT INTO FUNCTION s3(…) SELECT * FROM url(<server query> FORMAT Native)`. Import ratios are paired as above.",
+      '',
+    );
+  }
+  if (r.cluster) {
+    out.push(`## Cluster: ClickHouse ${r.cluster.version}, one shard of two replicas (ZooKeeper 3.8, on this machine)`, '');
+    out.push('| file | rows | single server | cluster | cluster / single | target ≥ 0.7× | peak RSS | target < 1 GiB |', '|---|---|---|---|---|---|---|---|');
+    for (const row of r.cluster.imports) {
+      out.push(
+        `| ${row.format} | ${row.rows.toLocaleString('en')} | ${s(row.singleSeconds)} | ${s(row.clusterSeconds)} | ${ratio(row.vsSingle)} | ${verdict(row.vsSingle >= TARGETS.clusterVsSingle)} | ${mib(row.maxRssBytes)} | ${verdict(row.maxRssBytes < TARGETS.rssBytes)} |`,
+      );
+    }
+    out.push(
+      '',
+      '`datasource sync` of the same object into a database of a single server and into a database of the cluster (every table replicated, ' +
+        'the rows written through one node and copied to the other by the servers), paired and alternating; both servers and ZooKeeper share this machine.',
       '',
     );
   }

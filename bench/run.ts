@@ -2,7 +2,7 @@
  * `npm run bench`: generates the data (deterministic), starts a local S3 server, measures every figure
  * in fresh processes, prints the table and the ratios against baselines of the same run, and writes
  * bench/results.md. Settings: BENCH_ROWS (1000000), BENCH_REPS (3), BENCH_ONLY (import,small,discovery,
- * export,memory,server), BENCH_FRESH=1 to generate the data again, BENCH_ROW_FORMAT (the server
+ * export,memory,server,cluster), BENCH_FRESH=1 to generate the data again, BENCH_ROW_FORMAT (the server
  * section's rows in this format instead of the probe's choice: TabSeparated measures the way before).
  */
 import { spawn } from 'node:child_process';
@@ -19,13 +19,14 @@ import { BUCKET, LARGE_FORMATS, largeKey, type LargeFormat } from './dataset.js'
 import { generateData } from './generate.js';
 import type { Task } from './measure.js';
 import { median, type Measurement } from './measurement.js';
-import { renderResults, type BenchResults, type LargeImportRow, type ServerImportRow } from './report.js';
+import { renderResults, type BenchResults, type ClusterImportRow, type LargeImportRow, type ServerImportRow } from './report.js';
+import { REPLICATED_CLUSTER, startLocalCluster } from '../scripts/local-cluster.js';
 
 quietNodeVersionNotice();
 const here = dirname(fileURLToPath(import.meta.url));
 const rows = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const reps = Number(process.env.BENCH_REPS ?? 3);
-const ALL_SECTIONS = 'import,small,discovery,export,memory,server';
+const ALL_SECTIONS = 'import,small,discovery,export,memory,server,cluster';
 const only = new Set((process.env.BENCH_ONLY ?? ALL_SECTIONS).split(','));
 const rowFormat = (process.env.BENCH_ROW_FORMAT || undefined) as RowFormat | undefined;
 const smallFiles = Number(process.env.BENCH_SMALL_FILES ?? 2000);
@@ -91,6 +92,18 @@ try {
       await clickhouse.stop();
     }
   }
+  if (only.has('cluster')) {
+    const single = await startLocalClickHouse();
+    const cluster = await startLocalCluster();
+    try {
+      const version = await (await fetch(`${new URL(single.url).origin}/?query=SELECT%20version()`)).text();
+      results.cluster = { version: version.trim(), imports: [] };
+      for (const format of ['csv', 'parquet'] as const) results.cluster.imports.push(await measureClusterImport(format, single.url, cluster.nodes[0]!.url));
+    } finally {
+      await cluster.stop();
+      await single.stop();
+    }
+  }
   const text = renderResults(results);
   process.stdout.write(`${text}\n`);
   const full = ALL_SECTIONS.split(',').every((section) => only.has(section)) && !rowFormat;
@@ -147,6 +160,27 @@ async function measureServerImport(format: 'csv' | 'parquet', serverUrl: string)
     vsNative: median(runs.native.map((b, i) => b.seconds / runs.bucketpipe[i]!.seconds)),
     runs: runs.bucketpipe.length,
     maxRssBytes: Math.max(...runs.bucketpipe.map((r) => r.maxRssBytes)),
+  };
+}
+
+/** bucketpipe's import into the cluster against the same import into a single server, paired and alternating. */
+async function measureClusterImport(format: 'csv' | 'parquet', singleUrl: string, nodeUrl: string): Promise<ClusterImportRow> {
+  const runs = { single: [] as Measurement[], cluster: [] as Measurement[] };
+  for (let rep = 0; rep < Math.max(reps, 5); rep++) {
+    const pair = rep % 2 === 0 ? (['single', 'cluster'] as const) : (['cluster', 'single'] as const);
+    for (const where of pair) {
+      const args = where === 'single' ? { endpoint, serverUrl: singleUrl, format, rows } : { endpoint, serverUrl: nodeUrl, format, rows, cluster: REPLICATED_CLUSTER };
+      runs[where].push(await measure({ kind: 'server-import-bucketpipe', args }, `cluster import ${format} ${where}, rep ${rep + 1}`));
+    }
+  }
+  return {
+    format,
+    rows,
+    singleSeconds: median(runs.single.map((r) => r.seconds)),
+    clusterSeconds: median(runs.cluster.map((r) => r.seconds)),
+    vsSingle: median(runs.single.map((b, i) => b.seconds / runs.cluster[i]!.seconds)),
+    runs: runs.cluster.length,
+    maxRssBytes: Math.max(...runs.cluster.map((r) => r.maxRssBytes)),
   };
 }
 

@@ -23,8 +23,12 @@ export interface LocalClickHouse {
  */
 export interface LocalClickHouseOptions {
   binary?: string;
-  /** A replica: ZooKeeper on this loopback port, with these macros (`{shard}`, `{replica}`). */
-  replication?: { zookeeperPort: number; shard: string; replica: string };
+  /**
+   * A replica: ZooKeeper on this loopback port, with these macros (`{shard}`, `{replica}`). A short
+   * session (default 5 s) lets a replica killed with SIGKILL rejoin soon after it is started again; a
+   * longer one keeps a replica of a busy machine from going read-only between its heartbeats.
+   */
+  replication?: { zookeeperPort: number; shard: string; replica: string; sessionTimeoutMs?: number };
   /** Ports chosen beforehand (a cluster's nodes name each other's); free ones where unset. */
   ports?: LocalClickHousePorts;
   /** More elements of the server's config (`remote_servers`, `distributed_ddl`), as XML. */
@@ -46,7 +50,7 @@ export async function startLocalClickHouse(options: LocalClickHouseOptions = {})
   const binary = options.binary ?? (process.env.CLICKHOUSE_SERVER_BIN || 'clickhouse-server');
   const replication = options.replication
     ? `  <interserver_http_host>127.0.0.1</interserver_http_host>
-  <zookeeper><node><host>127.0.0.1</host><port>${options.replication.zookeeperPort}</port></node><session_timeout_ms>5000</session_timeout_ms></zookeeper>
+  <zookeeper><node><host>127.0.0.1</host><port>${options.replication.zookeeperPort}</port></node><session_timeout_ms>${options.replication.sessionTimeoutMs ?? 5000}</session_timeout_ms></zookeeper>
   <macros><shard>${options.replication.shard}</shard><replica>${options.replication.replica}</replica></macros>
 `
     : '';

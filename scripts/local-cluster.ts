@@ -28,7 +28,8 @@ export async function startLocalCluster(): Promise<LocalCluster> {
         await startLocalClickHouse({
           ports: own,
           // The node's shard in the sharded cluster; in the replicated one every table path names its own.
-          replication: { zookeeperPort: zookeeper.port, shard: `0${i + 1}`, replica: `n${i + 1}` },
+          // Sessions of 12 s: a test machine's pauses do not expire them, and a killed node is back within a minute.
+          replication: { zookeeperPort: zookeeper.port, shard: `0${i + 1}`, replica: `n${i + 1}`, sessionTimeoutMs: 12_000 },
           extraConfig: config,
         }),
       );

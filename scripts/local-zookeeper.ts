@@ -36,7 +36,7 @@ export async function startLocalZooKeeper(): Promise<LocalZooKeeper> {
       'admin.enableServer=false',
       '4lw.commands.whitelist=*',
       'forceSync=no',
-      'maxSessionTimeout=10000',
+      'maxSessionTimeout=30000',
       '',
     ].join('\n'),
   );
@@ -68,6 +68,8 @@ export async function startLocalZooKeeper(): Promise<LocalZooKeeper> {
 function answers(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1');
+    // A server still starting may take the connection and not answer yet: ask again.
+    socket.setTimeout(1000, () => socket.destroy());
     let reply = '';
     socket.on('connect', () => socket.write('ruok'));
     socket.on('data', (c: Buffer) => (reply += c.toString()));

@@ -23,6 +23,8 @@ export interface ServerImportArgs {
   rows: number;
   /** `BENCH_ROW_FORMAT`: rows travel in this format instead of the one the probe chose (TabSeparated = before issue 17). */
   rowFormat?: RowFormat;
+  /** The server is a node of this cluster: the tables are made replicated on it (BUCKETPIPE_CLICKHOUSE_CLUSTER). */
+  cluster?: string;
 }
 
 export interface ServerExportArgs {
@@ -43,9 +45,10 @@ function serverSchema(): string {
 
 /** bucketpipe end to end into the server: `datasource sync` of one large object after `push`. */
 export async function importToServerWithBucketpipe(args: ServerImportArgs): Promise<Measurement> {
-  const database = await freshDatabase(args.serverUrl);
+  const database = await freshDatabase(args.serverUrl, args.cluster);
   const project = benchProject(args.endpoint, { imp: benchDatasource(largeKey(args.format, 1), [], serverSchema()) });
   project.env.BUCKETPIPE_CLICKHOUSE_URL = database.url;
+  if (args.cluster) project.env.BUCKETPIPE_CLICKHOUSE_CLUSTER = args.cluster;
   const app = await project.open();
   try {
     const store = await app.store();
@@ -154,8 +157,8 @@ export async function measureServerExport(args: ServerExportArgs): Promise<Measu
   }
 }
 
-/** A new database on the server, and the store URL that points at it. */
-async function freshDatabase(serverUrl: string): Promise<{ name: string; url: string; httpBase: string; drop(): Promise<void> }> {
+/** A new database on the server (on every node of `cluster`), and the store URL that points at it. */
+async function freshDatabase(serverUrl: string, cluster?: string): Promise<{ name: string; url: string; httpBase: string; drop(): Promise<void> }> {
   const base = new URL(serverUrl);
   const name = `bench_${Date.now().toString(36)}_${process.pid}`;
   const httpBase = `${base.protocol}//${base.host}`;
@@ -163,9 +166,10 @@ async function freshDatabase(serverUrl: string): Promise<{ name: string; url: st
     const response = await fetch(`${httpBase}/?query=${encodeURIComponent(query)}`, { method: 'POST' });
     if (!response.ok) throw new Error(`${query}: ${await response.text()}`);
   };
-  await run(`CREATE DATABASE ${name}`);
+  const everywhere = cluster ? ` ON CLUSTER ${cluster}` : '';
+  await run(`CREATE DATABASE ${name}${everywhere}`);
   base.pathname = `/${name}`;
-  return { name, url: base.toString(), httpBase, drop: () => run(`DROP DATABASE IF EXISTS ${name}`) };
+  return { name, url: base.toString(), httpBase, drop: () => run(`DROP DATABASE IF EXISTS ${name}${everywhere}`) };
 }
 
 async function expectServerRows(client: ClickHouseClient, table: string, rows: number): Promise<number> {

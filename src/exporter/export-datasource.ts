@@ -9,7 +9,8 @@ import type { Lease } from '../lease.js';
 import { BucketpipeError, toErrorReport, type ErrorReport } from '../errors.js';
 import { eventLog, markInterruptedJobs, recordJob, type EventLog } from '../ops/ops-log.js';
 import { needsPartPlaceholder, renderTemplate } from '../project/export-template.js';
-import { ensureInternalTables } from '../store/internal-tables.js';
+import { ensureInternalTables, INTERNAL_TABLES } from '../store/internal-tables.js';
+import { catchUpReplicas } from '../store/replica-catch-up.js';
 import { runStatement, selectRows } from '../store/queries.js';
 import { readFromServer, serverRows } from '../store/server-rows.js';
 import { PIPE_READ } from '../store/local-engine.js';
@@ -100,6 +101,7 @@ async function runExport(ctx: ExportContext, options: ExportOptions): Promise<Ex
   const planned: PlannedFile[] = [];
   let runRecorded = false;
   try {
+    await catchUpExportLedger(ctx);
     report.recovered = await undoUnfinishedRuns(ctx, lease, event);
     await events.flush();
     if (!(await readTableColumns(client, table))) {
@@ -115,7 +117,7 @@ async function runExport(ctx: ExportContext, options: ExportOptions): Promise<Ex
 
     const format = encodedFormat(spec);
     const window = spec.strategy === 'new' ? { from: run.watermarkFrom, to: run.watermarkTo } : undefined;
-    const select = await exportSelect(client, ctx.store.capabilities, table, spec, window);
+    const select = await exportSelect(client, ctx.store, table, spec, window);
     const writeSettings: WriteSettings = {
       format,
       contentType: format.contentType,
@@ -275,4 +277,19 @@ function assertUniqueKeys(keys: readonly string[], table: string): void {
     if (seen.has(key)) throw new BucketpipeError('PROJECT_INVALID', `datasource ${table}: EXPORT_FILE_TEMPLATE renders the key ${key} for two files of one run; add {{PART}} or {{UUID}}.`);
     seen.add(key);
   }
+}
+
+/**
+ * On a cluster, the run's window and its predecessors' files are read from this node's copies of the
+ * ledgers: a commit another node made that this copy lacks would fall below the window's end and
+ * never be exported. Unlike an import (whose double loads are undone later), an export cannot go on
+ * without them: it fails, to be tried again.
+ */
+async function catchUpExportLedger(ctx: ExportContext): Promise<void> {
+  if (await catchUpReplicas(ctx.store, [INTERNAL_TABLES.ledger, INTERNAL_TABLES.exports, INTERNAL_TABLES.exportFiles])) return;
+  throw new BucketpipeError(
+    'STORE_UNAVAILABLE',
+    `datasource ${ctx.datasource.name}: this node's copy of the ledger is still behind the other nodes' writes after ${ctx.store.cluster!.catchUpMs} ms (is a node down?); the export is tried again later.`,
+    { context: { datasource: ctx.datasource.name } },
+  );
 }

@@ -6,6 +6,7 @@ import { IMPORT_TAG_COLUMN } from '../store/table-names.js';
 import type { ExportSpec } from '../project/types.js';
 import { BucketpipeError } from '../errors.js';
 import type { ServerCapabilities } from '../store/server-capabilities.js';
+import { isSharded, type ClusterLayout } from '../store/cluster-layout.js';
 
 /** The SELECT an export runs, with the settings that restrict it to the run's rows. */
 export interface ExportSelect {
@@ -26,16 +27,20 @@ export interface ImportWindow {
  */
 export async function exportSelect(
   client: ClickHouseClient,
-  capabilities: ServerCapabilities,
+  store: { capabilities: ServerCapabilities; cluster?: ClusterLayout },
   table: string,
   spec: ExportSpec,
   window?: ImportWindow,
 ): Promise<ExportSelect> {
+  const capabilities = store.capabilities;
   let sql = spec.query ?? `SELECT * FROM ${quoteIdentifier(table)}`;
   const settings: QuerySettings = {};
   if (window) {
+    // Over several shards the ledger is read once, where the run read its window: each shard's own
+    // copy of the ledger may not have every commit of the window yet.
+    const within = isSharded(store.cluster) ? 'GLOBAL IN' : 'IN';
     const filter =
-      `${quoteIdentifier(IMPORT_TAG_COLUMN)} IN (SELECT import_id FROM ${INTERNAL_TABLES.ledger} ` +
+      `${quoteIdentifier(IMPORT_TAG_COLUMN)} ${within} (SELECT import_id FROM ${INTERNAL_TABLES.ledger} ` +
       `WHERE datasource = ${quoteString(table)} AND status = 'done' AND version > ${window.from} AND version <= ${window.to})`;
     if (capabilities.tableFilters) {
       // A map literal in a setting: the one place this value cannot be a bound parameter.

@@ -7,7 +7,7 @@ import type { Store } from '../store/create-store.js';
 import { runStatement, selectRows, type QuerySettings } from '../store/queries.js';
 import { quoteIdentifier } from '../store/sql.js';
 import { alterHead, rowsAlterHead } from '../store/table-ddl.js';
-import { unfinishedAttempts, type LedgerState } from './discover/read-ledger.js';
+import { attemptsToUndo, type LedgerState } from './discover/read-ledger.js';
 import { recordObjects, type ObjectStatus } from './ledger-writes.js';
 import { IMPORT_TAG_COLUMN, quarantineTableName } from '../store/table-names.js';
 import { assertAccountedFor, type ObjectFigures } from './accounting.js';
@@ -27,7 +27,9 @@ import { assertAccountedFor, type ObjectFigures } from './accounting.js';
  * 5. Anything else: the attempt removes its own rows (its id is its own, so this is safe even when
  *    the lease is gone), and records why, if it still holds the lease.
  * 6. Recovery, before a run imports anything: every attempt left `loading` has its rows removed and
- *    is recorded `undone`; its objects are then new again.
+ *    is recorded `undone`; its objects are then new again. So has an attempt that committed an object
+ *    version another attempt committed first (on a cluster, a run that read a lagging copy of the
+ *    ledger): the first commit stands.
  * Ledger rows are versioned from the lease's fence: a holder that lost its lease and writes late
  * loses to the holder after it, so its late `done` cannot stand beside the new holder's `undone`.
  */
@@ -91,16 +93,23 @@ export async function abandon(ctx: AttemptContext, attempt: Attempt, failure: Er
   await record(ctx, attempt, status, () => ({ error: failure.message }));
 }
 
+/** An attempt recovery undid, and why. */
+export interface UndoneAttempt extends Attempt {
+  why: 'interrupted' | 'repeated';
+}
+
 /**
- * Undoes every attempt that runs before this one left `loading`, so that their objects can be loaded
- * again. Returns the attempts undone, with their objects.
+ * Undoes every attempt that runs before this one left `loading`, and every attempt that committed an
+ * object version another attempt had committed first (a cluster node's lagging copy of the ledger),
+ * so that their objects stand loaded once. Returns the attempts undone, with their objects.
  */
-export async function recoverUnfinished(ctx: AttemptContext, ledger: LedgerState, jobId: string): Promise<Attempt[]> {
-  const attempts = unfinishedAttempts(ledger).map((u) => ({ importId: u.importId, jobId, objects: u.objects }));
+export async function recoverUnfinished(ctx: AttemptContext, ledger: LedgerState, jobId: string): Promise<UndoneAttempt[]> {
+  const attempts = attemptsToUndo(ledger).map((u) => ({ importId: u.importId, jobId, objects: u.objects, why: u.why }));
   for (const attempt of attempts) {
     await ctx.lease.assertHeld();
     await undoImport(ctx.store, ctx.table, attempt.importId);
-    await record(ctx, attempt, 'undone', () => ({ error: 'an interrupted import; its rows were removed' }));
+    const error = attempt.why === 'interrupted' ? 'an interrupted import; its rows were removed' : 'a second load of objects another attempt had loaded; its rows were removed';
+    await record(ctx, attempt, 'undone', () => ({ error }));
   }
   return attempts;
 }

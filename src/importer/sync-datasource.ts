@@ -4,6 +4,8 @@ import { BucketpipeError } from '../errors.js';
 import { recordChanged, recoverUnfinished } from './commit.js';
 import { discoverObjects, type Discovery } from './discover/discover.js';
 import { readLedger, type LedgerState } from './discover/read-ledger.js';
+import { catchUpReplicas } from '../store/replica-catch-up.js';
+import { INTERNAL_TABLES } from '../store/internal-tables.js';
 import { referenceObject } from './discover/reference-object.js';
 import { gatherBatch, importBatch } from './import-batch.js';
 import type { ImportContext } from './import-context.js';
@@ -61,15 +63,29 @@ async function runSync(ctx: ImportContext, options: SyncOptions): Promise<Import
   return finishRun(ctx, run);
 }
 
-/** Undoes the attempts that interrupted runs left `loading`; returns the ledger as it then stands. */
+/**
+ * Undoes the attempts that interrupted runs left `loading` (and repeated commits); returns the ledger
+ * as it then stands. On a cluster, this node's copy of the ledger first catches up with the writes
+ * made through the other nodes.
+ */
 async function recoverInterrupted(ctx: ImportContext, run: ImportRun): Promise<LedgerState> {
   const client = ctx.store.client;
+  if (!(await catchUpReplicas(ctx.store, [INTERNAL_TABLES.ledger]))) {
+    run.event(
+      '',
+      'warn',
+      'ledger_behind',
+      `this node's copy of the ledger is still behind the other nodes' writes after ${ctx.store.cluster!.catchUpMs} ms (is a node down?); ` +
+        'the run goes on, and an object it loads that another node had loaded is undone once the copy catches up.',
+    );
+  }
   const ledger = await readLedger(client, ctx.datasource.name);
   const undone = await recoverUnfinished(run.protocol, ledger, run.jobId);
   for (const attempt of undone) {
     for (const object of attempt.objects) {
       const where = objectUri(object.bucket, object.key);
-      run.event(where, 'warn', 'import_undone', `an interrupted import of ${where} was undone; the object is imported again.`);
+      const what = attempt.why === 'interrupted' ? 'an interrupted import' : 'a second import (another had loaded it first)';
+      run.event(where, 'warn', 'import_undone', `${what} of ${where} was undone; the object stands imported once.`);
     }
   }
   run.report.recovered = undone.reduce((sum, a) => sum + a.objects.length, 0);

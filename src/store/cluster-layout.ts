@@ -19,10 +19,17 @@ export interface ClusterLayout {
   shards: number;
   /** The store's database, part of every ZooKeeper path of its tables. */
   database: string;
+  /**
+   * `BUCKETPIPE_REPLICA_CATCH_UP_MS` (default 10 s): how long a run waits for its node's copy of the
+   * ledger to catch up with the other nodes' writes (replica-catch-up.ts) before it goes on without.
+   */
+  catchUpMs: number;
 }
 
+export const DEFAULT_CATCH_UP_MS = 10_000;
+
 /** Reads the cluster's shape from the server; refuses a cluster the server does not know or a node without macros. */
-export async function probeCluster(client: ClickHouseClient, name: string, where: string): Promise<ClusterLayout> {
+export async function probeCluster(client: ClickHouseClient, name: string, where: string, catchUpMs = DEFAULT_CATCH_UP_MS): Promise<ClusterLayout> {
   const clusters = await selectRows<{ cluster: string; shards: string | number }>(
     client,
     'SELECT cluster, uniqExact(shard_num) AS shards FROM system.clusters GROUP BY cluster ORDER BY cluster',
@@ -42,7 +49,7 @@ export async function probeCluster(client: ClickHouseClient, name: string, where
     );
   }
   const [database] = await selectRows<{ db: string }>(client, 'SELECT currentDatabase() AS db');
-  return { name, shards: Number(found.shards), database: database!.db };
+  return { name, shards: Number(found.shards), database: database!.db, catchUpMs };
 }
 
 /** Whether a datasource's rows are spread over several shards (shard-local tables behind a Distributed table). */

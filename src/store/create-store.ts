@@ -34,8 +34,10 @@ export interface StoreSettings {
   clickhouseUrl?: string;
   /** `BUCKETPIPE_DATA_DIR`; default `<project>/.bucketpipe/data`. */
   dataDir: string;
-  /** `BUCKETPIPE_CLICKHOUSE_CLUSTER`, with a server: run DDL ON CLUSTER. */
+  /** `BUCKETPIPE_CLICKHOUSE_CLUSTER`, with a server: the cluster its tables live on. */
   cluster?: string;
+  /** `BUCKETPIPE_REPLICA_CATCH_UP_MS`, on a cluster. */
+  catchUpMs?: number;
   /** Who opens the store: `worker` and `dev` hold it for long, `cli` briefly. */
   role?: 'worker' | 'dev' | 'cli';
 }
@@ -44,6 +46,7 @@ export function storeSettingsFromEnv(projectDir: string, env: NodeJS.ProcessEnv 
   return {
     clickhouseUrl: env.BUCKETPIPE_CLICKHOUSE_URL || undefined,
     cluster: env.BUCKETPIPE_CLICKHOUSE_CLUSTER || undefined,
+    catchUpMs: env.BUCKETPIPE_REPLICA_CATCH_UP_MS ? nonNegativeMs(env.BUCKETPIPE_REPLICA_CATCH_UP_MS, 'BUCKETPIPE_REPLICA_CATCH_UP_MS') : undefined,
     dataDir: resolve(projectDir, env.BUCKETPIPE_DATA_DIR || join('.bucketpipe', 'data')),
   };
 }
@@ -54,7 +57,7 @@ export async function createStore(settings: StoreSettings): Promise<Store> {
   // Rejected rows are written here with their raw text: the user's alone, as the store is.
   mkdirSync(scratchDir, { recursive: true, mode: 0o700 });
   chmodSync(scratchDir, 0o700);
-  if (settings.clickhouseUrl) return openServer(settings.clickhouseUrl, settings.cluster, scratchDir);
+  if (settings.clickhouseUrl) return openServer(settings, settings.clickhouseUrl, scratchDir);
   mkdirSync(settings.dataDir, { recursive: true, mode: 0o700 });
   return openEmbedded(settings, scratchDir);
 }
@@ -63,20 +66,27 @@ export async function createStore(settings: StoreSettings): Promise<Store> {
  * A ClickHouse server, or several nodes of one cluster: calls go to the first node that answers and
  * move to the next when it goes away (failover-client.ts).
  */
-async function openServer(urls: string, clusterName: string | undefined, scratchDir: string): Promise<Store> {
+async function openServer(settings: StoreSettings, urls: string, scratchDir: string): Promise<Store> {
+  const clusterName = settings.cluster;
   const nodes = urls.split(',').map((u) => u.trim()).filter(Boolean);
   const safe = nodes.map(withoutPassword).join(', ');
   // On a cluster, a replicated table drops a block identical to one it took before: every insert
   // (rows loaded again after an undo, ledger writes) must land, so no insert is deduplicated.
-  const settings = clusterName ? { insert_deduplicate: 0 as const } : undefined;
-  const raw = failoverClient(nodes.map((url) => createClient({ url, log: QUIET, clickhouse_settings: settings })));
+  const inserts = clusterName ? { insert_deduplicate: 0 as const } : undefined;
+  const raw = failoverClient(nodes.map((url) => createClient({ url, log: QUIET, clickhouse_settings: inserts })));
   await ping(raw, safe);
   const capabilities = await probeServer(raw);
   // Older servers take no query parameters: values are then put into the SQL text by one escaping function.
   const client = capabilities.queryParameters ? raw : forOldServer(raw);
-  const cluster = clusterName ? await probeCluster(client, clusterName, safe) : undefined;
+  const cluster = clusterName ? await probeCluster(client, clusterName, safe, settings.catchUpMs) : undefined;
   const on = cluster ? ` (cluster ${cluster.name}, ${cluster.shards} shard${cluster.shards > 1 ? 's' : ''})` : '';
   return { client, kind: 'server', scratchDir, description: `ClickHouse ${capabilities.version} at ${safe}${on}`, capabilities, cluster, close: () => raw.close() };
+}
+
+function nonNegativeMs(value: string, name: string): number {
+  const ms = Number(value);
+  if (!Number.isInteger(ms) || ms < 0) throw new BucketpipeError('STORE_ERROR', `${name}=${value}: give a whole number of milliseconds, 0 or more.`);
+  return ms;
 }
 
 /** A store URL safe to print: scheme, host and path, never the user or password. */

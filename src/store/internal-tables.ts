@@ -81,7 +81,9 @@ const ddl = (ts: string, on: string, engine: EngineOf, name: (table: string) => 
 /**
  * Where an object version stands, from the newest write about each of its attempts: `done` when an
  * attempt committed; else `loading` when one was left loading (the next run undoes it); else what
- * the newest attempt says. `unfinished` lists the attempts left loading, done or not.
+ * the newest attempt says. `unfinished` lists the attempts left loading, done or not; `committed`
+ * the attempts that committed, with the versions of their commits (more than one only where a
+ * node's copy of the ledger lagged on a cluster: the next run undoes all but the first).
  */
 export function objectStatusSql(where = '', ledger: string = INTERNAL_TABLES.ledger): string {
   return `SELECT datasource, key, etag,
@@ -91,7 +93,8 @@ export function objectStatusSql(where = '', ledger: string = INTERNAL_TABLES.led
     if(countIf(state = 'done') > 0, argMaxIf(a_quarantined, last, state = 'done'), toUInt64(0)) AS quarantined,
     argMax(a_error, last) AS error, argMax(a_job_id, last) AS job_id, argMax(a_updated_at, last) AS updated_at,
     any(a_bucket) AS bucket, max(a_size) AS size, max(a_last_modified) AS last_modified,
-    groupArrayIf(a_import_id, state = 'loading') AS unfinished, max(last) AS version
+    groupArrayIf(a_import_id, state = 'loading') AS unfinished, max(last) AS version,
+    groupArrayIf(a_import_id, state = 'done') AS committed, groupArrayIf(last, state = 'done') AS committed_versions
   FROM (
     SELECT datasource, key, etag, import_id AS a_import_id, argMax(status, version) AS state, argMax(rows, version) AS a_rows,
       argMax(quarantined, version) AS a_quarantined, argMax(error, version) AS a_error, argMax(job_id, version) AS a_job_id,

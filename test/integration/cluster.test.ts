@@ -143,6 +143,41 @@ describe('a replicated ClickHouse cluster', () => {
     for (const url of urls) await until(() => holdings(url, 'reload'), (h) => h.rows === 1000 && h.distinct === 1000 && h.done === 1);
   });
 
+  it("waits for a node's lagging copy of the ledger, and undoes a second load made while it could not", async () => {
+    await putObjects(tests.s3, tests.bucket, { 'lag/a.csv': srcCsv('a', 500) });
+    const dir = project('lag', importDatasource(`s3://${tests.bucket}/lag/*.csv`, { schema: SRC_N_SCHEMA }));
+    const urls = await clusterDatabase(REPLICATED_CLUSTER);
+    const first = await open(dir, clusterEnv(urls[0]!, REPLICATED_CLUSTER));
+    await pushProject(first, { dryRun: false });
+    const patient = await open(dir, { ...clusterEnv(urls[1]!, REPLICATED_CLUSTER), BUCKETPIPE_REPLICA_CATCH_UP_MS: '90000' });
+    const hasty = await open(dir, { ...clusterEnv(urls[1]!, REPLICATED_CLUSTER), BUCKETPIPE_REPLICA_CATCH_UP_MS: '200' });
+    const doneOn = (url: string) => rowsOn<{ n: string }>(url, "SELECT count() AS n FROM _bucketpipe_ledger WHERE datasource = 'lag' AND status = 'done'");
+
+    // Node 2 lags: the run through it waits for the commit node 1 made, and loads nothing again.
+    await onNode(urls[1]!, 'SYSTEM STOP FETCHES _bucketpipe_ledger');
+    expect((await importHere(first, 'lag', { trigger: 'on-demand' })).rows).toBe(500);
+    const waiting = importHere(patient, 'lag', { trigger: 'on-demand' });
+    await until(() => rowsOn<{ n: string }>(urls[1]!, "SELECT count() AS n FROM _bucketpipe_jobs WHERE datasource = 'lag' AND status = 'running'"), (r) => Number(r[0]!.n) > 0);
+    await onNode(urls[1]!, 'SYSTEM START FETCHES _bucketpipe_ledger');
+    const waited = await waiting;
+    expect({ status: waited.status, rows: waited.rows }).toEqual({ status: 'ok', rows: 0 });
+    for (const url of urls) await until(() => holdings(url, 'lag'), (h) => h.rows === 500 && h.distinct === 500 && h.done === 1);
+
+    // Node 2 lags past the run's patience: the run loads the object a second time, and the next run
+    // through any node, once the copies agree, undoes the second load.
+    await putObjects(tests.s3, tests.bucket, { 'lag/b.csv': srcCsv('b', 300) });
+    await onNode(urls[1]!, 'SYSTEM STOP FETCHES _bucketpipe_ledger');
+    expect((await importHere(first, 'lag', { trigger: 'on-demand' })).rows).toBe(300);
+    const twice = await importHere(hasty, 'lag', { trigger: 'on-demand' });
+    expect(twice.rows).toBe(300);
+    await onNode(urls[1]!, 'SYSTEM START FETCHES _bucketpipe_ledger');
+    for (const url of urls) await until(() => doneOn(url), (r) => Number(r[0]!.n) === 3);
+    const repaired = await importHere(first, 'lag', { trigger: 'on-demand' });
+    expect({ recovered: repaired.recovered, rows: repaired.rows }).toEqual({ recovered: 1, rows: 0 });
+    await mutationsDone(urls);
+    for (const url of urls) await until(() => holdings(url, 'lag'), (h) => h.rows === 800 && h.distinct === 800 && h.done === 2);
+  });
+
   it('adds a new column on every node, quarantines on a cluster and exports from it', async () => {
     await putObjects(tests.s3, tests.bucket, { 'evolve/a.csv': 'src,n\na,1\na,oops\na,3\n' });
     const exportLines = ['EXPORT_CONNECTION_NAME local', `EXPORT_BUCKET_URI s3://${tests.bucket}/out/evolve/`, 'EXPORT_FORMAT csv', 'EXPORT_STRATEGY full'].join('\n');
@@ -182,18 +217,27 @@ describe('a replicated ClickHouse cluster', () => {
   it('spreads rows over the shards of a two-shard cluster behind a Distributed table, and undoes an import on every shard', async () => {
     const objects = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`wide/w${i}.csv`, srcCsv(`w${i}`, 100)]));
     await putObjects(tests.s3, tests.bucket, { ...objects, 'wide/bad.csv': 'src,n\nbad,1\nbad,nope\n' });
-    const dir = project('wide', importDatasource(`s3://${tests.bucket}/wide/*.csv`, { schema: SRC_N_SCHEMA, more: 'IMPORT_MAX_FILES_PER_RUN 20\nENGINE_SHARDING_KEY cityHash64(src, n)' }));
+    const exportLines = ['EXPORT_CONNECTION_NAME local', `EXPORT_BUCKET_URI s3://${tests.bucket}/out/wide/`, 'EXPORT_FORMAT jsonl', 'EXPORT_STRATEGY new'].join('\n');
+    const dir = project('wide', importDatasource(`s3://${tests.bucket}/wide/*.csv`, { schema: SRC_N_SCHEMA, more: `IMPORT_MAX_FILES_PER_RUN 20\nENGINE_SHARDING_KEY cityHash64(src, n)\n${exportLines}` }));
     const urls = await clusterDatabase(SHARDED_CLUSTER);
     const app = await open(dir, clusterEnv(urls[1]!, SHARDED_CLUSTER));
     await pushProject(app, { dryRun: false });
+    // Node 1's copy of the ledger lags behind: the import and the export run through node 2.
+    await onNode(urls[0]!, 'SYSTEM STOP FETCHES _bucketpipe_ledger');
     const first = await importHere(app, 'wide', { trigger: 'on-demand' });
     expect({ rows: first.rows, quarantined: first.quarantined }).toEqual({ rows: 1001, quarantined: 1 });
+    const exported = await exportHere(app, 'wide', { trigger: 'on-demand' });
+    expect({ status: exported.status, rows: exported.rows }).toEqual({ status: 'ok', rows: 1001 });
+    const lines = (await Promise.all(exported.files.map((f) => readText(tests.s3, tests.bucket, f.uri.replace(`s3://${tests.bucket}/`, ''))))).join('').trim().split('\n');
+    expect(new Set(lines).size).toBe(1001);
+    await onNode(urls[0]!, 'SYSTEM START FETCHES _bucketpipe_ledger');
 
     const database = new URL(urls[0]!).pathname.slice(1);
     const locals: number[] = [];
     for (const url of urls) {
       const [engine] = await rowsOn<{ engine_full: string }>(url, "SELECT engine_full FROM system.tables WHERE database = currentDatabase() AND name = 'wide'");
       expect(engine!.engine_full).toBe(`Distributed(sharded, ${database}, wide_local, cityHash64(src, n))`);
+      await until(() => holdings(url, 'wide'), (h) => h.done === 11);
       expect(await holdings(url, 'wide')).toEqual({ rows: 1001, distinct: 1001, done: 11 });
       locals.push(Number((await rowsOn<{ n: string }>(url, 'SELECT count() AS n FROM wide_local'))[0]!.n));
       // The quarantine is on every node whole.
@@ -225,6 +269,11 @@ describe('a replicated ClickHouse cluster', () => {
     await worker.waitFor(/"datasource":"killed".*"stage":"loading"/, 90_000);
     await cluster.nodes[0]!.kill();
     await until(() => holdings(urls[1]!, 'killed'), (h) => h.done === 12, 110_000);
+    // A new process finds the first node gone and works on the second (a statement ON CLUSTER would
+    // wait for the dead node: none is run where the node has its tables).
+    const status = await runCli(['status', '--json'], { cwd: dir.dir, env, timeoutMs: 60_000 });
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toContain('killed');
 
     await cluster.nodes[0]!.start();
     // The restarted replica catches up once its old ZooKeeper session has expired; the worker's next

@@ -52,7 +52,7 @@ describe('discoverObjects', () => {
       // A key that is no longer in the bucket counts nowhere.
       ['d/deleted.csv', [['gone', 'done']]],
     ];
-    ledger = new Map(states.map(([key, versions]) => [key, new Map(versions.map(([etag, status]) => [etag, { status, importId: `imp_${key}`, bucket, unfinished: [] }]))]));
+    ledger = new Map(states.map(([key, versions]) => [key, new Map(versions.map(([etag, status]) => [etag, { status, importId: `imp_${key}`, bucket, unfinished: [], committed: status === 'done' ? [`imp_${key}`] : [] }]))]));
   });
 
   const discover = (options = {}): Promise<Discovery> => discoverObjects(access, parseBucketUri(`s3://${bucket}/d/*.csv`), ledger, options);

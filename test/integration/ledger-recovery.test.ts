@@ -3,7 +3,7 @@ import type { ObjectRef } from '../../src/bucket/list-objects.js';
 import { BucketpipeError } from '../../src/errors.js';
 import type { Lease } from '../../src/lease.js';
 import { claim, commit, newAttempt, recoverUnfinished, taggedInsertBinding, taggedInsertHead, type Attempt, type AttemptContext } from '../../src/importer/commit.js';
-import { readLedger, unfinishedAttempts } from '../../src/importer/discover/read-ledger.js';
+import { readLedger, attemptsToUndo } from '../../src/importer/discover/read-ledger.js';
 import { IMPORT_TAG_COLUMN } from '../../src/store/table-names.js';
 import type { Store } from '../../src/store/create-store.js';
 import { insertRows, runStatement } from '../../src/store/queries.js';
@@ -45,7 +45,7 @@ describe('ledger recovery', () => {
   let bucket: string;
   let app: App;
   let store: Store;
-  withPushedProject({ rec_plain: SCHEMA, rec_beside: SCHEMA, rec_late: SCHEMA, rec_lost: SCHEMA }, (pushed) => ({ bucket, app, store } = pushed));
+  withPushedProject({ rec_plain: SCHEMA, rec_beside: SCHEMA, rec_twice: SCHEMA, rec_late: SCHEMA, rec_lost: SCHEMA }, (pushed) => ({ bucket, app, store } = pushed));
 
   const context = (table: string, lease: Lease): AttemptContext => ({ store, table, lease });
 
@@ -82,8 +82,8 @@ describe('ledger recovery', () => {
     await writeRows(table, left, 4);
 
     const before = await readLedger(store.client, table);
-    expect(before.get('rec_plain/a.csv')?.get('ea')).toEqual({ status: 'loading', importId: left.importId, bucket, unfinished: [left.importId] });
-    expect(before.get('rec_plain/b.csv')?.get('eb')).toEqual({ status: 'done', importId: committed.importId, bucket, unfinished: [] });
+    expect(before.get('rec_plain/a.csv')?.get('ea')).toEqual({ status: 'loading', importId: left.importId, bucket, unfinished: [left.importId], committed: [] });
+    expect(before.get('rec_plain/b.csv')?.get('eb')).toEqual({ status: 'done', importId: committed.importId, bucket, unfinished: [], committed: [committed.importId] });
     expect(await rowsByAttempt(table)).toEqual({
       data: { [committed.importId]: 3, [left.importId]: 4 },
       quarantine: { [committed.importId]: 1, [left.importId]: 1 },
@@ -96,9 +96,9 @@ describe('ledger recovery', () => {
     expect(await rowsByAttempt(table)).toEqual({ data: { [committed.importId]: 3 }, quarantine: { [committed.importId]: 1 } });
 
     const after = await readLedger(store.client, table);
-    expect(after.get('rec_plain/a.csv')?.get('ea')).toEqual({ status: 'undone', importId: left.importId, bucket, unfinished: [] });
+    expect(after.get('rec_plain/a.csv')?.get('ea')).toEqual({ status: 'undone', importId: left.importId, bucket, unfinished: [], committed: [] });
     expect(after.get('rec_plain/b.csv')?.get('eb')?.status).toBe('done');
-    expect(unfinishedAttempts(after)).toEqual([]);
+    expect(attemptsToUndo(after)).toEqual([]);
     const [reason] = await query<{ job_id: string; error: string }>(
       app,
       `SELECT job_id, error FROM _bucketpipe_ledger FINAL WHERE datasource = {table:String} AND import_id = {id:String}`,
@@ -124,7 +124,7 @@ describe('ledger recovery', () => {
     await commit(next, nextAttempt, [{ records: 7, headerLines: 1, rows: 5, quarantined: 1 }]);
 
     const ledger = await readLedger(store.client, table);
-    expect(ledger.get(object.key)?.get('ea')).toEqual({ status: 'done', importId: nextAttempt.importId, bucket, unfinished: [lostAttempt.importId] });
+    expect(ledger.get(object.key)?.get('ea')).toEqual({ status: 'done', importId: nextAttempt.importId, bucket, unfinished: [lostAttempt.importId], committed: [nextAttempt.importId] });
     const undone = await recoverUnfinished(context(table, testLease(3)), ledger, 'job-3');
     expect(undone.map((a) => a.importId)).toEqual([lostAttempt.importId]);
     expect(await rowsByAttempt(table)).toEqual({ data: { [nextAttempt.importId]: 5 }, quarantine: { [nextAttempt.importId]: 1 } });
@@ -134,6 +134,31 @@ describe('ledger recovery', () => {
       { table },
     );
     expect(folded).toEqual({ status: 'done', import_id: nextAttempt.importId, rows: 5, unfinished: [] });
+  });
+
+  // Guards against an object that stays loaded twice: on a cluster, a run that read a copy of the
+  // ledger lacking another node's commit loads the object again; the first commit stands.
+  it('undoes an attempt that committed an object another attempt had committed first, and only it', async () => {
+    const table = 'rec_twice';
+    const object = objectRef(bucket, 'rec_twice/a.csv', 'ea');
+    const first = context(table, testLease(1));
+    const firstAttempt = newAttempt(first, 'job-1', [object]);
+    await claim(first, firstAttempt);
+    await writeRows(table, firstAttempt, 3);
+    await commit(first, firstAttempt, [{ records: 5, headerLines: 1, rows: 3, quarantined: 1 }]);
+    const second = context(table, testLease(2));
+    const secondAttempt = newAttempt(second, 'job-2', [object]);
+    await claim(second, secondAttempt);
+    await writeRows(table, secondAttempt, 3);
+    await commit(second, secondAttempt, [{ records: 5, headerLines: 1, rows: 3, quarantined: 1 }]);
+
+    const ledger = await readLedger(store.client, table);
+    expect(ledger.get(object.key)?.get('ea')?.committed).toEqual([firstAttempt.importId, secondAttempt.importId]);
+    const undone = await recoverUnfinished(context(table, testLease(3)), ledger, 'job-3');
+    expect(undone.map((a) => [a.importId, a.why])).toEqual([[secondAttempt.importId, 'repeated']]);
+    expect(await rowsByAttempt(table)).toEqual({ data: { [firstAttempt.importId]: 3 }, quarantine: { [firstAttempt.importId]: 1 } });
+    const after = (await readLedger(store.client, table)).get(object.key)?.get('ea');
+    expect(after).toEqual({ status: 'done', importId: firstAttempt.importId, bucket, unfinished: [], committed: [firstAttempt.importId] });
   });
 
   // Guards against versions that do not follow the fence (e.g. clock times): a holder that lost its
@@ -159,7 +184,7 @@ describe('ledger recovery', () => {
     }
     expect(writes.map((w) => w.status).sort()).toEqual(['done', 'loading', 'undone']);
     const state = (await readLedger(store.client, table)).get(object.key)?.get('ea');
-    expect(state).toEqual({ status: 'undone', importId: attempt.importId, bucket, unfinished: [] });
+    expect(state).toEqual({ status: 'undone', importId: attempt.importId, bucket, unfinished: [], committed: [] });
     expect(await rowsByAttempt(table)).toEqual({ data: {}, quarantine: {} });
   });
 
@@ -175,6 +200,6 @@ describe('ledger recovery', () => {
     lease.lose();
     await expect(recoverUnfinished(context(table, lease), await readLedger(store.client, table), 'job-2')).rejects.toMatchObject({ code: 'LEASE_LOST' });
     expect(await rowsByAttempt(table)).toEqual({ data: { [attempt.importId]: 2 }, quarantine: { [attempt.importId]: 1 } });
-    expect((await readLedger(store.client, table)).get('rec_lost/a.csv')?.get('ea')).toEqual({ status: 'loading', importId: attempt.importId, bucket, unfinished: [attempt.importId] });
+    expect((await readLedger(store.client, table)).get('rec_lost/a.csv')?.get('ea')).toEqual({ status: 'loading', importId: attempt.importId, bucket, unfinished: [attempt.importId], committed: [] });
   });
 });

@@ -35,7 +35,7 @@ describe('table DDL', () => {
   });
 
   it('on a cluster of one shard, replicates the data and quarantine tables to every node', () => {
-    const cluster = { name: 'main', shards: 1, database: 'db' };
+    const cluster = { name: 'main', shards: 1, database: 'db', catchUpMs: 0 };
     expect(onCluster(undefined)).toBe('');
     expect(onCluster(cluster)).toBe(' ON CLUSTER `main`');
     const replacing = { ...engine, engine: 'ReplacingMergeTree', engineArgs: ['`v`'] };
@@ -54,7 +54,7 @@ describe('table DDL', () => {
   });
 
   it('on a cluster of several shards, puts a Distributed table in front of shard-local tables', () => {
-    const cluster = { name: 'wide', shards: 2, database: 'db' };
+    const cluster = { name: 'wide', shards: 2, database: 'db', catchUpMs: 0 };
     const [local, front] = dataTableStatements('events', [{ name: 'at', type: 'DateTime' }], { ...engine, shardingKey: 'cityHash64(at)' }, { cluster, tagSource: true });
     expect(local).toMatch(/^CREATE TABLE IF NOT EXISTS `db`.`events_local` ON CLUSTER `wide` \(/);
     expect(local).toContain("ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/db/events_local', '{replica}')");
