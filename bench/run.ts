@@ -126,9 +126,6 @@ async function measureLargeImport(format: LargeFormat): Promise<LargeImportRow> 
     }
   }
   const seconds = (list: Measurement[]) => median(list.map((r) => r.seconds));
-  // Each run's ratio against the baseline run next to it, then their median: a shared machine's slow
-  // spells then weigh on both sides of a ratio, not on one side of the medians.
-  const pairedRatio = (baseline: Measurement[]) => median(baseline.map((b, i) => b.seconds / runs.bucketpipe[i]!.seconds));
   return {
     format,
     bytes: await objectSize(largeKey(format, 1)),
@@ -136,49 +133,62 @@ async function measureLargeImport(format: LargeFormat): Promise<LargeImportRow> 
     nativeSeconds: seconds(runs.native),
     bucketpipeSeconds: seconds(runs.bucketpipe),
     naiveSeconds: runs.naive.length > 0 ? seconds(runs.naive) : undefined,
-    vsNative: pairedRatio(runs.native),
-    vsNaive: runs.naive.length > 0 ? pairedRatio(runs.naive) : undefined,
+    vsNative: pairedRatio(runs.native, runs.bucketpipe),
+    vsNaive: runs.naive.length > 0 ? pairedRatio(runs.naive, runs.bucketpipe) : undefined,
     runs: runs.bucketpipe.length,
     maxRssBytes: Math.max(...runs.bucketpipe.map((r) => r.maxRssBytes)),
   };
 }
 
-/** bucketpipe's import into the server against the engine alone sending the same object to it, paired as above. */
-async function measureServerImport(format: 'csv' | 'parquet', serverUrl: string): Promise<ServerImportRow> {
-  const runs = { native: [] as Measurement[], bucketpipe: [] as Measurement[] };
+/**
+ * Runs two ways of the same step in pairs, alternating which goes first, so that neither always runs
+ * in the other's wake: at least five pairs (their ratios are of about a second each).
+ */
+async function pairedRuns<W extends string>(ways: readonly [W, W], measureWay: (way: W, rep: number) => Promise<Measurement>): Promise<Record<W, Measurement[]>> {
+  const runs = { [ways[0]]: [], [ways[1]]: [] } as unknown as Record<W, Measurement[]>;
   for (let rep = 0; rep < Math.max(reps, 5); rep++) {
-    const pair = rep % 2 === 0 ? (['native', 'bucketpipe'] as const) : (['bucketpipe', 'native'] as const);
-    for (const method of pair) {
-      runs[method].push(await measure({ kind: `server-import-${method}`, args: { endpoint, serverUrl, format, rows, rowFormat } }, `server import ${format} ${method}, rep ${rep + 1}`));
-    }
+    const pair = rep % 2 === 0 ? ways : ([ways[1], ways[0]] as const);
+    for (const way of pair) runs[way].push(await measureWay(way, rep));
   }
+  return runs;
+}
+
+/**
+ * The median of each run's baseline time / measured time, with the baseline run next to it: a shared
+ * machine's slow spells then weigh on both sides of a ratio, not on one side of the medians.
+ */
+function pairedRatio(baseline: readonly Measurement[], measured: readonly Measurement[]): number {
+  return median(baseline.map((b, i) => b.seconds / measured[i]!.seconds));
+}
+
+/** bucketpipe's import into the server against the engine alone sending the same object to it, paired. */
+async function measureServerImport(format: 'csv' | 'parquet', serverUrl: string): Promise<ServerImportRow> {
+  const runs = await pairedRuns(['native', 'bucketpipe'] as const, (method, rep) =>
+    measure({ kind: `server-import-${method}`, args: { endpoint, serverUrl, format, rows, rowFormat } }, `server import ${format} ${method}, rep ${rep + 1}`),
+  );
   return {
     format,
     rows,
     nativeSeconds: median(runs.native.map((r) => r.seconds)),
     bucketpipeSeconds: median(runs.bucketpipe.map((r) => r.seconds)),
-    vsNative: median(runs.native.map((b, i) => b.seconds / runs.bucketpipe[i]!.seconds)),
+    vsNative: pairedRatio(runs.native, runs.bucketpipe),
     runs: runs.bucketpipe.length,
     maxRssBytes: Math.max(...runs.bucketpipe.map((r) => r.maxRssBytes)),
   };
 }
 
-/** bucketpipe's import into the cluster against the same import into a single server, paired and alternating. */
+/** bucketpipe's import into the cluster against the same import into a single server, paired. */
 async function measureClusterImport(format: 'csv' | 'parquet', singleUrl: string, nodeUrl: string): Promise<ClusterImportRow> {
-  const runs = { single: [] as Measurement[], cluster: [] as Measurement[] };
-  for (let rep = 0; rep < Math.max(reps, 5); rep++) {
-    const pair = rep % 2 === 0 ? (['single', 'cluster'] as const) : (['cluster', 'single'] as const);
-    for (const where of pair) {
-      const args = where === 'single' ? { endpoint, serverUrl: singleUrl, format, rows } : { endpoint, serverUrl: nodeUrl, format, rows, cluster: REPLICATED_CLUSTER };
-      runs[where].push(await measure({ kind: 'server-import-bucketpipe', args }, `cluster import ${format} ${where}, rep ${rep + 1}`));
-    }
-  }
+  const runs = await pairedRuns(['single', 'cluster'] as const, (where, rep) => {
+    const args = where === 'single' ? { endpoint, serverUrl: singleUrl, format, rows } : { endpoint, serverUrl: nodeUrl, format, rows, cluster: REPLICATED_CLUSTER };
+    return measure({ kind: 'server-import-bucketpipe', args }, `cluster import ${format} ${where}, rep ${rep + 1}`);
+  });
   return {
     format,
     rows,
     singleSeconds: median(runs.single.map((r) => r.seconds)),
     clusterSeconds: median(runs.cluster.map((r) => r.seconds)),
-    vsSingle: median(runs.single.map((b, i) => b.seconds / runs.cluster[i]!.seconds)),
+    vsSingle: pairedRatio(runs.single, runs.cluster),
     runs: runs.cluster.length,
     maxRssBytes: Math.max(...runs.cluster.map((r) => r.maxRssBytes)),
   };

@@ -1,11 +1,8 @@
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { pushProject } from '../../src/push/push-project.js';
-import type { ImportReport } from '../../src/importer/sync-datasource.js';
-import { importHere } from '../../src/worker/run-here.js';
 import { putObjects, s3Client } from '../helpers/bucket.js';
+import { importRecording, type StageRecord } from '../helpers/import-recording.js';
 import { withBucketAndProject, openTestApp, query, s3Endpoint } from '../helpers/embedded.js';
 import { importDatasource, type TestProjectDir } from '../helpers/project.js';
 import { S3_KEY, S3_SECRET } from '../helpers/s3-server.js';
@@ -28,23 +25,6 @@ const FITTING_CSV = [
   '18446744073709551615, 9 ,12,-1.25,2026-01-01,2026-01-01T00:00:00,2149-06-06,plain,text,,z',
   '',
 ].join('\n');
-
-interface StageRecord { stage?: string; object?: string; outcome?: string; via?: string }
-
-/** An import context whose debug records are kept, to see which way each object was loaded. */
-/** Imports `name` here with a debug logger that records every stage. */
-async function importRecording(app: App, name: string, batchObjects?: number): Promise<{ report: ImportReport; records: StageRecord[] }> {
-  const records: StageRecord[] = [];
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      for (const line of chunk.toString().split('\n')) if (line) records.push(JSON.parse(line) as StageRecord);
-      done();
-    },
-  });
-  const log = pino({ level: 'debug' }, sink);
-  const report = await importHere(app, name, { trigger: 'on-demand' }, { adjust: (ctx) => ({ ...ctx, log, ...(batchObjects ? { batchObjects } : {}) }) });
-  return { report, records };
-}
 
 const directOutcomes = (records: StageRecord[]) => records.filter((r) => r.stage === 'direct_read').map((r) => [r.object?.replace(/^s3:\/\/[^/]+\//, ''), r.via, r.outcome]);
 

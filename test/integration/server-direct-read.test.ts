@@ -1,32 +1,12 @@
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { App } from '../../src/app.js';
 import { pushProject } from '../../src/push/push-project.js';
-import type { ImportReport } from '../../src/importer/sync-datasource.js';
-import { importHere } from '../../src/worker/run-here.js';
 import { putObjects, s3Client } from '../helpers/bucket.js';
+import { importRecording, type StageRecord } from '../helpers/import-recording.js';
 import { openTestApp, query, s3Endpoint, useServerStore, withBucketAndProject } from '../helpers/embedded.js';
 import { importDatasource, type TestProjectDir } from '../helpers/project.js';
 import { S3_KEY, S3_SECRET } from '../helpers/s3-server.js';
 
 useServerStore();
-
-interface StageRecord { stage?: string; object?: string; outcome?: string; via?: string }
-
-/** Imports `name` with a debug logger that keeps every stage record, to see which way each object was loaded. */
-async function importRecording(app: App, name: string): Promise<{ report: ImportReport; records: StageRecord[] }> {
-  const records: StageRecord[] = [];
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      for (const line of chunk.toString().split('\n')) if (line) records.push(JSON.parse(line) as StageRecord);
-      done();
-    },
-  });
-  const log = pino({ level: 'debug' }, sink);
-  const report = await importHere(app, name, { trigger: 'on-demand' }, { adjust: (ctx) => ({ ...ctx, log }) });
-  return { report, records };
-}
 
 const directOutcomes = (records: StageRecord[]) => records.filter((r) => r.stage === 'direct_read').map((r) => [r.via, r.outcome]);
 
