@@ -70,7 +70,8 @@ async function runSync(ctx: ImportContext, options: SyncOptions): Promise<Import
  */
 async function recoverInterrupted(ctx: ImportContext, run: ImportRun): Promise<LedgerState> {
   const client = ctx.store.client;
-  if (!(await catchUpReplicas(ctx.store, [INTERNAL_TABLES.ledger]))) {
+  const waiting = () => ctx.log.debug({ stage: 'ledger_catch_up' }, "this node's copy of the ledger is behind the other nodes' writes: waiting for it");
+  if (!(await catchUpReplicas(ctx.store, [INTERNAL_TABLES.ledger], waiting))) {
     run.event(
       '',
       'warn',

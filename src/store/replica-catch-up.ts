@@ -13,11 +13,17 @@ import { selectRows } from './queries.js';
  * empty log; no insert left in the queue). `SYSTEM SYNC REPLICA` would say the same, but on 18.16 it waits without a bound
  * when the part's only holder is down, and keeps waiting on the server after the client gives up.
  */
-export async function catchUpReplicas(store: { client: ClickHouseClient; cluster?: ClusterLayout }, tables: readonly string[]): Promise<boolean> {
+export async function catchUpReplicas(
+  store: { client: ClickHouseClient; cluster?: ClusterLayout },
+  tables: readonly string[],
+  /** Told once, when the copy is found behind and the wait begins. */
+  onBehind: () => void = () => {},
+): Promise<boolean> {
   if (!store.cluster) return true;
   const deadline = Date.now() + store.cluster.catchUpMs;
   for (let pause = 25; ; pause = Math.min(pause * 2, 500)) {
     if (await caughtUp(store.client, tables)) return true;
+    if (pause === 25) onBehind();
     if (Date.now() >= deadline) return false;
     await new Promise((resolve) => setTimeout(resolve, pause));
   }

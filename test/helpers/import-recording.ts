@@ -12,12 +12,25 @@ export interface StageRecord {
   via?: string;
 }
 
-/** Imports `name` here with a debug logger that keeps every stage record, to see which way each object was loaded. */
-export async function importRecording(app: App, name: string, batchObjects?: number): Promise<{ report: ImportReport; records: StageRecord[] }> {
+/**
+ * Imports `name` here with a debug logger that keeps every stage record, to see which way each object
+ * was loaded; `onRecord` sees each record as it is logged.
+ */
+export async function importRecording(
+  app: App,
+  name: string,
+  batchObjects?: number,
+  onRecord: (record: StageRecord) => unknown = () => {},
+): Promise<{ report: ImportReport; records: StageRecord[] }> {
   const records: StageRecord[] = [];
   const sink = new Writable({
     write(chunk, _enc, done) {
-      for (const line of chunk.toString().split('\n')) if (line) records.push(JSON.parse(line) as StageRecord);
+      for (const line of chunk.toString().split('\n')) {
+        if (!line) continue;
+        const record = JSON.parse(line) as StageRecord;
+        records.push(record);
+        onRecord(record);
+      }
       done();
     },
   });

@@ -7,6 +7,7 @@ import { pushProject } from '../../src/push/push-project.js';
 import { importHere, exportHere } from '../../src/worker/run-here.js';
 import { REPLICATED_CLUSTER, SHARDED_CLUSTER, startLocalCluster, type LocalCluster } from '../../scripts/local-cluster.js';
 import { putObjects, readText } from '../helpers/bucket.js';
+import { importRecording } from '../helpers/import-recording.js';
 import { runCli } from '../helpers/cli.js';
 import { createProjectDir, importDatasource, type TestProjectDir } from '../helpers/project.js';
 import { S3_KEY, S3_SECRET } from '../helpers/s3-server.js';
@@ -154,23 +155,27 @@ describe('a replicated ClickHouse cluster', () => {
     const doneOn = (url: string) => rowsOn<{ n: string }>(url, "SELECT count() AS n FROM _bucketpipe_ledger WHERE datasource = 'lag' AND status = 'done'");
 
     // Node 2 lags: the run through it waits for the commit node 1 made, and loads nothing again.
-    await onNode(urls[1]!, 'SYSTEM STOP FETCHES _bucketpipe_ledger');
+    await onNode(urls[1]!, 'SYSTEM STOP REPLICATION QUEUES _bucketpipe_ledger');
     expect((await importHere(first, 'lag', { trigger: 'on-demand' })).rows).toBe(500);
-    const waiting = importHere(patient, 'lag', { trigger: 'on-demand' });
-    await until(() => rowsOn<{ n: string }>(urls[1]!, "SELECT count() AS n FROM _bucketpipe_jobs WHERE datasource = 'lag' AND status = 'running'"), (r) => Number(r[0]!.n) > 0);
-    await onNode(urls[1]!, 'SYSTEM START FETCHES _bucketpipe_ledger');
-    const waited = await waiting;
+    let behind: () => void = () => {};
+    const foundBehind = new Promise<void>((resolve) => (behind = resolve));
+    const waiting = importRecording(patient, 'lag', undefined, (record) => record.stage === 'ledger_catch_up' && behind());
+    // The copy catches up only once the run is seen waiting for it; a run that never waits fails here.
+    const seen = await Promise.race([foundBehind.then(() => 'waited' as const), waiting.then(() => 'finished without waiting' as const)]);
+    expect(seen).toBe('waited');
+    await onNode(urls[1]!, 'SYSTEM START REPLICATION QUEUES _bucketpipe_ledger');
+    const waited = (await waiting).report;
     expect({ status: waited.status, rows: waited.rows }).toEqual({ status: 'ok', rows: 0 });
     for (const url of urls) await until(() => holdings(url, 'lag'), (h) => h.rows === 500 && h.distinct === 500 && h.done === 1);
 
     // Node 2 lags past the run's patience: the run loads the object a second time, and the next run
     // through any node, once the copies agree, undoes the second load.
     await putObjects(tests.s3, tests.bucket, { 'lag/b.csv': srcCsv('b', 300) });
-    await onNode(urls[1]!, 'SYSTEM STOP FETCHES _bucketpipe_ledger');
+    await onNode(urls[1]!, 'SYSTEM STOP REPLICATION QUEUES _bucketpipe_ledger');
     expect((await importHere(first, 'lag', { trigger: 'on-demand' })).rows).toBe(300);
     const twice = await importHere(hasty, 'lag', { trigger: 'on-demand' });
     expect(twice.rows).toBe(300);
-    await onNode(urls[1]!, 'SYSTEM START FETCHES _bucketpipe_ledger');
+    await onNode(urls[1]!, 'SYSTEM START REPLICATION QUEUES _bucketpipe_ledger');
     for (const url of urls) await until(() => doneOn(url), (r) => Number(r[0]!.n) === 3);
     const repaired = await importHere(first, 'lag', { trigger: 'on-demand' });
     expect({ recovered: repaired.recovered, rows: repaired.rows }).toEqual({ recovered: 1, rows: 0 });
@@ -223,14 +228,14 @@ describe('a replicated ClickHouse cluster', () => {
     const app = await open(dir, clusterEnv(urls[1]!, SHARDED_CLUSTER));
     await pushProject(app, { dryRun: false });
     // Node 1's copy of the ledger lags behind: the import and the export run through node 2.
-    await onNode(urls[0]!, 'SYSTEM STOP FETCHES _bucketpipe_ledger');
+    await onNode(urls[0]!, 'SYSTEM STOP REPLICATION QUEUES _bucketpipe_ledger');
     const first = await importHere(app, 'wide', { trigger: 'on-demand' });
     expect({ rows: first.rows, quarantined: first.quarantined }).toEqual({ rows: 1001, quarantined: 1 });
     const exported = await exportHere(app, 'wide', { trigger: 'on-demand' });
     expect({ status: exported.status, rows: exported.rows }).toEqual({ status: 'ok', rows: 1001 });
     const lines = (await Promise.all(exported.files.map((f) => readText(tests.s3, tests.bucket, f.uri.replace(`s3://${tests.bucket}/`, ''))))).join('').trim().split('\n');
     expect(new Set(lines).size).toBe(1001);
-    await onNode(urls[0]!, 'SYSTEM START FETCHES _bucketpipe_ledger');
+    await onNode(urls[0]!, 'SYSTEM START REPLICATION QUEUES _bucketpipe_ledger');
 
     const database = new URL(urls[0]!).pathname.slice(1);
     const locals: number[] = [];
@@ -260,7 +265,9 @@ describe('a replicated ClickHouse cluster', () => {
     await putObjects(tests.s3, tests.bucket, objects);
     const dir = project('killed', importDatasource(`s3://${tests.bucket}/kill/*.csv`, { schema: SRC_N_SCHEMA, schedule: '@auto', more: 'IMPORT_MAX_FILES_PER_RUN 3' }));
     const urls = await clusterDatabase(REPLICATED_CLUSTER);
-    const env = clusterEnv(urls, REPLICATED_CLUSTER);
+    // While the node is down, the parts only it holds keep the other's copy of the ledger behind: runs
+    // wait this long for it, then go on.
+    const env = { ...clusterEnv(urls, REPLICATED_CLUSTER), BUCKETPIPE_REPLICA_CATCH_UP_MS: '2000' };
     const pushed = await runCli(['push'], { cwd: dir.dir, env });
     expect(pushed.code, pushed.stderr).toBe(0);
 
