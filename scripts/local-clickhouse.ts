@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './local-redis.js';
@@ -42,7 +42,7 @@ export interface LocalClickHousePorts {
 }
 
 /** Three free loopback ports for a server. */
-export async function freeClickHousePorts(): Promise<LocalClickHousePorts> {
+async function freeClickHousePorts(): Promise<LocalClickHousePorts> {
   return { http: await freePort(), tcp: await freePort(), interserver: await freePort() };
 }
 
@@ -106,13 +106,21 @@ async function launch(binary: string, dir: string, http: number): Promise<{ kill
   let output = '';
   child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let killing = false;
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', (code, signal) => {
+      // A server that goes away on its own leaves its reason in its log, which stop() removes: say it now.
+      if (!killing) process.stderr.write(`clickhouse-server on port ${http} exited by itself (${signal ?? code}):\n${output.slice(-2000)}${tailOf(join(dir, 'log', 'error.log'))}\n`);
+      resolve();
+    }),
+  );
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`clickhouse-server exited with ${child.exitCode}: ${output.slice(-2000)}`);
     const ready = await fetch(`http://127.0.0.1:${http}/ping`).then((r) => r.ok).catch(() => false);
     if (ready) break;
     if (Date.now() > deadline) {
+      killing = true;
       child.kill('SIGKILL');
       throw new Error(`clickhouse-server did not answer on port ${http}: ${output.slice(-2000)}`);
     }
@@ -120,10 +128,20 @@ async function launch(binary: string, dir: string, http: number): Promise<{ kill
   }
   return {
     kill: async () => {
+      killing = true;
       stopChild(child);
       await exited;
     },
   };
+}
+
+/** The last lines of a log file, or nothing. */
+function tailOf(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').slice(-3000);
+  } catch {
+    return '';
+  }
 }
 
 function stopChild(child: ChildProcess): void {

@@ -1,4 +1,5 @@
-import { freeClickHousePorts, startLocalClickHouse, type LocalClickHouse, type LocalClickHousePorts } from './local-clickhouse.js';
+import { createServer, type Server } from 'node:net';
+import { startLocalClickHouse, type LocalClickHouse, type LocalClickHousePorts } from './local-clickhouse.js';
 import { startLocalZooKeeper, type LocalZooKeeper } from './local-zookeeper.js';
 
 /**
@@ -19,11 +20,15 @@ export const SHARDED_CLUSTER = 'sharded';
 
 export async function startLocalCluster(): Promise<LocalCluster> {
   const zookeeper = await startLocalZooKeeper();
-  const ports = [await freeClickHousePorts(), await freeClickHousePorts()];
+  // Each node's config names the other's port before it runs: the ports stay held until their node
+  // starts, so that no other process (a test's server, a client's connection) takes one meanwhile.
+  const reserved = [await reserveClickHousePorts(), await reserveClickHousePorts()];
+  const ports = reserved.map((r) => r.ports);
   const config = remoteServers(ports);
   const nodes: LocalClickHouse[] = [];
   try {
     for (const [i, own] of ports.entries()) {
+      await reserved[i]!.release();
       nodes.push(
         await startLocalClickHouse({
           ports: own,
@@ -35,6 +40,7 @@ export async function startLocalCluster(): Promise<LocalCluster> {
       );
     }
   } catch (error) {
+    await Promise.all(reserved.map((r) => r.release()));
     await Promise.all(nodes.map((n) => n.stop()));
     await zookeeper.stop();
     throw error;
@@ -57,4 +63,27 @@ function remoteServers(ports: readonly LocalClickHousePorts[]): string {
   </remote_servers>
   <distributed_ddl><path>/clickhouse/task_queue/ddl</path></distributed_ddl>
 `;
+}
+
+/** Three loopback ports held open (listening) until `release`. */
+async function reserveClickHousePorts(): Promise<{ ports: LocalClickHousePorts; release(): Promise<void> }> {
+  const servers = [await listening(), await listening(), await listening()];
+  const [http, tcp, interserver] = servers.map((s) => (s.address() as { port: number }).port) as [number, number, number];
+  let released = false;
+  return {
+    ports: { http, tcp, interserver },
+    release: async () => {
+      if (released) return;
+      released = true;
+      await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    },
+  };
+}
+
+function listening(): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve(server));
+  });
 }
