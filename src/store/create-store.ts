@@ -75,7 +75,9 @@ async function openServer(settings: StoreSettings, urls: string, scratchDir: str
   const inserts = clusterName ? { insert_deduplicate: 0 as const } : undefined;
   const raw = failoverClient(nodes.map((url) => createClient({ url, log: QUIET, clickhouse_settings: inserts })));
   await ping(raw, safe);
-  const capabilities = await probeServer(raw);
+  const capabilities = await probeServer(raw).catch((error: unknown) => {
+    throw explainRefusal(error, safe);
+  });
   // Older servers take no query parameters: values are then put into the SQL text by one escaping function.
   const client = capabilities.queryParameters ? raw : forOldServer(raw);
   const cluster = clusterName ? await probeCluster(client, clusterName, safe, settings.catchUpMs) : undefined;
@@ -87,6 +89,29 @@ function nonNegativeMs(value: string, name: string): number {
   const ms = Number(value);
   if (!Number.isInteger(ms) || ms < 0) throw new BucketpipeError('STORE_ERROR', `${name}=${value}: give a whole number of milliseconds, 0 or more.`);
   return ms;
+}
+
+/**
+ * The server answered but refused the connection's user or database: said in terms of
+ * BUCKETPIPE_CLICKHOUSE_URL, with what to do. The server's own words name no password.
+ */
+function explainRefusal(error: unknown, where: string): unknown {
+  const message = error instanceof Error ? error.message : String(error);
+  const missing = /Database (\S+) doesn't exist/.exec(message);
+  if (missing) {
+    const database = missing[1]!.replace(/^`|`$/g, '');
+    return new BucketpipeError(
+      'STORE_ERROR',
+      `The database ${database} of BUCKETPIPE_CLICKHOUSE_URL does not exist on the store at ${where}: create it first ` +
+        `(CREATE DATABASE ${database}; on a cluster, CREATE DATABASE ${database} ON CLUSTER <name>), or name another one in the URL's path.`,
+      { cause: error },
+    );
+  }
+  if (/Wrong password|Authentication failed|Unknown user|password is incorrect|Code: (193|192|516)\b/.test(message)) {
+    const said = message.split(/, e\.what\(\)|\n/)[0]!.replace(/^Code: \d+, e\.displayText\(\) = DB::Exception: /, '');
+    return new BucketpipeError('STORE_ERROR', `The store at ${where} refused the user and password of BUCKETPIPE_CLICKHOUSE_URL: ${said}.`, { cause: error });
+  }
+  return error;
 }
 
 /** A store URL safe to print: scheme, host and path, never the user or password. */

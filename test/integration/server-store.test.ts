@@ -107,3 +107,29 @@ describe('push against a server that lacks a type', () => {
     expect(jobs.stdout).toContain('No jobs yet.');
   });
 });
+
+describe('a server that refuses the URL of BUCKETPIPE_CLICKHOUSE_URL', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'bucketpipe-refused-'));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('names a database that does not exist and says to create it', async () => {
+    const url = new URL(inject('clickhouseUrl'));
+    url.pathname = '/no_such_db_here';
+    await expect(createStore({ clickhouseUrl: url.toString(), dataDir })).rejects.toMatchObject({
+      code: 'STORE_ERROR',
+      message: expect.stringMatching(/The database no_such_db_here of BUCKETPIPE_CLICKHOUSE_URL does not exist on the store at http:\/\/127\.0\.0\.1:\d+\/no_such_db_here: create it first \(CREATE DATABASE no_such_db_here; on a cluster, CREATE DATABASE no_such_db_here ON CLUSTER <name>\)/),
+    });
+  });
+
+  it('says the user or password was refused, and prints no password', async () => {
+    const url = new URL(inject('clickhouseUrl'));
+    url.password = 'hunter2SECRET';
+    const refused = await createStore({ clickhouseUrl: url.toString(), dataDir }).then(
+      () => undefined,
+      (error: Error & { code?: string }) => error,
+    );
+    expect(refused?.code).toBe('STORE_ERROR');
+    expect(refused?.message).toMatch(/^The store at http:\/\/127\.0\.0\.1:\d+\/default refused the user and password of BUCKETPIPE_CLICKHOUSE_URL: /);
+    expect(refused?.message).not.toContain('hunter2SECRET');
+  });
+});
