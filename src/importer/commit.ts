@@ -6,6 +6,7 @@ import type { Lease } from '../lease.js';
 import type { Store } from '../store/create-store.js';
 import { runStatement, selectRows, type QuerySettings } from '../store/queries.js';
 import { quoteIdentifier } from '../store/sql.js';
+import { pollUntil } from '../store/poll.js';
 import { alterHead, rowsAlterHead } from '../store/table-ddl.js';
 import { attemptsToUndo, type LedgerState } from './discover/read-ledger.js';
 import { recordObjects, type ObjectStatus } from './ledger-writes.js';
@@ -152,15 +153,17 @@ export async function deleteTaggedRows(store: Pick<Store, 'client' | 'capabiliti
 export async function removeStoppedRead(store: Pick<Store, 'client' | 'capabilities' | 'cluster'>, table: string, importId: string): Promise<void> {
   await deleteTaggedRows(store, table, importId);
   if (store.capabilities.mutationsSync) return;
-  for (let wait = 5; ; wait = Math.min(wait * 2, 200)) {
-    const rows = await selectRows<{ n: string | number }>(
-      store.client,
-      'SELECT count() AS n FROM system.mutations WHERE database = currentDatabase() AND table = {table:String} AND is_done = 0',
-      { table },
-    );
-    if (Number(rows[0]?.n ?? 0) === 0) return;
-    await new Promise((resolve) => setTimeout(resolve, wait));
-  }
+  await pollUntil(
+    async () => {
+      const rows = await selectRows<{ n: string | number }>(
+        store.client,
+        'SELECT count() AS n FROM system.mutations WHERE database = currentDatabase() AND table = {table:String} AND is_done = 0',
+        { table },
+      );
+      return Number(rows[0]?.n ?? 0) === 0;
+    },
+    { firstMs: 5, maxMs: 200 },
+  );
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { ClusterLayout } from './cluster-layout.js';
+import { pollUntil } from './poll.js';
 import { selectRows } from './queries.js';
 
 /**
@@ -20,13 +21,7 @@ export async function catchUpReplicas(
   onBehind: () => void = () => {},
 ): Promise<boolean> {
   if (!store.cluster) return true;
-  const deadline = Date.now() + store.cluster.catchUpMs;
-  for (let pause = 25; ; pause = Math.min(pause * 2, 500)) {
-    if (await caughtUp(store.client, tables)) return true;
-    if (pause === 25) onBehind();
-    if (Date.now() >= deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, pause));
-  }
+  return pollUntil(() => caughtUp(store.client, tables), { firstMs: 25, maxMs: 500, timeoutMs: store.cluster.catchUpMs, onFirstMiss: onBehind });
 }
 
 async function caughtUp(client: ClickHouseClient, tables: readonly string[]): Promise<boolean> {

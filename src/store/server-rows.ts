@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { LocalEngine, StreamColumn } from './local-engine.js';
+import { pollUntil } from './poll.js';
 import { runStatement, selectRows, settingsClause, type QuerySettings } from './queries.js';
 import type { RowFormat, ServerCapabilities } from './server-capabilities.js';
 import { identifierList, quoteIdentifier, quoteString } from './sql.js';
@@ -97,11 +98,13 @@ export async function sendToServer(server: ServerSide, stage: LocalEngine, rows:
 
 /** Waits until the server no longer runs the query (its insert writes nothing more). */
 async function serverQueryEnded(client: ClickHouseClient, queryId: string): Promise<void> {
-  for (let wait = 5; ; wait = Math.min(wait * 2, 200)) {
-    const [row] = await selectRows<{ n: string | number }>(client, 'SELECT count() AS n FROM system.processes WHERE query_id = {id:String}', { id: queryId });
-    if (Number(row?.n ?? 0) === 0) return;
-    await new Promise((resolve) => setTimeout(resolve, wait));
-  }
+  await pollUntil(
+    async () => {
+      const [row] = await selectRows<{ n: string | number }>(client, 'SELECT count() AS n FROM system.processes WHERE query_id = {id:String}', { id: queryId });
+      return Number(row?.n ?? 0) === 0;
+    },
+    { firstMs: 5, maxMs: 200 },
+  );
 }
 
 /** A query of the server whose rows are wanted in the worker's engine. */

@@ -4,7 +4,7 @@ import { quoteIdentifier } from '../../store/sql.js';
 import type { ImportContext } from '../import-context.js';
 import { withEngineErrors, type ObjectLayout } from '../probe/probe-object.js';
 import { redact, sourceSecrets } from '../engine-source.js';
-import { deleteTaggedRows, removeStoppedRead, taggedInsertBinding } from '../commit.js';
+import { removeStoppedRead, taggedInsertBinding } from '../commit.js';
 import type { TargetColumn } from './cast-expressions.js';
 import { checkedInsert } from './checked-insert.js';
 import { headerLinesOf, layoutUri, type LoadResult } from './load-result.js';
@@ -17,53 +17,39 @@ import { countWrittenRows, markWrites } from './written-rows.js';
 
 /**
  * The direct read of one object into the store's data table, without the split's views: a Parquet
- * object whose types convert losslessly is inserted as it is; any other object is read with checks
- * that stop the statement at the first row the split would quarantine. Undefined when it stopped,
- * with what it wrote removed, so that the split loads the whole object.
+ * object whose types convert losslessly is inserted as it is (a failure is the object's); any other
+ * object is read with checks that stop the statement at the first row the split would quarantine.
+ * Undefined when it stopped, with what it wrote removed, so that the split loads the whole object.
+ * With a server as the store, the worker's engine runs the same read and its rows stream straight
+ * into the server's table (`sendTagged`); the rows are counted in the store's table either way.
  */
 export async function readDirectly(ctx: ImportContext, layout: ObjectLayout, columns: readonly TargetColumn[], importId: string): Promise<Map<string, LoadResult> | undefined> {
-  const lossless = losslessParquetInsert(layout, columns, ctx.target.split);
-  if (lossless) return insertDirectly(ctx, layout, lossless, importId);
-  return tryDirectRead(ctx, layout, columns, importId);
-}
-
-/**
- * The direct read with a ClickHouse server as the store: the worker's engine reads the object by the
- * same query, with the same checks and the store's limits (the split's), and its rows stream straight
- * into the server's data table in the server's row format, tagged with the import id, instead of
- * through the staging tables. A Parquet object that converts losslessly fails as the object's failure;
- * any other read that stops has what reached the server removed, and the split loads the object.
- * The rows are counted in the server's table, from the parts the insert wrote.
- */
-export async function readDirectlyToServer(
-  ctx: ImportContext,
-  target: StagedTarget,
-  layout: ObjectLayout,
-  columns: readonly TargetColumn[],
-  importId: string,
-): Promise<Map<string, LoadResult> | undefined> {
-  const limits = target.split;
+  const limits = ctx.target.split;
   const lossless = losslessParquetInsert(layout, columns, limits);
   const typed = lossless ? undefined : (typedCsvInsert(ctx, layout, columns, limits) ?? timeCheckedParquetInsert(layout, columns, limits));
   const read = lossless ?? typed ?? checkedInsert(namedRead(ctx, layout, columns, importId), columns, layout.format, layout.csv?.lineEnd, limits);
   const via = lossless ? 'lossless' : typed ? 'typed' : 'checked';
-  const server = ctx.store.client;
+  const target = ctx.target;
+  const write = () => (target.kind === 'staged' ? sendTagged(ctx, target, read, importId) : insertTagged(ctx, read, importId));
+  const client = ctx.store.client;
   const table = ctx.datasource.name;
-  const mark = await markWrites(server, table);
-  const send = () => sendTagged(ctx, target, read, importId);
+  const mark = await markWrites(client, table);
   if (lossless) {
-    await withEngineErrors(ctx, layout.object, layout.source, send);
+    await withEngineErrors(ctx, layout.object, layout.source, write);
   } else {
     try {
-      await send();
+      await write();
     } catch (error) {
+      // Whatever stopped it (a row for the split, or a failed read the split will meet and report
+      // again), the split starts over: blocks written before the stop are removed first.
       ctx.log.debug({ stage: 'direct_read', via, object: layoutUri(layout), outcome: 'stopped', reason: redact(firstLine(error), sourceSecrets(layout.source)) }, 'stage');
+      // A run that lost its lease stops here: what it wrote is removed by the attempt's own undo.
       if (ctx.signal?.aborted) throw error;
-      if ((await countWrittenRows(server, table, importId, mark)) > 0) await removeStoppedRead(ctx.store, table, importId);
+      if ((await countWrittenRows(client, table, importId, mark)) > 0) await removeStoppedRead(ctx.store, table, importId);
       return undefined;
     }
   }
-  const rows = await countWrittenRows(server, table, importId, mark);
+  const rows = await countWrittenRows(client, table, importId, mark);
   ctx.log.debug({ stage: 'direct_read', via, object: layoutUri(layout), outcome: 'loaded', rows }, 'stage');
   return directFigures(layout, rows);
 }
@@ -86,44 +72,6 @@ async function sendTagged(ctx: ImportContext, target: StagedTarget, read: Direct
 function directFigures(layout: ObjectLayout, stored: number): Map<string, LoadResult> {
   const headerLines = headerLinesOf(layout);
   return new Map([[layoutUri(layout), { records: stored + headerLines, headerLines, rows: stored, quarantined: 0 }]]);
-}
-
-/** One object inserted by a single statement, its rows counted from the parts it wrote. */
-async function insertDirectly(ctx: ImportContext, layout: ObjectLayout, read: ReadQuery, importId: string): Promise<Map<string, LoadResult>> {
-  const client = ctx.store.client;
-  const table = ctx.datasource.name;
-  const mark = await markWrites(client, table);
-  await withEngineErrors(ctx, layout.object, layout.source, () => insertTagged(ctx, read, importId));
-  return directFigures(layout, await countWrittenRows(client, table, importId, mark));
-}
-
-/**
- * One object read straight into the data table, the engine's typed reader for CSV where its column
- * types allow, else the split's own casts: undefined when it stopped (a row the split would
- * quarantine, or that the typed reader cannot parse), after removing the rows it wrote, so that the
- * split loads the whole object. Most objects have no such row, and skip the split's views.
- */
-async function tryDirectRead(ctx: ImportContext, layout: ObjectLayout, columns: readonly TargetColumn[], importId: string): Promise<Map<string, LoadResult> | undefined> {
-  const client = ctx.store.client;
-  const table = ctx.datasource.name;
-  const typed = typedCsvInsert(ctx, layout, columns, ctx.target.split) ?? timeCheckedParquetInsert(layout, columns, ctx.target.split);
-  const read = typed ?? checkedInsert(namedRead(ctx, layout, columns, importId), columns, layout.format, layout.csv?.lineEnd, ctx.target.split);
-  const via = typed ? 'typed' : 'checked';
-  const mark = await markWrites(client, table);
-  try {
-    await insertTagged(ctx, read, importId);
-  } catch (error) {
-    // Whatever stopped it (a row for the split, or a failed read the split will meet and report
-    // again), the split starts over: blocks written before the stop are removed first.
-    ctx.log.debug({ stage: 'direct_read', via, object: layoutUri(layout), outcome: 'stopped', reason: redact(firstLine(error), sourceSecrets(layout.source)) }, 'stage');
-    // A run that lost its lease stops here: what it wrote is removed by the attempt's own undo.
-    if (ctx.signal?.aborted) throw error;
-    if ((await countWrittenRows(client, table, importId, mark)) > 0) await deleteTaggedRows(ctx.store, table, importId);
-    return undefined;
-  }
-  const rows = await countWrittenRows(client, table, importId, mark);
-  ctx.log.debug({ stage: 'direct_read', via, object: layoutUri(layout), outcome: 'loaded', rows }, 'stage');
-  return directFigures(layout, rows);
 }
 
 /**

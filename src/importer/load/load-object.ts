@@ -1,7 +1,7 @@
 import type { ImportContext } from '../import-context.js';
 import type { ObjectLayout } from '../probe/probe-object.js';
 import { undoImport } from '../commit.js';
-import { readDirectly, readDirectlyToServer } from './direct-read.js';
+import { readDirectly } from './direct-read.js';
 import type { LoadRequest } from './load-request.js';
 import { layoutUri, type LoadResult } from './load-result.js';
 import { splitInStore, splitThroughStage } from './quarantine-split.js';
@@ -51,16 +51,10 @@ async function loadAsProbed(ctx: ImportContext, request: LoadRequest): Promise<L
 async function loadReadable(ctx: ImportContext, request: LoadRequest): Promise<Map<string, LoadResult>> {
   const target = ctx.target;
   const { layouts, columns, importId } = request;
-  if (target.kind === 'staged') {
-    if (layouts.length === 1 && !target.overShards) {
-      const loaded = await readDirectlyToServer(ctx, target, layouts[0]!, columns, importId);
-      if (loaded) return loaded;
-    }
-    return splitThroughStage(ctx, target, request);
-  }
-  if (layouts.length === 1) {
+  const overShards = target.kind === 'staged' && target.overShards;
+  if (layouts.length === 1 && !overShards) {
     const loaded = await readDirectly(ctx, layouts[0]!, columns, importId);
     if (loaded) return loaded;
   }
-  return splitInStore(ctx, target, request);
+  return target.kind === 'staged' ? splitThroughStage(ctx, target, request) : splitInStore(ctx, target, request);
 }
