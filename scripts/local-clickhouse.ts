@@ -4,6 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './local-redis.js';
 
+/** A user of every local server who has a password, with characters a URL must encode. */
+export const PASSWORD_USER = { name: 'with_password', password: 'p@ss w:rd/+%!' } as const;
+
 /** A private ClickHouse server (the machine's clickhouse-server binary) with its own folder and ports. */
 export interface LocalClickHouse {
   /** `http://default@127.0.0.1:PORT/default`, for BUCKETPIPE_CLICKHOUSE_URL. */
@@ -81,7 +84,7 @@ ${replication}${options.extraConfig ?? ''}</yandex>
     join(dir, 'users.xml'),
     `<yandex>
   <profiles><default></default></profiles>
-  <users><default><password></password><networks><ip>127.0.0.1</ip><ip>::1</ip></networks><profile>default</profile><quota>default</quota></default></users>
+  <users><default><password></password><networks><ip>127.0.0.1</ip><ip>::1</ip></networks><profile>default</profile><quota>default</quota></default><${PASSWORD_USER.name}><password>${PASSWORD_USER.password}</password><networks><ip>127.0.0.1</ip><ip>::1</ip></networks><profile>default</profile><quota>default</quota></${PASSWORD_USER.name}></users>
   <quotas><default></default></quotas>
 </yandex>
 `,

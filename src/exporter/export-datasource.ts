@@ -22,7 +22,9 @@ import type { ExportContext } from './export-context.js';
 import { encodedFormat } from '../formats.js';
 import { planParts, writePart, type StreamedSelect, type WriteSettings } from './write-parts.js';
 import { currentImportVersion, fileOwner, lastWatermark, recordFiles, recordRun, unfinishedRuns, type ExportRun, type PlannedFile } from './export-ledger.js';
-import { exportSelect, type ExportSelect } from './export-query.js';
+import { exportSelect, type ExportSelect, type ImportWindow } from './export-query.js';
+import { rowsState } from './rows-state.js';
+import { isSharded } from '../store/cluster-layout.js';
 
 export interface ExportOptions {
   trigger: 'scheduled' | 'on-demand';
@@ -158,7 +160,7 @@ async function runExport(ctx: ExportContext, options: ExportOptions): Promise<Ex
         await release();
       }
     };
-    if (ctx.staging && !spec.maxRowsPerFile && !spec.sse && !spec.acl) await withRowsStreamed(ctx, select, write, () => withRowsInWorkerEngine(ctx, ctx.staging!, runId, select, write));
+    if (ctx.staging && !spec.maxRowsPerFile && !spec.sse && !spec.acl) await withRowsStreamed(ctx, select, window, write, () => withRowsInWorkerEngine(ctx, ctx.staging!, runId, select, write));
     else if (ctx.staging) await withRowsInWorkerEngine(ctx, ctx.staging, runId, select, write);
     else await write(select);
     await recordFiles(client, lease, table, runId, planned, 'uploaded');
@@ -232,15 +234,20 @@ async function withRowsInWorkerEngine<T>(
 
 /**
  * With a server as the store and one file per run, written by the worker's engine: the run's rows
- * stream from the server straight into the engine's write of the file (the engine reads them as a
- * file, see `LocalEngine.runOverStream`), in the server's row format, without a local copy first.
- * The server counts them first, to plan the file; the file's row count is counted as the rows pass
- * (`nativeRowCounter`), so it is what the file holds even if the table changed in between. A run with
- * no rows, or with columns whose Native layout is not known there, takes the local way (`otherwise`).
+ * stream from the server straight into the engine's write of the file, in the server's row format,
+ * without a local copy first. The server counts them first, to plan the file.
+ *
+ * Where it can, the engine reads the server itself (`engine-reads-server.ts`); the file then holds
+ * the count only if the rows did not change between the count and the read, which `rowsState`
+ * checks after the write. Otherwise, and where the engine cannot reach the server, the rows pass
+ * through Node into the engine (`LocalEngine.runOverStream`) and are counted as they pass
+ * (`nativeRowCounter`), so the count is what the file holds. A run with no rows, or with columns
+ * whose Native layout is not known there, takes the local way (`otherwise`).
  */
 async function withRowsStreamed(
   ctx: ExportContext,
   select: ExportSelect,
+  window: ImportWindow | undefined,
   encode: (rows: StreamedSelect) => Promise<void>,
   otherwise: () => Promise<void>,
 ): Promise<void> {
@@ -251,11 +258,16 @@ async function withRowsStreamed(
   const feed = await serverRows(ctx.store, select);
   // Rows are counted as they pass (the count of the file): Native, of types whose layout is known.
   if (feed.format !== 'Native' || !countsNativeRows(feed.columns.map((c) => c.type))) return local();
+  // The state is that of the table's own parts: a query of the user's may read others, and a
+  // Distributed table's rows are on other nodes.
+  const checkable = feed.direct && ctx.datasource.export.query === undefined && !isSharded(ctx.store.cluster);
+  const state = checkable ? () => rowsState(ctx.store.client, ctx.datasource.name, window) : undefined;
+  const before = state && (await state());
   const [counted] = await selectRows<{ n: string | number }>(ctx.store.client, `SELECT count() AS n FROM (${select.sql})`, {}, select.settings);
   const total = Number(counted?.n ?? 0);
   if (total === 0) return local();
-  ctx.log.debug({ stage: 'export_rows', via: 'streamed' }, 'stage');
-  await encode({ sql: `SELECT * FROM ${PIPE_READ}`, settings: {}, feed, total });
+  const direct = state && feed.direct ? { ...feed.direct, unchanged: async () => (await state()) === before } : undefined;
+  await encode({ sql: `SELECT * FROM ${PIPE_READ}`, settings: {}, feed, total, direct });
 }
 
 /** Deletes the files of runs a crash left unfinished and marks them aborted; their rows go out again now. */

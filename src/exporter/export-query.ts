@@ -23,7 +23,8 @@ export interface ImportWindow {
 /**
  * EXPORT_QUERY (default: every column of the table). A `new` run restricts every read of the table,
  * wherever the query reads it, to the rows of the imports in its window (the engine's
- * additional_table_filters), so any query the user writes exports each imported row once.
+ * additional_table_filters; a WHERE for the default query), so any query the user writes exports
+ * each imported row once.
  */
 export async function exportSelect(
   client: ClickHouseClient,
@@ -42,11 +43,12 @@ export async function exportSelect(
     const filter =
       `${quoteIdentifier(IMPORT_TAG_COLUMN)} ${within} (SELECT import_id FROM ${INTERNAL_TABLES.ledger} ` +
       `WHERE datasource = ${quoteString(table)} AND status = 'done' AND version > ${window.from} AND version <= ${window.to})`;
-    if (capabilities.tableFilters) {
+    if (spec.query === undefined) {
+      // The table's own rows: a WHERE, which a read-only read of a server (the engine's) can run too.
+      sql = `${sql} WHERE ${filter}`;
+    } else if (capabilities.tableFilters) {
       // A map literal in a setting: the one place this value cannot be a bound parameter.
       settings.additional_table_filters = { literal: `{${quoteString(table)}: ${quoteString(filter)}}` };
-    } else if (spec.query === undefined) {
-      sql = `${sql} WHERE ${filter}`;
     } else {
       throw new BucketpipeError(
         'PROJECT_INVALID',

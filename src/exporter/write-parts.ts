@@ -15,6 +15,8 @@ import type { EncodedFormat } from '../formats.js';
 import type { PlannedFile } from './export-ledger.js';
 import type { ExportSelect } from './export-query.js';
 import type { ServerRows } from '../store/server-rows.js';
+import type { EngineServerRead } from '../store/engine-reads-server.js';
+import type { LocalEngine } from '../store/local-engine.js';
 import { nativeRowCounter } from '../store/native-rows.js';
 
 /** One file of a run: its rows as a query, and where it goes. */
@@ -25,6 +27,13 @@ export interface Part {
   settings: QuerySettings;
   /** Rows that stream from a server into the query, which reads them as `PIPE_READ`. */
   feed?: ServerRows;
+  /** The same rows read by the engine from the server itself; tried first. */
+  direct?: CheckedServerRead;
+}
+
+/** The engine's own read of a run's rows from the server, and whether the rows are still those counted. */
+export interface CheckedServerRead extends EngineServerRead {
+  unchanged(): Promise<boolean>;
 }
 
 /**
@@ -34,6 +43,7 @@ export interface Part {
 export interface StreamedSelect extends ExportSelect {
   feed: ServerRows;
   total: number;
+  direct?: CheckedServerRead;
 }
 
 /**
@@ -50,7 +60,7 @@ export async function planParts(
 ): Promise<{ parts: Part[]; release(): Promise<void> }> {
   const client = ctx.engine;
   const none = async () => undefined;
-  if ('feed' in select) return { parts: [{ part: 0, rows: select.total, sql: select.sql, settings: select.settings, feed: select.feed }], release: none };
+  if ('feed' in select) return { parts: [{ part: 0, rows: select.total, sql: select.sql, settings: select.settings, feed: select.feed, direct: select.direct }], release: none };
   if (!maxRows) {
     const total = Number((await selectRows<{ n: string | number }>(client, `SELECT count() AS n FROM (${select.sql})`, {}, select.settings))[0]?.n ?? 0);
     if (total > 0) return { parts: [{ part: 0, rows: total, sql: select.sql, settings: select.settings }], release: none };
@@ -109,7 +119,7 @@ export async function writePart(ctx: ExportContext, part: Part, file: PlannedFil
       rows = await runPart(
         ctx,
         part,
-        `INSERT INTO FUNCTION ${target.sql} ${part.sql}`,
+        `INSERT INTO FUNCTION ${target.sql}`,
         { ...target.params, dst_format: format.engineFormat, dst_compression: format.compression },
         { ...format.settings, ...part.settings, s3_truncate_on_insert: 1, ...WRITE_RETRIES },
       );
@@ -123,7 +133,7 @@ export async function writePart(ctx: ExportContext, part: Part, file: PlannedFil
   const rows = await runPart(
     ctx,
     part,
-    `INSERT INTO FUNCTION file({path:String}, {format:String}, 'auto', {compression:String}) ${part.sql}`,
+    `INSERT INTO FUNCTION file({path:String}, {format:String}, 'auto', {compression:String})`,
     { path, format: format.engineFormat, compression: format.compression },
     { ...format.settings, ...part.settings, engine_file_truncate_on_insert: 1 },
   );
@@ -131,13 +141,23 @@ export async function writePart(ctx: ExportContext, part: Part, file: PlannedFil
   return { bytes: statSync(path).size, rows };
 }
 
-/** Runs a part's write; rows that stream from a server are written into it while it runs (and counted). */
-async function runPart(ctx: ExportContext, part: Part, sql: string, params: Record<string, string>, settings: QuerySettings): Promise<number | undefined> {
+/**
+ * Runs a part's write (`insert`, the head of an INSERT that the part's rows complete). Rows of a
+ * server are read by the engine itself where it can, and kept if they are still the rows counted;
+ * otherwise they stream through Node into the write and are counted as they pass.
+ */
+async function runPart(ctx: ExportContext, part: Part, insert: string, params: Record<string, string>, settings: QuerySettings): Promise<number | undefined> {
   if (!part.feed) {
-    await runStatement(ctx.engine, sql, params, settings);
+    await runStatement(ctx.engine, `${insert} ${part.sql}`, params, settings);
     return undefined;
   }
   if (!ctx.staging) throw new Error('rows that stream from a server need the worker engine');
+  if (part.direct && (await writtenByEngine(ctx, ctx.staging, part.direct, insert, params, settings))) {
+    ctx.log.debug({ stage: 'export_rows', via: 'engine' }, 'stage');
+    return part.rows;
+  }
+  ctx.log.debug({ stage: 'export_rows', via: 'streamed' }, 'stage');
+  const sql = `${insert} ${part.sql}`;
   const feed = part.feed;
   // The rows are counted as they pass: what the file holds, whatever the server counted before.
   const counter = nativeRowCounter();
@@ -146,6 +166,32 @@ async function runPart(ctx: ExportContext, part: Part, sql: string, params: Reco
   counter.stream.on('close', () => source.destroy());
   await ctx.staging.runOverStream({ sql, params, settings, columns: feed.columns, format: feed.format }, source.pipe(counter.stream));
   return counter.rows();
+}
+
+/**
+ * The engine writes the file from its own read of the server. False when the rows changed since
+ * they were counted, or the read failed (an engine that cannot reach the server the way Node does,
+ * a TLS certificate only Node trusts): the write through Node then writes the file again.
+ */
+async function writtenByEngine(
+  ctx: ExportContext,
+  staging: LocalEngine,
+  read: CheckedServerRead,
+  insert: string,
+  params: Record<string, string>,
+  settings: QuerySettings,
+): Promise<boolean> {
+  try {
+    await runStatement(staging.client, `${insert} SELECT * FROM ${read.from}`, { ...params, ...read.params }, { ...settings, ...read.settings });
+  } catch (error) {
+    const secrets = [params.dst_key, params.dst_secret, params.dst_token, read.params.bp_server_key].filter((s): s is string => s !== undefined && s.length >= 4);
+    const reason = redact(String(error instanceof Error ? error.message : error), secrets).split('\n')[0]!.slice(0, 300);
+    ctx.log.debug({ stage: 'export_engine_read', outcome: 'failed', reason }, 'stage');
+    return false;
+  }
+  if (await read.unchanged()) return true;
+  ctx.log.debug({ stage: 'export_engine_read', outcome: 'changed' }, 'stage');
+  return false;
 }
 
 /** An engine failure while writing a file, naming the file, with secrets scrubbed. */

@@ -11,6 +11,7 @@ import { BucketpipeError } from '../errors.js';
 import { keepNewFilesPrivate, makePrivate } from './private-files.js';
 import { probeCluster, type ClusterLayout } from './cluster-layout.js';
 import { failoverClient } from './failover-client.js';
+import { engineAccessOf, type EngineAccess } from './engine-reads-server.js';
 
 /** Where the tables live: embedded chDB in this process, or a ClickHouse server. */
 export interface Store {
@@ -24,6 +25,8 @@ export interface Store {
   capabilities: ServerCapabilities;
   /** `BUCKETPIPE_CLICKHOUSE_CLUSTER`: the cluster the tables live on, as its server describes it. */
   cluster?: ClusterLayout;
+  /** A server of one URL: where the worker's engine can read it itself (`engine-reads-server.ts`). */
+  engineAccess?: EngineAccess;
   /** True once this handle cannot work again: the process that served the embedded store to it has stopped. Open the store anew. */
   gone?(): boolean;
   close(): Promise<void>;
@@ -82,7 +85,8 @@ async function openServer(settings: StoreSettings, urls: string, scratchDir: str
   const client = capabilities.queryParameters ? raw : forOldServer(raw);
   const cluster = clusterName ? await probeCluster(client, clusterName, safe, settings.catchUpMs) : undefined;
   const on = cluster ? ` (cluster ${cluster.name}, ${cluster.shards} shard${cluster.shards > 1 ? 's' : ''})` : '';
-  return { client, kind: 'server', scratchDir, description: `ClickHouse ${capabilities.version} at ${safe}${on}`, capabilities, cluster, close: () => raw.close() };
+  const engineAccess = nodes.length === 1 ? engineAccessOf(nodes[0]!) : undefined;
+  return { client, kind: 'server', scratchDir, description: `ClickHouse ${capabilities.version} at ${safe}${on}`, capabilities, cluster, engineAccess, close: () => raw.close() };
 }
 
 function nonNegativeMs(value: string, name: string): number {

@@ -7,11 +7,13 @@ import { pollUntil } from './poll.js';
 import { runStatement, selectRows, settingsClause, type QuerySettings } from './queries.js';
 import type { RowFormat, ServerCapabilities } from './server-capabilities.js';
 import { identifierList, quoteIdentifier, quoteString } from './sql.js';
+import { engineServerRead, type EngineAccess, type EngineServerRead } from './engine-reads-server.js';
 
 /** A ClickHouse server as the store: its client and what it can do. */
 export interface ServerSide {
   client: ClickHouseClient;
   capabilities: ServerCapabilities;
+  engineAccess?: EngineAccess;
 }
 
 /** What one ship sends: columns of a local table into the same columns of a server table. */
@@ -120,6 +122,8 @@ export interface ServerRows {
   format: RowFormat;
   /** Starts the query; its rows as they come. */
   open(): Promise<Readable>;
+  /** The same rows read by the worker's engine from the server itself, where it can (`engine-reads-server.ts`). */
+  direct?: EngineServerRead;
 }
 
 /** Describes a server query's columns; `open` runs it and streams its rows in the server's row format. */
@@ -128,10 +132,13 @@ export async function serverRows(server: ServerSide, select: ServerSelect): Prom
     await server.client.query({ query: `DESCRIBE (${select.sql})${settingsClause(select.settings)}`, format: 'JSONEachRow' })
   ).json()) as StreamColumn[];
   const format = server.capabilities.rowFormat;
+  const columns = described.map((c) => ({ name: c.name, type: c.type }));
+  const readable = server.engineAccess && format === 'Native' && Object.keys(select.settings).length === 0;
   return {
-    columns: described.map((c) => ({ name: c.name, type: c.type })),
+    columns,
     format,
     open: async () => (await server.client.exec({ query: `${select.sql}${settingsClause(select.settings)} FORMAT ${format}` })).stream,
+    direct: readable ? engineServerRead(server.engineAccess!, select.sql, columns) : undefined,
   };
 }
 

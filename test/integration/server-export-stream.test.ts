@@ -3,10 +3,14 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import type { ExportReport } from '../../src/exporter/export-datasource.js';
+import type { ExportContext } from '../../src/exporter/export-context.js';
+import { rowsState } from '../../src/exporter/rows-state.js';
+import { pollUntil } from '../../src/store/poll.js';
 import { pushProject } from '../../src/push/push-project.js';
 import { exportHere, importHere } from '../../src/worker/run-here.js';
 import { putObjects, s3Client } from '../helpers/bucket.js';
-import { openTestApp, query, queryEngine, s3Endpoint, useServerStore, withBucketAndProject } from '../helpers/embedded.js';
+import { openTestApp, query, queryEngine, s3Endpoint, testEnv, useServerStore, withBucketAndProject } from '../helpers/embedded.js';
+import { PASSWORD_USER } from '../../scripts/local-clickhouse.js';
 import { importDatasource, type TestProjectDir } from '../helpers/project.js';
 import { S3_KEY, S3_SECRET } from '../helpers/s3-server.js';
 
@@ -21,24 +25,38 @@ const ROWS = [
   '3,"multi\nline",-3.25,2105-12-31 23:59:59,"[""""]",',
 ];
 
+type StageRecord = { stage?: string; via?: string; outcome?: string; reason?: string };
+
 /** An export here whose stage records are kept, to see which way the rows went. */
-async function exportRecording(app: App, name: string): Promise<{ report: ExportReport; via: unknown[] }> {
-  const records: Array<{ stage?: string; via?: string }> = [];
+async function exportRecording(
+  app: App,
+  name: string,
+  adjust: (ctx: ExportContext) => ExportContext = (ctx) => ctx,
+): Promise<{ report: ExportReport; via: unknown[]; records: StageRecord[]; lines: string[] }> {
+  const records: StageRecord[] = [];
+  const lines: string[] = [];
   const sink = new Writable({
     write(chunk, _enc, done) {
-      for (const line of chunk.toString().split('\n')) if (line) records.push(JSON.parse(line) as { stage?: string; via?: string });
+      for (const line of chunk.toString().split('\n')) if (line) lines.push(line), records.push(JSON.parse(line) as StageRecord);
       done();
     },
   });
   const log = pino({ level: 'debug' }, sink);
-  const report = await exportHere(app, name, { trigger: 'on-demand' }, { adjustExport: (ctx) => ({ ...ctx, log }) });
+  const report = await exportHere(app, name, { trigger: 'on-demand' }, { adjustExport: (ctx) => adjust({ ...ctx, log }) });
   expect(report.error?.message).toBeUndefined();
-  return { report, via: records.filter((r) => r.stage === 'export_rows').map((r) => r.via) };
+  return { report, via: records.filter((r) => r.stage === 'export_rows').map((r) => r.via), records, lines };
+}
+
+/** The rows of an exported file, read back by the engine. */
+async function fileRows(app: App, uri: string, format: string): Promise<Array<Record<string, unknown>>> {
+  const url = `${s3Endpoint()}/${uri.slice('s3://'.length)}`;
+  return queryEngine(app, 'SELECT * FROM s3({url:String}, {k:String}, {s:String}, {f:String}, {st:String}) ORDER BY id', { url, k: S3_KEY, s: S3_SECRET, f: format, st: STRUCTURE });
 }
 
 /**
  * With a server as the store, a run's rows stream from the server straight into the worker engine's
- * write of the file, counted as they pass; rows whose Native layout the count does not know take the
+ * write of the file: read by the engine itself where the rows provably stayed those counted, else
+ * through Node, counted as they pass; rows whose Native layout the count does not know take the
  * local table first.
  */
 describe('export from a ClickHouse server, streamed', () => {
@@ -59,10 +77,10 @@ describe('export from a ClickHouse server, streamed', () => {
 
     for (const [name, format] of [['to_csv', 'CSVWithNames'], ['to_parquet', 'Parquet']] as const) {
       const { report, via } = await exportRecording(app, name);
-      expect(via).toEqual(['streamed']);
+      // The engine read the server itself: nothing went through Node.
+      expect(via).toEqual(['engine']);
       expect([report.rows, report.files.map((f) => f.rows)]).toEqual([3, [3]]);
-      const url = `${s3Endpoint()}/${report.files[0]!.uri.slice('s3://'.length)}`;
-      const back = await queryEngine(app, 'SELECT * FROM s3({url:String}, {k:String}, {s:String}, {f:String}, {st:String}) ORDER BY id', { url, k: S3_KEY, s: S3_SECRET, f: format, st: STRUCTURE });
+      const back = await fileRows(app, report.files[0]!.uri, format);
       const stored = await query(app, `SELECT id, name, toString(score) AS score, toString(at) AS at, tags, maybe FROM ${name} ORDER BY id`);
       expect(back.map((r) => ({ ...r, score: r.score === null ? null : Number(r.score).toFixed(2), at: String(r.at) }))).toEqual(
         stored.map((r) => ({ ...r, score: r.score === null ? null : Number(r.score).toFixed(2) })),
@@ -73,5 +91,96 @@ describe('export from a ClickHouse server, streamed', () => {
     const tuple = await exportRecording(app, 'as_tuple');
     expect(tuple.via).toEqual(['local']);
     expect(tuple.report.rows).toBe(3);
+  });
+
+  it('writes the file again through Node, counted, when the table changed between the count and the engine read', async () => {
+    await putObjects(s3, bucket, { 'in/a.csv': `${ROWS.join('\n')}\n` });
+    project.writeDatasource('moving', importDatasource(`s3://${bucket}/in/*.csv`, { schema: SCHEMA }) + ['EXPORT_CONNECTION_NAME local', `EXPORT_BUCKET_URI s3://${bucket}/out/moving/`, 'EXPORT_FORMAT csv', 'EXPORT_STRATEGY full', ''].join('\n'));
+    const app = await openTestApp(project.dir);
+    await pushProject(app, { dryRun: false });
+    expect((await importHere(app, 'moving', { trigger: 'on-demand' })).rows).toBe(3);
+    const store = await app.store();
+
+    // A row arrives after the run counted 3 and before the engine reads the server.
+    let arrived = false;
+    const arriving = (ctx: ExportContext): ExportContext => {
+      const staging = ctx.staging!;
+      const client = new Proxy(staging.client, {
+        get(target, key, receiver) {
+          if (key !== 'command') return Reflect.get(target, key, receiver);
+          return async (params: { query: string }) => {
+            if (!arrived && params.query.includes('bp_server_rows')) {
+              arrived = true;
+              await store.client.command({ query: "INSERT INTO moving (id, name, score, at, tags, maybe) VALUES (4, 'late', 4, '2024-01-04 00:00:00', [], NULL)" });
+            }
+            return target.command(params as Parameters<typeof target.command>[0]);
+          };
+        },
+      });
+      return { ...ctx, staging: { ...staging, client } };
+    };
+    const { report, via, records } = await exportRecording(app, 'moving', arriving);
+    expect(arrived).toBe(true);
+    expect(records.filter((r) => r.stage === 'export_engine_read').map((r) => r.outcome)).toEqual(['changed']);
+    expect(via).toEqual(['streamed']);
+    // The report's count is what the file holds.
+    expect([report.rows, report.files.map((f) => f.rows)]).toEqual([4, [4]]);
+    expect((await fileRows(app, report.files[0]!.uri, 'CSVWithNames')).map((r) => Number(r.id))).toEqual([1, 2, 3, 4]);
+  });
+
+  it("tells a table's rows changed by an insert or a delete, not by a merge that keeps them", async () => {
+    const app = await openTestApp(project.dir);
+    const client = (await app.store()).client;
+    await client.command({ query: 'CREATE TABLE parts_state (id UInt32) ENGINE = MergeTree PARTITION BY id % 2 ORDER BY id' });
+    const state = () => rowsState(client, 'parts_state');
+    const empty = await state();
+    await client.command({ query: 'INSERT INTO parts_state VALUES (1), (2)' });
+    const two = await state();
+    expect(two).not.toBe(empty);
+    await client.command({ query: 'INSERT INTO parts_state VALUES (3)' });
+    const three = await state();
+    expect(three).not.toBe(two);
+    // A merge joins the two parts of partition 1 and keeps their rows.
+    await client.command({ query: 'OPTIMIZE TABLE parts_state FINAL' });
+    expect(await state()).toBe(three);
+    await client.command({ query: 'ALTER TABLE parts_state DELETE WHERE id = 3' });
+    await pollUntil(async () => (await query<{ n: string }>(app, "SELECT count() AS n FROM system.mutations WHERE database = currentDatabase() AND table = 'parts_state' AND NOT is_done")).every((r) => Number(r.n) === 0), { firstMs: 20, maxMs: 200 });
+    expect(await state()).not.toBe(three);
+  });
+
+  it('lets the engine read the server as a user with a password that a URL must encode', async () => {
+    await putObjects(s3, bucket, { 'in/a.csv': `${ROWS.join('\n')}\n` });
+    project.writeDatasource('as_user', importDatasource(`s3://${bucket}/in/*.csv`, { schema: SCHEMA }) + ['EXPORT_CONNECTION_NAME local', `EXPORT_BUCKET_URI s3://${bucket}/out/as_user/`, 'EXPORT_FORMAT csv', 'EXPORT_STRATEGY new', ''].join('\n'));
+    const url = new URL(testEnv().BUCKETPIPE_CLICKHOUSE_URL!);
+    url.username = PASSWORD_USER.name;
+    url.password = encodeURIComponent(PASSWORD_USER.password);
+    const app = await openTestApp(project.dir, { BUCKETPIPE_CLICKHOUSE_URL: url.toString() });
+    await pushProject(app, { dryRun: false });
+    expect((await importHere(app, 'as_user', { trigger: 'on-demand' })).rows).toBe(3);
+
+    const { report, via, lines } = await exportRecording(app, 'as_user');
+    expect(via).toEqual(['engine']);
+    expect([report.rows, report.files.map((f) => f.rows)]).toEqual([3, [3]]);
+    expect((await fileRows(app, report.files[0]!.uri, 'CSVWithNames')).map((r) => Number(r.id))).toEqual([1, 2, 3]);
+    expect(lines.filter((l) => l.includes(PASSWORD_USER.password) || l.includes(encodeURIComponent(PASSWORD_USER.password)))).toEqual([]);
+  });
+
+  it('streams the rows through Node when the engine cannot read the server, and never logs the password it tried', async () => {
+    await putObjects(s3, bucket, { 'in/a.csv': `${ROWS.join('\n')}\n` });
+    project.writeDatasource('refused', importDatasource(`s3://${bucket}/in/*.csv`, { schema: SCHEMA }) + ['EXPORT_CONNECTION_NAME local', `EXPORT_BUCKET_URI s3://${bucket}/out/refused/`, 'EXPORT_FORMAT parquet', 'EXPORT_STRATEGY full', ''].join('\n'));
+    const app = await openTestApp(project.dir);
+    await pushProject(app, { dryRun: false });
+    expect((await importHere(app, 'refused', { trigger: 'on-demand' })).rows).toBe(3);
+
+    const password = 'not-the-password-4711';
+    const refused = (ctx: ExportContext): ExportContext => ({ ...ctx, store: { ...ctx.store, engineAccess: { ...ctx.store.engineAccess!, password } } });
+    const { report, via, records, lines } = await exportRecording(app, 'refused', refused);
+    const failed = records.filter((r) => r.stage === 'export_engine_read');
+    expect(failed.map((r) => r.outcome)).toEqual(['failed']);
+    expect(failed[0]!.reason).toMatch(/password/i);
+    expect(lines.filter((l) => l.includes(password))).toEqual([]);
+    expect(via).toEqual(['streamed']);
+    expect([report.rows, report.files.map((f) => f.rows)]).toEqual([3, [3]]);
+    expect((await fileRows(app, report.files[0]!.uri, 'Parquet')).map((r) => Number(r.id))).toEqual([1, 2, 3]);
   });
 });
