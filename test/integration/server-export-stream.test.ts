@@ -65,6 +65,16 @@ describe('export from a ClickHouse server, streamed', () => {
   let project: TestProjectDir;
   withBucketAndProject(s3, (b, p) => ((bucket = b), (project = p)));
 
+  /** The test rows imported into a server table `name` that exports them to `out/<name>/`; the app, opened on `env`. */
+  async function imported(name: string, format: string, strategy: 'new' | 'full', env: Record<string, string> = {}): Promise<App> {
+    await putObjects(s3, bucket, { 'in/a.csv': `${ROWS.join('\n')}\n` });
+    project.writeDatasource(name, importDatasource(`s3://${bucket}/in/*.csv`, { schema: SCHEMA }) + ['EXPORT_CONNECTION_NAME local', `EXPORT_BUCKET_URI s3://${bucket}/out/${name}/`, `EXPORT_FORMAT ${format}`, `EXPORT_STRATEGY ${strategy}`, ''].join('\n'));
+    const app = await openTestApp(project.dir, env);
+    await pushProject(app, { dryRun: false });
+    expect((await importHere(app, name, { trigger: 'on-demand' })).rows).toBe(3);
+    return app;
+  }
+
   it('writes the file as the rows come, with every value and the count of what it holds', async () => {
     await putObjects(s3, bucket, { 'in/a.csv': `${ROWS.join('\n')}\n` });
     for (const [name, format] of [['to_csv', 'csv'], ['to_parquet', 'parquet']] as const) {
@@ -94,11 +104,7 @@ describe('export from a ClickHouse server, streamed', () => {
   });
 
   it('writes the file again through Node, counted, when the table changed between the count and the engine read', async () => {
-    await putObjects(s3, bucket, { 'in/a.csv': `${ROWS.join('\n')}\n` });
-    project.writeDatasource('moving', importDatasource(`s3://${bucket}/in/*.csv`, { schema: SCHEMA }) + ['EXPORT_CONNECTION_NAME local', `EXPORT_BUCKET_URI s3://${bucket}/out/moving/`, 'EXPORT_FORMAT csv', 'EXPORT_STRATEGY full', ''].join('\n'));
-    const app = await openTestApp(project.dir);
-    await pushProject(app, { dryRun: false });
-    expect((await importHere(app, 'moving', { trigger: 'on-demand' })).rows).toBe(3);
+    const app = await imported('moving', 'csv', 'full');
     const store = await app.store();
 
     // A row arrives after the run counted 3 and before the engine reads the server.
@@ -149,14 +155,10 @@ describe('export from a ClickHouse server, streamed', () => {
   });
 
   it('lets the engine read the server as a user with a password that a URL must encode', async () => {
-    await putObjects(s3, bucket, { 'in/a.csv': `${ROWS.join('\n')}\n` });
-    project.writeDatasource('as_user', importDatasource(`s3://${bucket}/in/*.csv`, { schema: SCHEMA }) + ['EXPORT_CONNECTION_NAME local', `EXPORT_BUCKET_URI s3://${bucket}/out/as_user/`, 'EXPORT_FORMAT csv', 'EXPORT_STRATEGY new', ''].join('\n'));
     const url = new URL(testEnv().BUCKETPIPE_CLICKHOUSE_URL!);
     url.username = PASSWORD_USER.name;
     url.password = encodeURIComponent(PASSWORD_USER.password);
-    const app = await openTestApp(project.dir, { BUCKETPIPE_CLICKHOUSE_URL: url.toString() });
-    await pushProject(app, { dryRun: false });
-    expect((await importHere(app, 'as_user', { trigger: 'on-demand' })).rows).toBe(3);
+    const app = await imported('as_user', 'csv', 'new', { BUCKETPIPE_CLICKHOUSE_URL: url.toString() });
 
     const { report, via, lines } = await exportRecording(app, 'as_user');
     expect(via).toEqual(['engine']);
@@ -166,11 +168,7 @@ describe('export from a ClickHouse server, streamed', () => {
   });
 
   it('streams the rows through Node when the engine cannot read the server, and never logs the password it tried', async () => {
-    await putObjects(s3, bucket, { 'in/a.csv': `${ROWS.join('\n')}\n` });
-    project.writeDatasource('refused', importDatasource(`s3://${bucket}/in/*.csv`, { schema: SCHEMA }) + ['EXPORT_CONNECTION_NAME local', `EXPORT_BUCKET_URI s3://${bucket}/out/refused/`, 'EXPORT_FORMAT parquet', 'EXPORT_STRATEGY full', ''].join('\n'));
-    const app = await openTestApp(project.dir);
-    await pushProject(app, { dryRun: false });
-    expect((await importHere(app, 'refused', { trigger: 'on-demand' })).rows).toBe(3);
+    const app = await imported('refused', 'parquet', 'full');
 
     const password = 'not-the-password-4711';
     const refused = (ctx: ExportContext): ExportContext => ({ ...ctx, store: { ...ctx.store, engineAccess: { ...ctx.store.engineAccess!, password } } });
