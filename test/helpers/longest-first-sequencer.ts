@@ -14,11 +14,15 @@ const KNOWN_SECONDS: Record<string, number> = {
   'test/integration/faults-s3.test.ts': 42,
   'test/integration/cli.test.ts': 34,
   'test/integration/faults-sigkill.test.ts': 34,
+  'test/integration/cluster.test.ts': 50,
   'test/integration/faults-store.test.ts': 24,
   'test/integration/workers.test.ts': 21,
   'test/integration/faults-redis.test.ts': 17,
   'test/integration/export-process.test.ts': 16,
   'test/integration/dev.test.ts': 12,
+  'test/integration/export-server.test.ts': 20,
+  'test/integration/exactly-once-server.test.ts': 20,
+  'test/integration/push-revisions.test.ts': 20,
 };
 
 /** Longest expected duration first: the cached duration of the file's last run, else the table above. */
