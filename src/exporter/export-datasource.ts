@@ -211,10 +211,11 @@ function numberedTableName(runId: string): string {
 }
 
 /**
- * With a server as the store, the run's rows stream from the server into a table of the worker's
+ * With a server as the store, the run's rows are copied from the server into a table of the worker's
  * engine, which then encodes them: Parquet works whatever the server can write, and memory stays
- * bounded. They travel in the server's row format (`ServerCapabilities.rowFormat`): Native where the
- * server has it, TabSeparated, which every version writes, where it has no binary one.
+ * bounded. The engine reads them from the server itself where it can; else they travel through Node
+ * in the server's row format (`ServerCapabilities.rowFormat`): Native where the server has it,
+ * TabSeparated, which every version writes, where it has no binary one.
  */
 async function withRowsInWorkerEngine<T>(
   ctx: ExportContext,
@@ -225,7 +226,8 @@ async function withRowsInWorkerEngine<T>(
 ): Promise<T> {
   const localName = `_bp_export_rows_${runId.replace(/[^A-Za-z0-9_]/g, '_')}`;
   try {
-    await readFromServer(ctx.store, staging, select, localName);
+    const via = await readFromServer(ctx.store, staging, select, localName);
+    ctx.log.debug({ stage: 'export_local_rows', via }, 'stage');
     return await encode({ sql: `SELECT * FROM ${quoteIdentifier(localName)}`, settings: {} });
   } finally {
     await runStatement(staging.client, `DROP TABLE IF EXISTS ${quoteIdentifier(localName)}`);

@@ -142,15 +142,29 @@ export async function serverRows(server: ServerSide, select: ServerSelect): Prom
   };
 }
 
+/** How the rows of `readFromServer` came: read by the engine from the server itself, or through Node. */
+export type ServerReadWay = 'engine' | 'node';
+
 /**
- * Streams the rows of a server query into a local table made for them (the caller drops it), in the
- * server's row format. The local table has the query's columns with the server's types.
+ * Copies the rows of a server query into a local table made for them (the caller drops it), with
+ * the query's columns and the server's types. The engine reads them from the server itself where it
+ * can (the local table's count is then what was read, whatever the server's table did meanwhile);
+ * otherwise, or when that read fails, they stream through Node in the server's row format.
  */
-export async function readFromServer(server: ServerSide, stage: LocalEngine, select: ServerSelect, local: string): Promise<StreamColumn[]> {
+export async function readFromServer(server: ServerSide, stage: LocalEngine, select: ServerSelect, local: string): Promise<ServerReadWay> {
   const rows = await serverRows(server, select);
-  const columns = rows.columns;
-  await runStatement(stage.client, `DROP TABLE IF EXISTS ${quoteIdentifier(local)}`);
-  await runStatement(stage.client, `CREATE TABLE ${quoteIdentifier(local)} (${columns.map((c) => `${quoteIdentifier(c.name)} ${c.type}`).join(', ')}) ENGINE = MergeTree ORDER BY tuple()`);
-  await stage.insertStream(local, columns, await rows.open(), rows.format);
-  return columns;
+  const table = quoteIdentifier(local);
+  await runStatement(stage.client, `DROP TABLE IF EXISTS ${table}`);
+  await runStatement(stage.client, `CREATE TABLE ${table} (${rows.columns.map((c) => `${quoteIdentifier(c.name)} ${c.type}`).join(', ')}) ENGINE = MergeTree ORDER BY tuple()`);
+  if (rows.direct) {
+    try {
+      await runStatement(stage.client, `INSERT INTO ${table} SELECT * FROM ${rows.direct.from}`, rows.direct.params, rows.direct.settings);
+      return 'engine';
+    } catch {
+      // What a failed read wrote goes before the rows come again through Node.
+      await runStatement(stage.client, `TRUNCATE TABLE ${table}`);
+    }
+  }
+  await stage.insertStream(local, rows.columns, await rows.open(), rows.format);
+  return 'node';
 }

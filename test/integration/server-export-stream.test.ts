@@ -66,9 +66,9 @@ describe('export from a ClickHouse server, streamed', () => {
   withBucketAndProject(s3, (b, p) => ((bucket = b), (project = p)));
 
   /** The test rows imported into a server table `name` that exports them to `out/<name>/`; the app, opened on `env`. */
-  async function imported(name: string, format: string, strategy: 'new' | 'full', env: Record<string, string> = {}): Promise<App> {
+  async function imported(name: string, format: string, strategy: 'new' | 'full', env: Record<string, string> = {}, more: string[] = []): Promise<App> {
     await putObjects(s3, bucket, { 'in/a.csv': `${ROWS.join('\n')}\n` });
-    project.writeDatasource(name, importDatasource(`s3://${bucket}/in/*.csv`, { schema: SCHEMA }) + ['EXPORT_CONNECTION_NAME local', `EXPORT_BUCKET_URI s3://${bucket}/out/${name}/`, `EXPORT_FORMAT ${format}`, `EXPORT_STRATEGY ${strategy}`, ''].join('\n'));
+    project.writeDatasource(name, importDatasource(`s3://${bucket}/in/*.csv`, { schema: SCHEMA }) + ['EXPORT_CONNECTION_NAME local', `EXPORT_BUCKET_URI s3://${bucket}/out/${name}/`, `EXPORT_FORMAT ${format}`, `EXPORT_STRATEGY ${strategy}`, ...more, ''].join('\n'));
     const app = await openTestApp(project.dir, env);
     await pushProject(app, { dryRun: false });
     expect((await importHere(app, name, { trigger: 'on-demand' })).rows).toBe(3);
@@ -165,6 +165,19 @@ describe('export from a ClickHouse server, streamed', () => {
     expect([report.rows, report.files.map((f) => f.rows)]).toEqual([3, [3]]);
     expect((await fileRows(app, report.files[0]!.uri, 'CSVWithNames')).map((r) => Number(r.id))).toEqual([1, 2, 3]);
     expect(lines.filter((l) => l.includes(PASSWORD_USER.password) || l.includes(encodeURIComponent(PASSWORD_USER.password)))).toEqual([]);
+  });
+
+  it('copies the rows of a run in parts into the worker engine by its own read of the server, or through Node when it cannot', async () => {
+    const app = await imported('in_parts', 'csv', 'full', {}, ['EXPORT_MAX_ROWS_PER_FILE 2']);
+    const refused = (ctx: ExportContext): ExportContext => ({ ...ctx, store: { ...ctx.store, engineAccess: { ...ctx.store.engineAccess!, password: 'not-the-password-4711' } } });
+    for (const [adjust, way] of [[undefined, 'engine'], [refused, 'node']] as const) {
+      const { report, records } = await exportRecording(app, 'in_parts', adjust);
+      expect(records.filter((r) => r.stage === 'export_local_rows').map((r) => r.via)).toEqual([way]);
+      expect(report.files.map((f) => f.rows)).toEqual([2, 1]);
+      const ids: number[] = [];
+      for (const file of report.files) ids.push(...(await fileRows(app, file.uri, 'CSVWithNames')).map((r) => Number(r.id)));
+      expect(ids.sort()).toEqual([1, 2, 3]);
+    }
   });
 
   it('streams the rows through Node when the engine cannot read the server, and never logs the password it tried', async () => {
