@@ -7,6 +7,13 @@ import { freePort } from './local-redis.js';
 /** A user of every local server who has a password, with characters a URL must encode. */
 export const PASSWORD_USER = { name: 'with_password', password: 'p@ss w:rd/+%!' } as const;
 
+/**
+ * A user of every local server whose profile cuts a result short past 12 rows (`max_result_rows`,
+ * `result_overflow_mode = break`: at the end of the block that passes the limit), as an
+ * administrator may limit a shared server.
+ */
+export const LIMITED_USER = { name: 'twelve_rows_at_most', profile: 'twelve_rows_at_most' } as const;
+
 /** A private ClickHouse server (the machine's clickhouse-server binary) with its own folder and ports. */
 export interface LocalClickHouse {
   /** `http://default@127.0.0.1:PORT/default`, for BUCKETPIPE_CLICKHOUSE_URL. */
@@ -83,8 +90,8 @@ ${replication}${options.extraConfig ?? ''}</yandex>
   writeFileSync(
     join(dir, 'users.xml'),
     `<yandex>
-  <profiles><default></default></profiles>
-  <users><default><password></password><networks><ip>127.0.0.1</ip><ip>::1</ip></networks><profile>default</profile><quota>default</quota></default><${PASSWORD_USER.name}><password>${PASSWORD_USER.password}</password><networks><ip>127.0.0.1</ip><ip>::1</ip></networks><profile>default</profile><quota>default</quota></${PASSWORD_USER.name}></users>
+  <profiles><default></default><${LIMITED_USER.profile}><max_result_rows>12</max_result_rows><result_overflow_mode>break</result_overflow_mode></${LIMITED_USER.profile}></profiles>
+  <users><default><password></password><networks><ip>127.0.0.1</ip><ip>::1</ip></networks><profile>default</profile><quota>default</quota></default><${PASSWORD_USER.name}><password>${PASSWORD_USER.password}</password><networks><ip>127.0.0.1</ip><ip>::1</ip></networks><profile>default</profile><quota>default</quota></${PASSWORD_USER.name}><${LIMITED_USER.name}><password></password><networks><ip>127.0.0.1</ip><ip>::1</ip></networks><profile>${LIMITED_USER.profile}</profile><quota>default</quota></${LIMITED_USER.name}></users>
   <quotas><default></default></quotas>
 </yandex>
 `,

@@ -12,6 +12,7 @@ import { keepNewFilesPrivate, makePrivate } from './private-files.js';
 import { probeCluster, type ClusterLayout } from './cluster-layout.js';
 import { failoverClient } from './failover-client.js';
 import { engineAccessOf, type EngineAccess } from './engine-reads-server.js';
+import { WHOLE_READ } from './server-rows.js';
 
 /** Where the tables live: embedded chDB in this process, or a ClickHouse server. */
 export interface Store {
@@ -74,9 +75,11 @@ async function openServer(settings: StoreSettings, urls: string, scratchDir: str
   const nodes = urls.split(',').map((u) => u.trim()).filter(Boolean);
   const safe = nodes.map(withoutPassword).join(', ');
   // On a cluster, a replicated table drops a block identical to one it took before: every insert
-  // (rows loaded again after an undo, ledger writes) must land, so no insert is deduplicated.
+  // (rows loaded again after an undo, ledger writes) must land, so no insert is deduplicated. No read
+  // is cut short by a limit of the user's profile either (WHOLE_READ): a ledger read in part would
+  // load objects again, an export in part would lose rows.
   const inserts = clusterName ? { insert_deduplicate: 0 as const } : undefined;
-  const raw = failoverClient(nodes.map((url) => createClient({ url, log: QUIET, clickhouse_settings: inserts })));
+  const raw = failoverClient(nodes.map((url) => createClient({ url, log: QUIET, clickhouse_settings: { ...WHOLE_READ, ...inserts } })));
   await ping(raw, safe);
   const capabilities = await probeServer(raw).catch((error: unknown) => {
     throw explainRefusal(error, safe);

@@ -37,19 +37,23 @@ export interface EngineServerRead {
 }
 
 /**
- * The engine's read of a server query's rows as Native, columns typed as the server gives them. The
- * server runs it as a GET, read-only: a query that changes settings cannot be read this way.
+ * The engine's read of a server query's rows as Native, columns typed as the server gives them, with
+ * `requestSettings` as the request's own (the server runs a GET with `readonly = 2`: settings may
+ * change, data may not).
  */
-export function engineServerRead(access: EngineAccess, sql: string, columns: readonly StreamColumn[]): EngineServerRead {
+export function engineServerRead(access: EngineAccess, sql: string, columns: readonly StreamColumn[], requestSettings: Readonly<Record<string, string>>): EngineServerRead {
+  const settings = Object.entries(requestSettings).map(([name, value]) => `&${name}=${encodeURIComponent(value)}`).join('');
   return {
     from: "url({bp_server_rows:String}, 'Native', {bp_server_structure:String}, headers('X-ClickHouse-User' = {bp_server_user:String}, 'X-ClickHouse-Key' = {bp_server_key:String}))",
     params: {
-      bp_server_rows: `${access.origin}/?database=${encodeURIComponent(access.database)}&query=${encodeURIComponent(`${sql} FORMAT Native`)}`,
+      bp_server_rows: `${access.origin}/?database=${encodeURIComponent(access.database)}${settings}&query=${encodeURIComponent(`${sql} FORMAT Native`)}`,
       bp_server_structure: columns.map((c) => `${quoteIdentifier(c.name)} ${c.type}`).join(', '),
       bp_server_user: access.user,
       bp_server_key: access.password,
     },
     // Without it the engine first asks the server with a HEAD, which runs the query once more (measured).
-    settings: { http_make_head_request: 0 },
+    // A failed read is not tried again: the engine would retry a query the server refused for about
+    // 30 s (measured), where the caller reads the rows another way at once.
+    settings: { http_make_head_request: 0, http_max_tries: 1 },
   };
 }

@@ -109,6 +109,26 @@ async function serverQueryEnded(client: ClickHouseClient, queryId: string): Prom
   );
 }
 
+/**
+ * Request settings of every request to a server (the store's client sets them) and of the engine's
+ * own reads of it: a limit of the user's profile that is reached (rows, bytes or time of a read or of
+ * its result; the sets, joins and transfers of its subqueries) fails the query instead of cutting it
+ * short (`break`), which would read part of a ledger or export part of the rows and say ok. They
+ * travel with the request: 18.16 takes a result limit's mode from there, not from the query's
+ * SETTINGS (measured).
+ */
+export const WHOLE_READ: Readonly<Record<string, string>> = {
+  result_overflow_mode: 'throw',
+  read_overflow_mode: 'throw',
+  timeout_overflow_mode: 'throw',
+  set_overflow_mode: 'throw',
+  join_overflow_mode: 'throw',
+  distinct_overflow_mode: 'throw',
+  transfer_overflow_mode: 'throw',
+  group_by_overflow_mode: 'throw',
+  sort_overflow_mode: 'throw',
+};
+
 /** A query of the server whose rows are wanted in the worker's engine. */
 export interface ServerSelect {
   sql: string;
@@ -133,12 +153,12 @@ export async function serverRows(server: ServerSide, select: ServerSelect): Prom
   ).json()) as StreamColumn[];
   const format = server.capabilities.rowFormat;
   const columns = described.map((c) => ({ name: c.name, type: c.type }));
-  const readable = server.engineAccess && format === 'Native' && Object.keys(select.settings).length === 0;
+  const readable = server.engineAccess && format === 'Native';
   return {
     columns,
     format,
     open: async () => (await server.client.exec({ query: `${select.sql}${settingsClause(select.settings)} FORMAT ${format}` })).stream,
-    direct: readable ? engineServerRead(server.engineAccess!, select.sql, columns) : undefined,
+    direct: readable ? engineServerRead(server.engineAccess!, `${select.sql}${settingsClause(select.settings)}`, columns, WHOLE_READ) : undefined,
   };
 }
 

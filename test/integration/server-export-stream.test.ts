@@ -10,7 +10,8 @@ import { pushProject } from '../../src/push/push-project.js';
 import { exportHere, importHere } from '../../src/worker/run-here.js';
 import { putObjects, s3Client } from '../helpers/bucket.js';
 import { openTestApp, query, queryEngine, s3Endpoint, testEnv, useServerStore, withBucketAndProject } from '../helpers/embedded.js';
-import { PASSWORD_USER } from '../../scripts/local-clickhouse.js';
+import { LIMITED_USER, PASSWORD_USER } from '../../scripts/local-clickhouse.js';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { importDatasource, type TestProjectDir } from '../helpers/project.js';
 import { S3_KEY, S3_SECRET } from '../helpers/s3-server.js';
 
@@ -67,8 +68,8 @@ describe('export from a ClickHouse server, streamed', () => {
 
   /** The test rows imported into a server table `name` that exports them to `out/<name>/`; the app, opened on `env`. */
   async function imported(name: string, format: string, strategy: 'new' | 'full', env: Record<string, string> = {}, more: string[] = []): Promise<App> {
-    await putObjects(s3, bucket, { 'in/a.csv': `${ROWS.join('\n')}\n` });
-    project.writeDatasource(name, importDatasource(`s3://${bucket}/in/*.csv`, { schema: SCHEMA }) + ['EXPORT_CONNECTION_NAME local', `EXPORT_BUCKET_URI s3://${bucket}/out/${name}/`, `EXPORT_FORMAT ${format}`, `EXPORT_STRATEGY ${strategy}`, ...more, ''].join('\n'));
+    await putObjects(s3, bucket, { [`${name}/a.csv`]: `${ROWS.join('\n')}\n` });
+    project.writeDatasource(name, importDatasource(`s3://${bucket}/${name}/*.csv`, { schema: SCHEMA }) + ['EXPORT_CONNECTION_NAME local', `EXPORT_BUCKET_URI s3://${bucket}/out/${name}/`, `EXPORT_FORMAT ${format}`, `EXPORT_STRATEGY ${strategy}`, ...more, ''].join('\n'));
     const app = await openTestApp(project.dir, env);
     await pushProject(app, { dryRun: false });
     expect((await importHere(app, name, { trigger: 'on-demand' })).rows).toBe(3);
@@ -178,6 +179,28 @@ describe('export from a ClickHouse server, streamed', () => {
       for (const file of report.files) ids.push(...(await fileRows(app, file.uri, 'CSVWithNames')).map((r) => Number(r.id)));
       expect(ids.sort()).toEqual([1, 2, 3]);
     }
+  });
+
+  it("fails a run whose read the user's limits would cut short, instead of exporting part of the rows", async () => {
+    // Three objects of 10 rows, three parts: a read cut short at the end of the block that passes
+    // 12 rows would hold 20 of the 30.
+    const line = (id: number) => `${id},n${id},1.5,2024-01-01 10:00:00,[],x`;
+    await putObjects(s3, bucket, Object.fromEntries([0, 1, 2].map((p) => [`limited/${p}.csv`, `${[ROWS[0], ...Array.from({ length: 10 }, (_, i) => line(p * 10 + i))].join('\n')}\n`])));
+    project.writeDatasource('limited', importDatasource(`s3://${bucket}/limited/*.csv`, { schema: SCHEMA }) + ['EXPORT_CONNECTION_NAME local', `EXPORT_BUCKET_URI s3://${bucket}/out/limited/`, 'EXPORT_FORMAT csv', 'EXPORT_STRATEGY full', ''].join('\n'));
+    const loader = await openTestApp(project.dir);
+    await pushProject(loader, { dryRun: false });
+    expect((await importHere(loader, 'limited', { trigger: 'on-demand' })).rows).toBe(30);
+
+    const url = new URL(testEnv().BUCKETPIPE_CLICKHOUSE_URL!);
+    url.username = LIMITED_USER.name;
+    const app = await openTestApp(project.dir, { BUCKETPIPE_CLICKHOUSE_URL: url.toString() });
+    for (const way of [(ctx: ExportContext) => ctx, (ctx: ExportContext) => ({ ...ctx, store: { ...ctx.store, engineAccess: undefined } })]) {
+      const report = await exportHere(app, 'limited', { trigger: 'on-demand' }, { adjustExport: way });
+      expect(report.status).toBe('error');
+      expect(report.error?.message).toMatch(/Limit for result exceeded, max rows: 12/);
+    }
+    const left = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'out/limited/' }));
+    expect(left.KeyCount ?? 0).toBe(0);
   });
 
   it('streams the rows through Node when the engine cannot read the server, and never logs the password it tried', async () => {
