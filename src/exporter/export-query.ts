@@ -50,17 +50,40 @@ export async function exportSelect(
       // A map literal in a setting: the one place this value cannot be a bound parameter.
       settings.additional_table_filters = { literal: `{${quoteString(table)}: ${quoteString(filter)}}` };
     } else {
-      throw new BucketpipeError(
-        'PROJECT_INVALID',
-        `datasource ${table}: EXPORT_QUERY with EXPORT_STRATEGY new needs a server that filters table reads (ClickHouse 22.7 or later; this one is ${capabilities.version}); drop EXPORT_QUERY or use EXPORT_STRATEGY full.`,
-        { context: { datasource: table, file: spec.location.file, line: spec.location.line } },
-      );
+      throw new BucketpipeError('PROJECT_INVALID', `datasource ${table}: ${unfilteredQueryProblem(capabilities)}`, { context: { datasource: table, file: spec.location.file, line: spec.location.line } });
     }
   }
   if (spec.columnCase) {
     const columns = await selectRows<{ name: string }>(client, `DESCRIBE (${sql})`);
     const rename = spec.columnCase === 'upper' ? (s: string) => s.toUpperCase() : (s: string) => s.toLowerCase();
+    assertDistinctRenames(table, spec, columns.map((c) => c.name), rename);
     sql = `SELECT ${columns.map((c) => `${quoteIdentifier(c.name)} AS ${quoteIdentifier(rename(c.name))}`).join(', ')} FROM (${sql})`;
   }
   return { sql, settings };
+}
+
+/** Why a store cannot run this export, as `push` and the run say it; undefined when it can. */
+export function exportSpecProblem(spec: ExportSpec, capabilities: ServerCapabilities): string | undefined {
+  return spec.strategy === 'new' && spec.query !== undefined && !capabilities.tableFilters ? unfilteredQueryProblem(capabilities) : undefined;
+}
+
+function unfilteredQueryProblem(capabilities: ServerCapabilities): string {
+  return `EXPORT_QUERY with EXPORT_STRATEGY new needs a server that filters table reads (ClickHouse 22.7 or later; this one is ${capabilities.version}); drop EXPORT_QUERY or use EXPORT_STRATEGY full.`;
+}
+
+/** Two columns that one case would give the same name: said in the datasource's terms, before the query runs. */
+function assertDistinctRenames(table: string, spec: ExportSpec, names: readonly string[], rename: (name: string) => string): void {
+  const first = new Map<string, string>();
+  for (const name of names) {
+    const renamed = rename(name);
+    const earlier = first.get(renamed);
+    if (earlier !== undefined) {
+      throw new BucketpipeError(
+        'PROJECT_INVALID',
+        `datasource ${table}: EXPORT_COLUMN_CASE ${spec.columnCase} gives the columns ${earlier} and ${name} the same name ${renamed}; rename one with EXPORT_QUERY, or drop EXPORT_COLUMN_CASE.`,
+        { context: { datasource: table, file: spec.location.file, line: spec.location.line } },
+      );
+    }
+    first.set(renamed, name);
+  }
 }

@@ -14,6 +14,7 @@ import type { DatasourceSpec, ProjectProblem } from '../project/types.js';
 import { ensureInternalTables } from '../store/internal-tables.js';
 import { addColumns, loadableColumns, readTableColumns, type ColumnDefinition } from '../store/table-ddl.js';
 import { checkColumnsForStore } from '../store/column-checks.js';
+import { exportSpecProblem } from '../exporter/export-query.js';
 import { ambiguousHeaderNote, headerRule } from '../importer/probe/csv-header.js';
 import { projectId } from '../project/project-id.js';
 import { projectRevision } from '../project/revision.js';
@@ -117,6 +118,8 @@ async function planDatasource(app: App, spec: DatasourceSpec, problems: ProjectP
     const problem = await checkBucketAccess(app, spec);
     if (problem) problems.push(problem);
   }
+  const exportProblem = spec.export && exportSpecProblem(spec.export, (await app.store()).capabilities);
+  if (exportProblem) problems.push({ location: spec.export!.location, message: exportProblem });
   if (spec.export?.testWrite) {
     const problem = await checkExportWritable(app, spec);
     if (problem) problems.push(problem);

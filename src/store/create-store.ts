@@ -72,7 +72,7 @@ export async function createStore(settings: StoreSettings): Promise<Store> {
  */
 async function openServer(settings: StoreSettings, urls: string, scratchDir: string): Promise<Store> {
   const clusterName = settings.cluster;
-  const nodes = urls.split(',').map((u) => u.trim()).filter(Boolean);
+  const nodes = urls.split(',').map((u) => u.trim()).filter(Boolean).map(withoutTrailingSlash);
   const safe = nodes.map(withoutPassword).join(', ');
   // On a cluster, a replicated table drops a block identical to one it took before: every insert
   // (rows loaded again after an undo, ledger writes) must land, so no insert is deduplicated. No read
@@ -119,6 +119,19 @@ function explainRefusal(error: unknown, where: string): unknown {
     return new BucketpipeError('STORE_ERROR', `The store at ${where} refused the user and password of BUCKETPIPE_CLICKHOUSE_URL: ${said}.`, { cause: error });
   }
   return error;
+}
+
+/** `http://host:8123/db/` names the database `db`, as `http://host:8123/db` does (the client would read `db/`). */
+function withoutTrailingSlash(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return url;
+  }
+  if (parsed.pathname.length <= 1 || !parsed.pathname.endsWith('/')) return url;
+  parsed.pathname = parsed.pathname.replace(/\/+$/, '');
+  return parsed.toString();
 }
 
 /** A store URL safe to print: scheme, host and path, never the user or password. */

@@ -203,6 +203,13 @@ describe('export from a ClickHouse server, streamed', () => {
     expect(left.KeyCount ?? 0).toBe(0);
   });
 
+  it('refuses at push an EXPORT_QUERY of a new run that this server cannot filter, naming the file', async () => {
+    project.writeDatasource('unfiltered', importDatasource(`s3://${bucket}/unfiltered/*.csv`, { schema: SCHEMA }) + ['EXPORT_CONNECTION_NAME local', `EXPORT_BUCKET_URI s3://${bucket}/out/unfiltered/`, 'EXPORT_FORMAT csv', 'EXPORT_STRATEGY new', 'EXPORT_QUERY SELECT id FROM unfiltered', ''].join('\n'));
+    const app = await openTestApp(project.dir);
+    await expect(pushProject(app, { dryRun: false })).rejects.toThrow(/datasources\/unfiltered\.datasource:\d+: EXPORT_QUERY with EXPORT_STRATEGY new needs a server that filters table reads \(ClickHouse 22\.7 or later; this one is 18\.16/);
+    expect(await query(app, "SELECT name FROM system.tables WHERE database = currentDatabase() AND name = 'unfiltered'")).toEqual([]);
+  });
+
   it('streams the rows through Node when the engine cannot read the server, and never logs the password it tried', async () => {
     const app = await imported('refused', 'parquet', 'full');
 

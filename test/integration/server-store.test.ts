@@ -108,7 +108,7 @@ describe('push against a server that lacks a type', () => {
   });
 });
 
-describe('a server that refuses the URL of BUCKETPIPE_CLICKHOUSE_URL', () => {
+describe('what the server makes of BUCKETPIPE_CLICKHOUSE_URL', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'bucketpipe-refused-'));
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
@@ -119,6 +119,19 @@ describe('a server that refuses the URL of BUCKETPIPE_CLICKHOUSE_URL', () => {
       code: 'STORE_ERROR',
       message: expect.stringMatching(/The database no_such_db_here of BUCKETPIPE_CLICKHOUSE_URL does not exist on the store at http:\/\/127\.0\.0\.1:\d+\/no_such_db_here: create it first \(CREATE DATABASE no_such_db_here; on a cluster, CREATE DATABASE no_such_db_here ON CLUSTER <name>\)/),
     });
+  });
+
+  it('reads a URL whose path ends in a slash as naming the same database', async () => {
+    const url = new URL(await freshServerDatabase());
+    const database = url.pathname.slice(1);
+    url.pathname = `/${database}/`;
+    const store = await createStore({ clickhouseUrl: url.toString(), dataDir });
+    try {
+      expect(await selectRows(store.client, 'SELECT currentDatabase() AS db')).toEqual([{ db: database }]);
+      expect(store.engineAccess?.database).toBe(database);
+    } finally {
+      await store.close();
+    }
   });
 
   it('says the user or password was refused, and prints no password', async () => {

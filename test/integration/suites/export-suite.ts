@@ -141,6 +141,13 @@ export function defineExportSuite(store: string): void {
     const text = await (await fetch(url)).text();
     expect(text).toBe('"ID";"NAME"\n1;"plain"\n2;"with, comma"\n');
 
+    // Two columns that the case gives one name: the run fails naming both, and writes nothing.
+    const clash = await setUp('clash', ['EXPORT_FORMAT csv', 'EXPORT_COLUMN_CASE upper', 'EXPORT_QUERY SELECT id, name, name AS Name FROM clash', 'EXPORT_STRATEGY full']);
+    const refused = await exportHere(clash, 'clash', { trigger: 'on-demand' });
+    expect(refused.status).toBe('error');
+    expect(refused.error?.message).toBe('datasource clash: EXPORT_COLUMN_CASE upper gives the columns name and Name the same name NAME; rename one with EXPORT_QUERY, or drop EXPORT_COLUMN_CASE.');
+    expect(await keysUnder('out/clash/')).toEqual([]);
+
     project.writeDatasource('empty_out', importDatasource(`s3://${bucket}/nothing-here/*.csv`, { schema: SCHEMA }) + `EXPORT_CONNECTION_NAME local\nEXPORT_BUCKET_URI s3://${bucket}/out/empty_out/\nEXPORT_STRATEGY full\nEXPORT_WRITE_EMPTY true\nEXPORT_CSV_HEADER true\n`);
     project.writeDatasource('empty_skip', importDatasource(`s3://${bucket}/nothing-here/*.csv`, { schema: SCHEMA }) + `EXPORT_CONNECTION_NAME local\nEXPORT_BUCKET_URI s3://${bucket}/out/empty_skip/\nEXPORT_STRATEGY full\n`);
     const app2 = await openTestApp(project.dir);
