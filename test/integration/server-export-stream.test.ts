@@ -1,3 +1,5 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
@@ -206,8 +208,13 @@ describe('export from a ClickHouse server, streamed', () => {
   it('refuses at push an EXPORT_QUERY of a new run that this server cannot filter, naming the file', async () => {
     project.writeDatasource('unfiltered', importDatasource(`s3://${bucket}/unfiltered/*.csv`, { schema: SCHEMA }) + ['EXPORT_CONNECTION_NAME local', `EXPORT_BUCKET_URI s3://${bucket}/out/unfiltered/`, 'EXPORT_FORMAT csv', 'EXPORT_STRATEGY new', 'EXPORT_QUERY SELECT id FROM unfiltered', ''].join('\n'));
     const app = await openTestApp(project.dir);
-    await expect(pushProject(app, { dryRun: false })).rejects.toThrow(/datasources\/unfiltered\.datasource:\d+: EXPORT_QUERY with EXPORT_STRATEGY new needs a server that filters table reads \(ClickHouse 22\.7 or later; this one is 18\.16/);
-    expect(await query(app, "SELECT name FROM system.tables WHERE database = currentDatabase() AND name = 'unfiltered'")).toEqual([]);
+    try {
+      await expect(pushProject(app, { dryRun: false })).rejects.toThrow(/datasources\/unfiltered\.datasource:\d+: EXPORT_QUERY with EXPORT_STRATEGY new needs a server that filters table reads \(ClickHouse 22\.7 or later; this one is 18\.16/);
+      expect(await query(app, "SELECT name FROM system.tables WHERE database = currentDatabase() AND name = 'unfiltered'")).toEqual([]);
+    } finally {
+      // The file's other tests push the same project.
+      rmSync(join(project.dir, 'datasources', 'unfiltered.datasource'));
+    }
   });
 
   it('streams the rows through Node when the engine cannot read the server, and never logs the password it tried', async () => {
