@@ -55,7 +55,7 @@ export async function exportSelect(
   }
   if (spec.columnCase) {
     const columns = await selectRows<{ name: string }>(client, `DESCRIBE (${sql})`);
-    const rename = spec.columnCase === 'upper' ? (s: string) => s.toUpperCase() : (s: string) => s.toLowerCase();
+    const rename = (name: string) => inCase(name, spec.columnCase!);
     assertDistinctRenames(table, spec, columns.map((c) => c.name), rename);
     sql = `SELECT ${columns.map((c) => `${quoteIdentifier(c.name)} AS ${quoteIdentifier(rename(c.name))}`).join(', ')} FROM (${sql})`;
   }
@@ -86,4 +86,17 @@ function assertDistinctRenames(table: string, spec: ExportSpec, names: readonly 
     }
     first.set(renamed, name);
   }
+}
+
+/**
+ * A column name in one letter case, letter by letter: a letter whose other case is more than one
+ * letter (`ß` upper is `SS`, `İ` lower is `i̇`) stays as it is, so only the case changes.
+ */
+export function inCase(name: string, letterCase: 'upper' | 'lower'): string {
+  let out = '';
+  for (const letter of name) {
+    const changed = letterCase === 'upper' ? letter.toUpperCase() : letter.toLowerCase();
+    out += [...changed].length === 1 ? changed : letter;
+  }
+  return out;
 }
