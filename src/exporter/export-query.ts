@@ -44,7 +44,7 @@ export async function exportSelect(
       `${quoteIdentifier(IMPORT_TAG_COLUMN)} ${within} (SELECT import_id FROM ${INTERNAL_TABLES.ledger} ` +
       `WHERE datasource = ${quoteString(table)} AND status = 'done' AND version > ${window.from} AND version <= ${window.to})`;
     if (spec.query === undefined) {
-      // The table's own rows: a WHERE, which a read-only read of a server (the engine's) can run too.
+      // The table's own rows: a WHERE, the same on every server, in the query the engine's own read sends.
       sql = `${sql} WHERE ${filter}`;
     } else if (capabilities.tableFilters) {
       // A map literal in a setting: the one place this value cannot be a bound parameter.
