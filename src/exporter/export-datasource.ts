@@ -11,7 +11,7 @@ import { eventLog, markInterruptedJobs, recordJob, type EventLog } from '../ops/
 import { needsPartPlaceholder, renderTemplate } from '../project/export-template.js';
 import { ensureInternalTables, INTERNAL_TABLES } from '../store/internal-tables.js';
 import { catchUpReplicas } from '../store/replica-catch-up.js';
-import { runStatement, selectRows } from '../store/queries.js';
+import { runStatement } from '../store/queries.js';
 import { readFromServer, serverRows } from '../store/server-rows.js';
 import { PIPE_READ } from '../store/local-engine.js';
 import { countsNativeRows } from '../store/native-rows.js';
@@ -22,7 +22,7 @@ import type { ExportContext } from './export-context.js';
 import { encodedFormat } from '../formats.js';
 import { planParts, writePart, type StreamedSelect, type WriteSettings } from './write-parts.js';
 import { currentImportVersion, fileOwner, lastWatermark, recordFiles, recordRun, unfinishedRuns, type ExportRun, type PlannedFile } from './export-ledger.js';
-import { exportSelect, type ExportSelect, type ImportWindow } from './export-query.js';
+import { countSelected, exportSelect, type ExportSelect, type ImportWindow } from './export-query.js';
 import { rowsState } from './rows-state.js';
 import { isSharded } from '../store/cluster-layout.js';
 
@@ -226,8 +226,7 @@ async function withRowsInWorkerEngine<T>(
 ): Promise<T> {
   const localName = `_bp_export_rows_${runId.replace(/[^A-Za-z0-9_]/g, '_')}`;
   try {
-    const via = await readFromServer(ctx.store, staging, select, localName);
-    ctx.log.debug({ stage: 'export_local_rows', via }, 'stage');
+    ctx.log.debug({ stage: 'export_local_rows', ...(await readFromServer(ctx.store, staging, select, localName)) }, 'stage');
     return await encode({ sql: `SELECT * FROM ${quoteIdentifier(localName)}`, settings: {} });
   } finally {
     await runStatement(staging.client, `DROP TABLE IF EXISTS ${quoteIdentifier(localName)}`);
@@ -265,8 +264,7 @@ async function withRowsStreamed(
   const checkable = feed.direct && ctx.datasource.export.query === undefined && !isSharded(ctx.store.cluster);
   const state = checkable ? () => rowsState(ctx.store.client, ctx.datasource.name, window) : undefined;
   const before = state && (await state());
-  const [counted] = await selectRows<{ n: string | number }>(ctx.store.client, `SELECT count() AS n FROM (${select.sql})`, {}, select.settings);
-  const total = Number(counted?.n ?? 0);
+  const total = await countSelected(ctx.store.client, select);
   if (total === 0) return local();
   const direct = state && feed.direct ? { ...feed.direct, unchanged: async () => (await state()) === before } : undefined;
   await encode({ sql: `SELECT * FROM ${PIPE_READ}`, settings: {}, feed, total, direct });

@@ -62,6 +62,12 @@ export async function exportSelect(
   return { sql, settings };
 }
 
+/** How many rows a run's SELECT returns. */
+export async function countSelected(client: ClickHouseClient, select: ExportSelect): Promise<number> {
+  const [row] = await selectRows<{ n: string | number }>(client, `SELECT count() AS n FROM (${select.sql})`, {}, select.settings);
+  return Number(row?.n ?? 0);
+}
+
 /** Why a store cannot run this export, as `push` and the run say it; undefined when it can. */
 export function exportSpecProblem(spec: ExportSpec, capabilities: ServerCapabilities): string | undefined {
   return spec.strategy === 'new' && spec.query !== undefined && !capabilities.tableFilters ? unfilteredQueryProblem(capabilities) : undefined;

@@ -13,9 +13,9 @@ import { redact } from '../importer/engine-source.js';
 import type { ExportContext } from './export-context.js';
 import type { EncodedFormat } from '../formats.js';
 import type { PlannedFile } from './export-ledger.js';
-import type { ExportSelect } from './export-query.js';
+import { countSelected, type ExportSelect } from './export-query.js';
 import type { ServerRows } from '../store/server-rows.js';
-import type { EngineServerRead } from '../store/engine-reads-server.js';
+import { insertFromServer, type EngineServerRead } from '../store/engine-reads-server.js';
 import type { LocalEngine } from '../store/local-engine.js';
 import { nativeRowCounter } from '../store/native-rows.js';
 
@@ -62,7 +62,7 @@ export async function planParts(
   const none = async () => undefined;
   if ('feed' in select) return { parts: [{ part: 0, rows: select.total, sql: select.sql, settings: select.settings, feed: select.feed, direct: select.direct }], release: none };
   if (!maxRows) {
-    const total = Number((await selectRows<{ n: string | number }>(client, `SELECT count() AS n FROM (${select.sql})`, {}, select.settings))[0]?.n ?? 0);
+    const total = await countSelected(client, select);
     if (total > 0) return { parts: [{ part: 0, rows: total, sql: select.sql, settings: select.settings }], release: none };
     return { parts: writeEmpty ? [{ part: 0, rows: 0, sql: `SELECT * FROM (${select.sql}) LIMIT 0`, settings: select.settings }] : [], release: none };
   }
@@ -181,12 +181,10 @@ async function writtenByEngine(
   params: Record<string, string>,
   settings: QuerySettings,
 ): Promise<boolean> {
-  try {
-    await runStatement(staging.client, `${insert} SELECT * FROM ${read.from}`, { ...params, ...read.params }, { ...settings, ...read.settings });
-  } catch (error) {
+  const failed = await insertFromServer(staging, insert, read, params, settings);
+  if (failed !== undefined) {
     const secrets = [params.dst_key, params.dst_secret, params.dst_token, read.params.bp_server_key].filter((s): s is string => s !== undefined && s.length >= 4);
-    const reason = redact(String(error instanceof Error ? error.message : error), secrets).split('\n')[0]!.slice(0, 300);
-    ctx.log.debug({ stage: 'export_engine_read', outcome: 'failed', reason }, 'stage');
+    ctx.log.debug({ stage: 'export_engine_read', outcome: 'failed', reason: redact(failed, secrets).slice(0, 300) }, 'stage');
     return false;
   }
   if (await read.unchanged()) return true;

@@ -1,5 +1,5 @@
-import type { StreamColumn } from './local-engine.js';
-import type { QuerySettings } from './queries.js';
+import type { LocalEngine, StreamColumn } from './local-engine.js';
+import { runStatement, type QuerySettings } from './queries.js';
 import { quoteIdentifier } from './sql.js';
 
 /**
@@ -56,4 +56,24 @@ export function engineServerRead(access: EngineAccess, sql: string, columns: rea
     // 30 s (measured), where the caller reads the rows another way at once.
     settings: { http_make_head_request: 0, http_max_tries: 1 },
   };
+}
+
+/**
+ * Runs `insert` (the head of an INSERT) over the engine's own read of the server. Undefined once it
+ * has; the first line of the engine's error when the read or the write failed, for the caller to
+ * read the rows another way (what the error names of the write's own secrets is the caller's to scrub).
+ */
+export async function insertFromServer(
+  stage: LocalEngine,
+  insert: string,
+  read: EngineServerRead,
+  params: Record<string, string> = {},
+  settings: QuerySettings = {},
+): Promise<string | undefined> {
+  try {
+    await runStatement(stage.client, `${insert} SELECT * FROM ${read.from}`, { ...params, ...read.params }, { ...settings, ...read.settings });
+    return undefined;
+  } catch (error) {
+    return String(error instanceof Error ? error.message : error).split('\n')[0]!;
+  }
 }

@@ -7,7 +7,7 @@ import { pollUntil } from './poll.js';
 import { runStatement, selectRows, settingsClause, type QuerySettings } from './queries.js';
 import type { RowFormat, ServerCapabilities } from './server-capabilities.js';
 import { identifierList, quoteIdentifier, quoteString } from './sql.js';
-import { engineServerRead, type EngineAccess, type EngineServerRead } from './engine-reads-server.js';
+import { engineServerRead, insertFromServer, type EngineAccess, type EngineServerRead } from './engine-reads-server.js';
 
 /** A ClickHouse server as the store: its client and what it can do. */
 export interface ServerSide {
@@ -153,17 +153,18 @@ export async function serverRows(server: ServerSide, select: ServerSelect): Prom
   ).json()) as StreamColumn[];
   const format = server.capabilities.rowFormat;
   const columns = described.map((c) => ({ name: c.name, type: c.type }));
+  const query = `${select.sql}${settingsClause(select.settings)}`;
   const readable = server.engineAccess && format === 'Native';
   return {
     columns,
     format,
-    open: async () => (await server.client.exec({ query: `${select.sql}${settingsClause(select.settings)} FORMAT ${format}` })).stream,
-    direct: readable ? engineServerRead(server.engineAccess!, `${select.sql}${settingsClause(select.settings)}`, columns, WHOLE_READ) : undefined,
+    open: async () => (await server.client.exec({ query: `${query} FORMAT ${format}` })).stream,
+    direct: readable ? engineServerRead(server.engineAccess!, query, columns, WHOLE_READ) : undefined,
   };
 }
 
-/** How the rows of `readFromServer` came: read by the engine from the server itself, or through Node. */
-export type ServerReadWay = 'engine' | 'node';
+/** How the rows of `readFromServer` came: read by the engine from the server itself, or through Node (and why). */
+export type ServerReadWay = { via: 'engine' } | { via: 'node'; engineFailed?: string };
 
 /**
  * Copies the rows of a server query into a local table made for them (the caller drops it), with
@@ -176,15 +177,10 @@ export async function readFromServer(server: ServerSide, stage: LocalEngine, sel
   const table = quoteIdentifier(local);
   await runStatement(stage.client, `DROP TABLE IF EXISTS ${table}`);
   await runStatement(stage.client, `CREATE TABLE ${table} (${rows.columns.map((c) => `${quoteIdentifier(c.name)} ${c.type}`).join(', ')}) ENGINE = MergeTree ORDER BY tuple()`);
-  if (rows.direct) {
-    try {
-      await runStatement(stage.client, `INSERT INTO ${table} SELECT * FROM ${rows.direct.from}`, rows.direct.params, rows.direct.settings);
-      return 'engine';
-    } catch {
-      // What a failed read wrote goes before the rows come again through Node.
-      await runStatement(stage.client, `TRUNCATE TABLE ${table}`);
-    }
-  }
+  const engineFailed = rows.direct && (await insertFromServer(stage, `INSERT INTO ${table}`, rows.direct));
+  if (rows.direct && engineFailed === undefined) return { via: 'engine' };
+  // What a failed read wrote goes before the rows come again through Node.
+  if (engineFailed !== undefined) await runStatement(stage.client, `TRUNCATE TABLE ${table}`);
   await stage.insertStream(local, rows.columns, await rows.open(), rows.format);
-  return 'node';
+  return { via: 'node', engineFailed: engineFailed?.slice(0, 300) };
 }

@@ -174,8 +174,11 @@ describe('export from a ClickHouse server, streamed', () => {
     const app = await imported('in_parts', 'csv', 'full', {}, ['EXPORT_MAX_ROWS_PER_FILE 2']);
     const refused = (ctx: ExportContext): ExportContext => ({ ...ctx, store: { ...ctx.store, engineAccess: { ...ctx.store.engineAccess!, password: 'not-the-password-4711' } } });
     for (const [adjust, way] of [[undefined, 'engine'], [refused, 'node']] as const) {
-      const { report, records } = await exportRecording(app, 'in_parts', adjust);
+      const { report, records, lines } = await exportRecording(app, 'in_parts', adjust);
       expect(records.filter((r) => r.stage === 'export_local_rows').map((r) => r.via)).toEqual([way]);
+      // The engine's failed read is logged with its reason, and without the password it tried.
+      expect(records.filter((r) => r.stage === 'export_local_rows').map((r) => /password/i.test(String((r as { engineFailed?: string }).engineFailed)))).toEqual([way === 'node']);
+      expect(lines.filter((l) => l.includes('not-the-password-4711'))).toEqual([]);
       expect(report.files.map((f) => f.rows)).toEqual([2, 1]);
       const ids: number[] = [];
       for (const file of report.files) ids.push(...(await fileRows(app, file.uri, 'CSVWithNames')).map((r) => Number(r.id)));
