@@ -56,7 +56,9 @@ export function defineFleetSuite(store: string, server: boolean): void {
     afterAll(async () => {
       await host?.close();
       await proxy?.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      // The embedded engine may still be writing its last files as it closes (a full run once failed
+      // here with ENOTEMPTY): the removal is tried again while the folder fills.
+      rmSync(dataDir, { recursive: true, force: true, maxRetries: 10 });
     });
 
     /** A project on this suite's store, reading the bucket through the proxy. */
